@@ -1,0 +1,103 @@
+"""One tree of errors. Every error names the rule it enforces, the field and the value.
+
+Entrypoints translate these into an exit code (CLI) or an HTTP status (API) in one place each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RelosError(Exception):
+    """Root of every error relos raises on purpose."""
+
+    rule: str = "error"
+
+    def __init__(self, message: str, *, field: str | None = None, value: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.value = value
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "error": type(self).__name__,
+            "rule": self.rule,
+            "field": self.field,
+            "value": None if self.value is None else str(self.value),
+            "message": self.message,
+        }
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.message}"
+
+
+class ValidationError(RelosError):
+    """Input is malformed: a wrong type, an unknown code, a missing field."""
+
+    rule = "invalid_input"
+
+    def __init__(self, field: str, value: Any, reason: str, *, rule: str | None = None) -> None:
+        super().__init__(f"{field}={value!r}: {reason}", field=field, value=value)
+        if rule is not None:
+            self.rule = rule
+
+
+class NotFound(RelosError):
+    rule = "not_found"
+
+    def __init__(self, kind: str, key: Any, *, field: str | None = None) -> None:
+        super().__init__(f"no {kind} {key!r}", field=field or kind, value=key)
+        self.kind = kind
+
+
+class AlreadyExists(RelosError):
+    rule = "already_exists"
+
+    def __init__(self, kind: str, key: Any, *, field: str | None = None) -> None:
+        super().__init__(f"{kind} {key!r} exists already", field=field or kind, value=key)
+
+
+class RuleViolation(RelosError):
+    """A business rule refuses the action. `rule` is a stable machine-readable name."""
+
+    def __init__(self, rule: str, field: str, value: Any, reason: str) -> None:
+        super().__init__(f"{reason} ({field}={value!s})", field=field, value=value)
+        self.rule = rule
+
+
+class InvalidTransition(RuleViolation):
+    def __init__(self, order_number: str, current: str, target: str) -> None:
+        super().__init__(
+            "invalid_transition",
+            "state",
+            current,
+            f"order {order_number} cannot go from {current} to {target}",
+        )
+        self.current = current
+        self.target = target
+
+
+class PermissionDenied(RelosError):
+    rule = "permission_denied"
+
+    def __init__(self, user: str, action: str, reason: str) -> None:
+        super().__init__(f"user {user!r} may not {action}: {reason}", field="user", value=user)
+
+
+class Conflict(RelosError):
+    """The same idempotency key was used with other content, or a concurrent change won."""
+
+    rule = "conflict"
+
+
+class Invalid(RelosError):
+    """Several problems found at once (validators report every problem, not only the first)."""
+
+    rule = "invalid"
+
+    def __init__(self, problems: list[RelosError]) -> None:
+        first = problems[0]
+        super().__init__("; ".join(str(p) for p in problems), field=first.field, value=first.value)
+        self.problems = problems
+        self.rule = first.rule
