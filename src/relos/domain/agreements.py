@@ -1,8 +1,8 @@
 """Parties and the agreements between them.
 
 A **party** is a national defence establishment (ISO 3166 alpha-3 code). An **agreement**
-binds two or more parties to support each other; its **status** is derived from its dates and the per-party
-ratification steps, never typed in.
+binds two or more parties to support each other; its **status** is derived from its dates and
+the per-party ratification steps, never typed in.
 """
 
 from __future__ import annotations

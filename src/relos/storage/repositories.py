@@ -1,0 +1,644 @@
+"""Repositories: map domain objects to rows and back, on one connection (the unit of work's)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+
+from relos.domain.agreements import Agreement, Category, Method, Party
+from relos.domain.errors import AlreadyExists, NotFound
+from relos.domain.facilities import Facility, PriceItem, Unit
+from relos.domain.ledger import BalanceKey, Entry, Posting
+from relos.domain.money import Amount, from_minor
+from relos.domain.orders import (
+    Invoice,
+    Order,
+    OrderLine,
+    OrderState,
+    Receipt,
+    Settlement,
+    SettlementKind,
+    Signature,
+)
+from relos.domain.records import (
+    agreement_from,
+    agreement_to,
+    facility_from,
+    facility_to,
+    party_from,
+    party_to,
+    unit_from,
+    unit_to,
+)
+from relos.domain.users import Role, User
+from relos.storage import tables as t
+
+MILLI = 3
+
+
+def _milli(q: Decimal) -> int:
+    return int(q.scaleb(MILLI).to_integral_value())
+
+
+def _qty(m: int) -> Decimal:
+    return Decimal(m).scaleb(-MILLI).normalize() if m % 1000 else Decimal(m // 1000)
+
+
+class ReferenceRepository:
+    """Parties, agreements, facilities, units, price items and users."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # parties
+    def add_party(self, party: Party) -> None:
+        if self.find_party(party.code) is not None:
+            raise AlreadyExists("party", party.code, field="code")
+        d = party_to(party)
+        self.conn.execute(insert(t.parties).values(**d))
+
+    def find_party(self, code: str) -> Party | None:
+        row = (
+            self.conn.execute(select(t.parties).where(t.parties.c.code == code)).mappings().first()
+        )
+        return None if row is None else party_from(dict(row))
+
+    def parties(self) -> list[Party]:
+        rows = self.conn.execute(select(t.parties).order_by(t.parties.c.code)).mappings()
+        return [party_from(dict(r)) for r in rows]
+
+    # agreements
+    def add_agreement(self, a: Agreement) -> None:
+        if self.find_agreement(a.code) is not None:
+            raise AlreadyExists("agreement", a.code, field="code")
+        self.conn.execute(
+            insert(t.agreements).values(code=a.code, title=a.title, document=agreement_to(a))
+        )
+
+    def save_agreement(self, a: Agreement) -> None:
+        self.conn.execute(
+            update(t.agreements)
+            .where(t.agreements.c.code == a.code)
+            .values(title=a.title, document=agreement_to(a))
+        )
+
+    def find_agreement(self, code: str) -> Agreement | None:
+        row = self.conn.execute(
+            select(t.agreements.c.document).where(t.agreements.c.code == code)
+        ).first()
+        return None if row is None else agreement_from(row[0])
+
+    def agreements(self) -> list[Agreement]:
+        rows = self.conn.execute(select(t.agreements.c.document).order_by(t.agreements.c.code))
+        return [agreement_from(r[0]) for r in rows]
+
+    # facilities
+    def add_facility(self, f: Facility) -> None:
+        if self.find_facility(f.code) is not None:
+            raise AlreadyExists("facility", f.code, field="code")
+        self.conn.execute(
+            insert(t.facilities).values(
+                code=f.code, party=f.party, name=f.name, document=facility_to(f)
+            )
+        )
+
+    def find_facility(self, code: str) -> Facility | None:
+        row = self.conn.execute(
+            select(t.facilities.c.document).where(t.facilities.c.code == code)
+        ).first()
+        return None if row is None else facility_from(row[0])
+
+    def facilities(self, party: str | None = None) -> list[Facility]:
+        q = select(t.facilities.c.document).order_by(t.facilities.c.party, t.facilities.c.code)
+        if party:
+            q = q.where(t.facilities.c.party == party)
+        return [facility_from(r[0]) for r in self.conn.execute(q)]
+
+    # units
+    def add_unit(self, u: Unit) -> None:
+        if self.find_unit(u.code) is not None:
+            raise AlreadyExists("unit", u.code, field="code")
+        self.conn.execute(
+            insert(t.units).values(code=u.code, party=u.party, name=u.name, document=unit_to(u))
+        )
+
+    def find_unit(self, code: str) -> Unit | None:
+        row = self.conn.execute(select(t.units.c.document).where(t.units.c.code == code)).first()
+        return None if row is None else unit_from(row[0])
+
+    def units(self, party: str | None = None) -> list[Unit]:
+        q = select(t.units.c.document).order_by(t.units.c.party, t.units.c.code)
+        if party:
+            q = q.where(t.units.c.party == party)
+        return [unit_from(r[0]) for r in self.conn.execute(q)]
+
+    # price items
+    def add_price_item(self, p: PriceItem) -> None:
+        exists = self.conn.execute(
+            select(t.price_items.c.id).where(
+                and_(
+                    t.price_items.c.supplier == p.supplier,
+                    t.price_items.c.code == p.code,
+                    t.price_items.c.valid_from == p.valid_from,
+                )
+            )
+        ).first()
+        if exists is not None:
+            raise AlreadyExists(
+                "price item", f"{p.supplier} {p.code} from {p.valid_from}", field="code"
+            )
+        self.conn.execute(
+            insert(t.price_items).values(
+                supplier=p.supplier,
+                code=p.code,
+                description=p.description,
+                category=p.category.value,
+                unit_of_measure=p.unit_of_measure,
+                price_minor=p.unit_price.minor,
+                currency=p.unit_price.commodity,
+                valid_from=p.valid_from,
+                valid_to=p.valid_to,
+                commodity=p.rik_commodity,
+                illustrative=p.illustrative,
+            )
+        )
+
+    def price_items(self, supplier: str | None = None) -> list[PriceItem]:
+        q = select(t.price_items).order_by(
+            t.price_items.c.supplier, t.price_items.c.code, t.price_items.c.valid_from
+        )
+        if supplier:
+            q = q.where(t.price_items.c.supplier == supplier)
+        return [
+            PriceItem(
+                r["supplier"],
+                r["code"],
+                r["description"],
+                Category(r["category"]),
+                r["unit_of_measure"],
+                Amount(from_minor(r["price_minor"], r["currency"]), r["currency"]),
+                r["valid_from"],
+                r["valid_to"],
+                r["commodity"],
+                r["illustrative"],
+            )
+            for r in self.conn.execute(q).mappings()
+        ]
+
+    # users
+    def add_user(self, u: User) -> None:
+        if self.find_user(u.name) is not None:
+            raise AlreadyExists("user", u.name, field="name")
+        self.conn.execute(
+            insert(t.users).values(name=u.name, party=u.party, role=u.role.value, active=u.active)
+        )
+
+    def save_user(self, u: User) -> None:
+        self.conn.execute(
+            update(t.users)
+            .where(t.users.c.name == u.name)
+            .values(party=u.party, role=u.role.value, active=u.active)
+        )
+
+    def find_user(self, name: str) -> User | None:
+        r = self.conn.execute(select(t.users).where(t.users.c.name == name)).mappings().first()
+        return None if r is None else User(r["name"], r["party"], Role(r["role"]), r["active"])
+
+    def users(self, party: str | None = None) -> list[User]:
+        q = select(t.users).order_by(t.users.c.party, t.users.c.name)
+        if party:
+            q = q.where(t.users.c.party == party)
+        return [
+            User(r["name"], r["party"], Role(r["role"]), r["active"])
+            for r in self.conn.execute(q).mappings()
+        ]
+
+
+class OrderRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def next_number(self, prefix: str) -> int:
+        """Next sequence number under `prefix`; the row lock keeps concurrent writers apart."""
+        row = self.conn.execute(
+            select(t.order_sequences.c.last)
+            .where(t.order_sequences.c.prefix == prefix)
+            .with_for_update()
+        ).first()
+        if row is None:
+            self.conn.execute(insert(t.order_sequences).values(prefix=prefix, last=1))
+            return 1
+        nxt = int(row[0]) + 1
+        self.conn.execute(
+            update(t.order_sequences).where(t.order_sequences.c.prefix == prefix).values(last=nxt)
+        )
+        return nxt
+
+    def get(self, number: str) -> Order:
+        order = self.find(number)
+        if order is None:
+            raise NotFound("order", number, field="number")
+        return order
+
+    def find(self, number: str) -> Order | None:
+        c = self.conn
+        h = c.execute(select(t.orders).where(t.orders.c.number == number)).mappings().first()
+        if h is None:
+            return None
+        lines = [
+            OrderLine(
+                r["line_no"],
+                r["item_code"],
+                _qty(r["quantity_milli"]),
+                r["description"],
+                Category(r["category"]) if r["category"] else None,
+                r["unit_of_measure"],
+                None
+                if r["unit_price_minor"] is None
+                else Amount(from_minor(r["unit_price_minor"], r["currency"]), r["currency"]),
+                r["commodity"],
+            )
+            for r in c.execute(
+                select(t.order_lines)
+                .where(t.order_lines.c.order_number == number)
+                .order_by(t.order_lines.c.line_no)
+            ).mappings()
+        ]
+        rlines: dict[int, list[tuple[int, Decimal]]] = {}
+        for r in c.execute(
+            select(t.receipt_lines)
+            .where(t.receipt_lines.c.order_number == number)
+            .order_by(t.receipt_lines.c.seq, t.receipt_lines.c.line_no)
+        ).mappings():
+            rlines.setdefault(r["seq"], []).append((r["line_no"], _qty(r["quantity_milli"])))
+        receipts = [
+            Receipt(r["seq"], r["received_on"], tuple(rlines.get(r["seq"], [])), r["digest"])
+            for r in c.execute(
+                select(t.receipts)
+                .where(t.receipts.c.order_number == number)
+                .order_by(t.receipts.c.seq)
+            ).mappings()
+        ]
+        invoices = [
+            Invoice(
+                r["number"],
+                r["issued_on"],
+                r["due_on"],
+                tuple(Amount(Decimal(a["number"]), a["commodity"]) for a in r["amounts"]),
+                Amount(from_minor(r["value_minor"], r["currency"]), r["currency"]),
+            )
+            for r in c.execute(
+                select(t.invoices)
+                .where(t.invoices.c.order_number == number)
+                .order_by(t.invoices.c.issued_on, t.invoices.c.number)
+            ).mappings()
+        ]
+        settlements = [
+            Settlement(
+                r["seq"],
+                SettlementKind(r["kind"]),
+                r["on"],
+                Amount(from_minor(r["amount_minor"], r["commodity"]), r["commodity"]),
+                r["note"],
+                r["reverses"],
+            )
+            for r in c.execute(
+                select(t.settlements)
+                .where(t.settlements.c.order_number == number)
+                .order_by(t.settlements.c.seq)
+            ).mappings()
+        ]
+        sigs = [
+            Signature(
+                r["action"],
+                r["user_name"],
+                r["role"],
+                r["party"],
+                r["at"],
+                r["revision"],
+                r["digest"],
+                r["note"],
+            )
+            for r in c.execute(
+                select(t.signatures)
+                .where(t.signatures.c.order_number == number)
+                .order_by(t.signatures.c.seq)
+            ).mappings()
+        ]
+        return Order(
+            h["number"],
+            h["agreement"],
+            h["requesting"],
+            h["supplying"],
+            h["facility"],
+            h["unit"],
+            Method(h["method"]),
+            h["use"],
+            h["required_by"],
+            lines,
+            dict(h["data"]),
+            h["created_on"],
+            OrderState(h["state"]),
+            h["revision"],
+            receipts,
+            invoices,
+            settlements,
+            sigs,
+        )
+
+    def add(self, order: Order) -> None:
+        if self.find(order.number) is not None:
+            raise AlreadyExists("order", order.number, field="number")
+        self.conn.execute(insert(t.orders).values(**self._header(order)))
+        self._write_children(order, stored=None)
+
+    def save(self, order: Order) -> None:
+        """Update the header and lines; append receipts, invoices, settlements, signatures."""
+        stored = self.get(order.number)
+        self.conn.execute(
+            update(t.orders).where(t.orders.c.number == order.number).values(**self._header(order))
+        )
+        self._write_children(order, stored)
+
+    @staticmethod
+    def _header(o: Order) -> dict[str, Any]:
+        return {
+            "number": o.number,
+            "agreement": o.agreement,
+            "requesting": o.requesting,
+            "supplying": o.supplying,
+            "facility": o.facility,
+            "unit": o.unit,
+            "method": o.method.value,
+            "use": o.use,
+            "required_by": o.required_by,
+            "created_on": o.created_on,
+            "state": o.state.value,
+            "revision": o.revision,
+            "data": o.data,
+        }
+
+    def _write_children(self, o: Order, stored: Order | None) -> None:
+        c, n = self.conn, o.number
+        if stored is None or stored.lines != o.lines:
+            c.execute(delete(t.order_lines).where(t.order_lines.c.order_number == n))
+            c.execute(
+                insert(t.order_lines),
+                [
+                    {
+                        "order_number": n,
+                        "line_no": ln.line_no,
+                        "item_code": ln.item_code,
+                        "quantity_milli": _milli(ln.quantity),
+                        "description": ln.description,
+                        "category": ln.category.value if ln.category else None,
+                        "unit_of_measure": ln.unit_of_measure,
+                        "unit_price_minor": ln.unit_price.minor if ln.unit_price else None,
+                        "currency": ln.unit_price.commodity if ln.unit_price else None,
+                        "commodity": ln.commodity,
+                    }
+                    for ln in o.lines
+                ],
+            )
+        old_r = len(stored.receipts) if stored else 0
+        for r in o.receipts[old_r:]:
+            c.execute(
+                insert(t.receipts).values(
+                    order_number=n, seq=r.seq, received_on=r.received_on, digest=r.digest
+                )
+            )
+            c.execute(
+                insert(t.receipt_lines),
+                [
+                    {"order_number": n, "seq": r.seq, "line_no": ln, "quantity_milli": _milli(q)}
+                    for ln, q in r.quantities
+                ],
+            )
+        old_i = len(stored.invoices) if stored else 0
+        for i in o.invoices[old_i:]:
+            c.execute(
+                insert(t.invoices).values(
+                    number=i.number,
+                    order_number=n,
+                    issued_on=i.issued_on,
+                    due_on=i.due_on,
+                    value_minor=i.value.minor,
+                    currency=i.value.commodity,
+                    amounts=[
+                        {"number": str(a.number), "commodity": a.commodity} for a in i.amounts
+                    ],
+                )
+            )
+        old_s = len(stored.settlements) if stored else 0
+        for s in o.settlements[old_s:]:
+            c.execute(
+                insert(t.settlements).values(
+                    order_number=n,
+                    seq=s.seq,
+                    kind=s.kind.value,
+                    on=s.on,
+                    amount_minor=s.amount.minor,
+                    commodity=s.amount.commodity,
+                    note=s.note,
+                    reverses=s.reverses,
+                )
+            )
+        old_g = len(stored.signatures) if stored else 0
+        for k, g in enumerate(o.signatures[old_g:], start=old_g + 1):
+            c.execute(
+                insert(t.signatures).values(
+                    order_number=n,
+                    seq=k,
+                    action=g.action,
+                    user_name=g.user,
+                    role=g.role,
+                    party=g.party,
+                    at=g.at,
+                    revision=g.revision,
+                    digest=g.digest,
+                    note=g.note,
+                )
+            )
+
+    def numbers(
+        self,
+        *,
+        agreement: str | None = None,
+        party: str | None = None,
+        states: Iterable[OrderState] | None = None,
+    ) -> list[str]:
+        q = select(t.orders.c.number).order_by(t.orders.c.number)
+        if agreement:
+            q = q.where(t.orders.c.agreement == agreement)
+        if party:
+            q = q.where((t.orders.c.requesting == party) | (t.orders.c.supplying == party))
+        if states is not None:
+            q = q.where(t.orders.c.state.in_([s.value for s in states]))
+        return [r[0] for r in self.conn.execute(q)]
+
+    def count_by_state(self, party: str | None = None) -> dict[str, int]:
+        q = select(t.orders.c.state, func.count()).group_by(t.orders.c.state)
+        if party:
+            q = q.where((t.orders.c.requesting == party) | (t.orders.c.supplying == party))
+        return {r[0]: int(r[1]) for r in self.conn.execute(q)}
+
+    def invoice_exists(self, number: str) -> bool:
+        q = select(t.invoices.c.number).where(t.invoices.c.number == number)
+        return self.conn.execute(q).first() is not None
+
+
+class LedgerRepository:
+    """Append-only entries and postings, with balances kept in step in the same transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def append(self, entries: list[Entry]) -> None:
+        c = self.conn
+        for e in entries:
+            exists = c.execute(
+                select(t.ledger_entries.c.id).where(
+                    and_(t.ledger_entries.c.book == e.book, t.ledger_entries.c.txn == e.txn)
+                )
+            ).first()
+            if exists is not None:
+                raise AlreadyExists("ledger entry", f"{e.book} {e.txn}", field="txn")
+            entry_id = c.execute(
+                insert(t.ledger_entries).values(
+                    book=e.book,
+                    txn=e.txn,
+                    on=e.on,
+                    event=e.event,
+                    order_number=e.order,
+                    description=e.description,
+                    reverses=e.reverses,
+                )
+            ).inserted_primary_key[0]
+            c.execute(
+                insert(t.postings),
+                [
+                    {
+                        "entry_id": entry_id,
+                        "book": e.book,
+                        "on": e.on,
+                        "account": p.account,
+                        "counterparty": p.counterparty,
+                        "method": p.method,
+                        "commodity": p.amount.commodity,
+                        "amount_minor": p.amount.minor,
+                    }
+                    for p in e.postings
+                ],
+            )
+            for p in e.postings:
+                self._bump(e.book, p, p.amount.minor)
+
+    def _bump(self, book: str, p: Posting, minor: int) -> None:
+        b = t.balances.c
+        key = and_(
+            b.book == book,
+            b.account == p.account,
+            b.counterparty == p.counterparty,
+            b.method == p.method,
+            b.commodity == p.amount.commodity,
+        )
+        done = self.conn.execute(
+            update(t.balances).where(key).values(amount_minor=b.amount_minor + minor)
+        )
+        if done.rowcount == 0:
+            self.conn.execute(
+                insert(t.balances).values(
+                    book=book,
+                    account=p.account,
+                    counterparty=p.counterparty,
+                    method=p.method,
+                    commodity=p.amount.commodity,
+                    amount_minor=minor,
+                )
+            )
+
+    def balances(
+        self, book: str | None = None, as_of: date | None = None
+    ) -> dict[BalanceKey, Decimal]:
+        """Balances from the kept table, or summed from postings up to `as_of`."""
+        if as_of is None:
+            b = t.balances.c
+            q = select(b.book, b.account, b.counterparty, b.method, b.commodity, b.amount_minor)
+            if book:
+                q = q.where(b.book == book)
+        else:
+            p = t.postings.c
+            q = (
+                select(
+                    p.book,
+                    p.account,
+                    p.counterparty,
+                    p.method,
+                    p.commodity,
+                    func.sum(p.amount_minor),
+                )
+                .where(p.on <= as_of)
+                .group_by(p.book, p.account, p.counterparty, p.method, p.commodity)
+            )
+            if book:
+                q = q.where(p.book == book)
+        out: dict[BalanceKey, Decimal] = {}
+        for r in self.conn.execute(q):
+            if int(r[5]) != 0:
+                out[(r[0], r[1], r[2], r[3], r[4])] = from_minor(int(r[5]), r[4])
+        return out
+
+    def summed_balances(self) -> dict[BalanceKey, Decimal]:
+        """Balances recomputed from every posting (to check the kept table against)."""
+        p = t.postings.c
+        q = select(
+            p.book, p.account, p.counterparty, p.method, p.commodity, func.sum(p.amount_minor)
+        ).group_by(p.book, p.account, p.counterparty, p.method, p.commodity)
+        return {
+            (r[0], r[1], r[2], r[3], r[4]): from_minor(int(r[5]), r[4])
+            for r in self.conn.execute(q)
+            if int(r[5]) != 0
+        }
+
+    def entries(self, book: str | None = None, order: str | None = None) -> list[Entry]:
+        e, p = t.ledger_entries.c, t.postings.c
+        q = select(t.ledger_entries).order_by(e.on, e.id)
+        if book:
+            q = q.where(e.book == book)
+        if order:
+            q = q.where(e.order_number == order)
+        heads = list(self.conn.execute(q).mappings())
+        if not heads:
+            return []
+        by_entry: dict[int, list[Posting]] = {}
+        pq = select(t.postings).order_by(p.id)
+        if book:
+            pq = pq.where(p.book == book)
+        if order:
+            pq = pq.where(p.entry_id.in_([h["id"] for h in heads]))
+        for r in self.conn.execute(pq).mappings():
+            by_entry.setdefault(r["entry_id"], []).append(
+                Posting(
+                    r["account"],
+                    Amount(from_minor(r["amount_minor"], r["commodity"]), r["commodity"]),
+                    r["counterparty"],
+                    r["method"],
+                )
+            )
+        return [
+            Entry(
+                h["book"],
+                h["txn"],
+                h["on"],
+                h["event"],
+                h["order_number"],
+                tuple(by_entry.get(h["id"], [])),
+                h["description"],
+                h["reverses"],
+            )
+            for h in heads
+        ]
