@@ -517,12 +517,13 @@ class LedgerRepository:
                     description=e.description,
                     reverses=e.reverses,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert entry_id is not None
             c.execute(
                 insert(t.postings),
                 [
                     {
-                        "entry_id": entry_id,
+                        "entry_id": entry_id[0],
                         "book": e.book,
                         "on": e.on,
                         "account": p.account,

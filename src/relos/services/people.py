@@ -1,0 +1,49 @@
+"""Users: added, listed and disabled by their own party's admin.
+
+A party with no admin yet may get its first user without an acting user (bootstrap of a new node);
+from then on only that party's admin adds or disables its users.
+"""
+
+from __future__ import annotations
+
+from relos.domain.errors import NotFound, ValidationError
+from relos.domain.users import Role, User, require_admin_of
+from relos.services.actors import acting_user
+from relos.services.unit_of_work import UnitOfWork
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise ValidationError("role", value, f"one of {', '.join(r.value for r in Role)}") from None
+
+
+def add_user(uow: UnitOfWork, actor: str | None, name: str, party: str, role: str) -> User:
+    user = User(name, party, _role(role))
+    with uow:
+        if uow.reference.find_party(party) is None:
+            raise NotFound("party", party, field="party")
+        has_admin = any(u.role is Role.PARTY_ADMIN and u.active for u in uow.reference.users(party))
+        if has_admin or actor:
+            require_admin_of(acting_user(uow, actor, "add a user"), party, "add a user")
+        uow.reference.add_user(user)
+        uow.commit()
+    return user
+
+
+def disable_user(uow: UnitOfWork, actor: str | None, name: str) -> User:
+    with uow:
+        target = uow.reference.find_user(name)
+        if target is None:
+            raise NotFound("user", name, field="name")
+        require_admin_of(acting_user(uow, actor, "disable a user"), target.party, "disable a user")
+        disabled = User(target.name, target.party, target.role, active=False)
+        uow.reference.save_user(disabled)
+        uow.commit()
+    return disabled
+
+
+def users(uow: UnitOfWork, party: str | None = None) -> list[User]:
+    with uow:
+        return uow.reference.users(party)

@@ -1,0 +1,131 @@
+"""The read side: balances, open orders, orders by state, obligations with due dates and aging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from relos.domain.errors import ValidationError
+from relos.domain.orders import OPEN_STATES, OrderState
+from relos.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    book: str
+    account: str
+    counterparty: str
+    method: str
+    commodity: str
+    amount: Decimal
+
+    @property
+    def account_name(self) -> str:
+        return ":".join(p for p in (self.account, self.counterparty, self.method) if p)
+
+
+def balances(
+    uow: UnitOfWork, book: str | None = None, as_of: date | None = None, include_flows: bool = True
+) -> list[BalanceRow]:
+    """Balances per book, account, counterparty, method and commodity (non-zero only).
+
+    Without `as_of` they come from the kept balance table; with it, from the postings up to and
+    including that date. `include_flows=False` keeps only receivables and payables.
+    """
+    with uow:
+        if book is not None and uow.reference.find_party(book) is None:
+            raise ValidationError("book", book, "no such party")
+        raw = uow.ledger.balances(book, as_of)
+    rows = [BalanceRow(*k, v) for k, v in raw.items()]
+    if not include_flows:
+        rows = [r for r in rows if r.account in ("receivable", "payable")]
+    return sorted(rows, key=lambda r: (r.book, r.account, r.counterparty, r.method, r.commodity))
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    number: str
+    agreement: str
+    requesting: str
+    supplying: str
+    facility: str
+    unit: str
+    method: str
+    state: str
+    required_by: date
+    revision: int
+
+
+def open_orders(uow: UnitOfWork, party: str | None = None) -> list[OrderRow]:
+    with uow:
+        numbers = uow.orders.numbers(party=party, states=OPEN_STATES)
+        orders = [uow.orders.get(n) for n in numbers]
+    return [
+        OrderRow(
+            o.number,
+            o.agreement,
+            o.requesting,
+            o.supplying,
+            o.facility,
+            o.unit,
+            o.method.value,
+            o.state.value,
+            o.required_by,
+            o.revision,
+        )
+        for o in orders
+    ]
+
+
+def orders_by_state(uow: UnitOfWork, party: str | None = None) -> dict[str, int]:
+    with uow:
+        counts = uow.orders.count_by_state(party)
+    return {s.value: counts.get(s.value, 0) for s in OrderState}
+
+
+@dataclass(frozen=True)
+class ObligationRow:
+    order: str
+    agreement: str
+    creditor: str
+    debtor: str
+    method: str
+    commodity: str
+    outstanding: Decimal
+    invoice: str
+    due_on: date
+    days_overdue: int
+
+
+def obligations(
+    uow: UnitOfWork, as_of: date, party: str | None = None, overdue_only: bool = False
+) -> list[ObligationRow]:
+    """Invoiced, unsettled obligations with their due date and days overdue on `as_of`."""
+    with uow:
+        numbers = uow.orders.numbers(party=party, states=[OrderState.INVOICED])
+        orders = [uow.orders.get(n) for n in numbers]
+    rows = []
+    for o in orders:
+        inv = o.invoices[-1]
+        for commodity, owed in sorted(o.obligations().items()):
+            if owed <= 0:
+                continue
+            late = max(0, (as_of - inv.due_on).days)
+            if overdue_only and late == 0:
+                continue
+            rows.append(
+                ObligationRow(
+                    o.number,
+                    o.agreement,
+                    o.supplying,
+                    o.requesting,
+                    o.method.value,
+                    commodity,
+                    owed,
+                    inv.number,
+                    inv.due_on,
+                    late,
+                )
+            )
+    return sorted(rows, key=lambda r: (-r.days_overdue, r.due_on, r.order))
