@@ -7,6 +7,7 @@ role on one side: the requesting party (which receives support) or the supplying
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -48,6 +49,15 @@ ORDER_ACTIONS: dict[str, tuple[frozenset[Role], Side]] = {
 NAME = re.compile(r"^[\w][\w .'-]{0,63}$", re.UNICODE)
 
 
+def valid_name(name: str) -> bool:
+    """A user name per NAME, where combining marks (Devanagari vowel signs, virama) count as
+    part of the letter they follow: ``\\w`` alone refuses "अर्जुन"."""
+    if not name or len(name) > 64 or unicodedata.category(name[0]).startswith("M"):
+        return False
+    base = "".join(c for c in name if not unicodedata.category(c).startswith("M"))
+    return bool(NAME.match(base))
+
+
 @dataclass(frozen=True)
 class User:
     name: str
@@ -56,7 +66,7 @@ class User:
     active: bool = True
 
     def __post_init__(self) -> None:
-        if not NAME.match(self.name or ""):
+        if not valid_name(self.name or ""):
             raise ValidationError("name", self.name, "letters, digits, space, . ' - (64 at most)")
         check_party_code(self.party)
 
