@@ -1,0 +1,520 @@
+"""In-memory fakes of the storage layer, behaving like the SQL repositories.
+
+``FakeUnitOfWork`` keeps a *committed* state and, inside ``with uow:``, a *working copy* made by
+deep copy on enter. ``commit()`` makes the working copy the committed state (and starts a new
+working copy, as SQLAlchemy autobegins a new transaction); leaving the block without committing
+throws the working copy away. So a test can prove that a refused use case wrote nothing: read the
+state again in a fresh ``with uow:``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Self
+
+from relos.domain.agreements import Agreement, Party
+from relos.domain.errors import AlreadyExists, NotFound
+from relos.domain.facilities import Facility, PriceItem, Unit
+from relos.domain.ledger import BalanceKey, Entry
+from relos.domain.money import from_minor
+from relos.domain.orders import Order, OrderState
+from relos.domain.records import agreement_from, facility_from, price_item_from, unit_from
+from relos.domain.users import Role, User
+from relos.services import catalogue, people
+
+
+@dataclass
+class FakeState:
+    """Everything a node stores, as plain Python objects."""
+
+    parties: dict[str, Party] = field(default_factory=dict)
+    agreements: dict[str, Agreement] = field(default_factory=dict)
+    facilities: dict[str, Facility] = field(default_factory=dict)
+    units: dict[str, Unit] = field(default_factory=dict)
+    price_items: list[PriceItem] = field(default_factory=list)
+    users: dict[str, User] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
+    sequences: dict[str, int] = field(default_factory=dict)
+    entries: list[Entry] = field(default_factory=list)
+    kept: dict[BalanceKey, int] = field(default_factory=dict)  # minor units, like the SQL table
+
+
+class _Repo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _s(self) -> FakeState:
+        return self._uow.working()
+
+
+class FakeReferenceRepo(_Repo):
+    # parties
+    def add_party(self, party: Party) -> None:
+        if party.code in self._s.parties:
+            raise AlreadyExists("party", party.code, field="code")
+        self._s.parties[party.code] = party
+
+    def find_party(self, code: str) -> Party | None:
+        return self._s.parties.get(code)
+
+    def parties(self) -> list[Party]:
+        return [self._s.parties[k] for k in sorted(self._s.parties)]
+
+    # agreements
+    def add_agreement(self, a: Agreement) -> None:
+        if a.code in self._s.agreements:
+            raise AlreadyExists("agreement", a.code, field="code")
+        self._s.agreements[a.code] = a
+
+    def save_agreement(self, a: Agreement) -> None:
+        if a.code in self._s.agreements:  # SQL: an UPDATE of a missing row changes nothing
+            self._s.agreements[a.code] = a
+
+    def find_agreement(self, code: str) -> Agreement | None:
+        return self._s.agreements.get(code)
+
+    def agreements(self) -> list[Agreement]:
+        return [self._s.agreements[k] for k in sorted(self._s.agreements)]
+
+    # facilities
+    def add_facility(self, f: Facility) -> None:
+        if f.code in self._s.facilities:
+            raise AlreadyExists("facility", f.code, field="code")
+        self._s.facilities[f.code] = f
+
+    def find_facility(self, code: str) -> Facility | None:
+        return self._s.facilities.get(code)
+
+    def facilities(self, party: str | None = None) -> list[Facility]:
+        found = [f for f in self._s.facilities.values() if not party or f.party == party]
+        return sorted(found, key=lambda f: (f.party, f.code))
+
+    # units
+    def add_unit(self, u: Unit) -> None:
+        if u.code in self._s.units:
+            raise AlreadyExists("unit", u.code, field="code")
+        self._s.units[u.code] = u
+
+    def find_unit(self, code: str) -> Unit | None:
+        return self._s.units.get(code)
+
+    def units(self, party: str | None = None) -> list[Unit]:
+        found = [u for u in self._s.units.values() if not party or u.party == party]
+        return sorted(found, key=lambda u: (u.party, u.code))
+
+    # price items
+    def add_price_item(self, p: PriceItem) -> None:
+        for q in self._s.price_items:
+            if (q.supplier, q.code, q.valid_from) == (p.supplier, p.code, p.valid_from):
+                raise AlreadyExists(
+                    "price item", f"{p.supplier} {p.code} from {p.valid_from}", field="code"
+                )
+        # SQL stores the item's RIK commodity explicitly; read back, the item carries it.
+        self._s.price_items.append(replace(p, commodity=p.rik_commodity))
+
+    def price_items(self, supplier: str | None = None) -> list[PriceItem]:
+        found = [p for p in self._s.price_items if not supplier or p.supplier == supplier]
+        return sorted(found, key=lambda p: (p.supplier, p.code, p.valid_from))
+
+    # users
+    def add_user(self, u: User) -> None:
+        if u.name in self._s.users:
+            raise AlreadyExists("user", u.name, field="name")
+        self._s.users[u.name] = u
+
+    def save_user(self, u: User) -> None:
+        if u.name in self._s.users:
+            self._s.users[u.name] = u
+
+    def find_user(self, name: str) -> User | None:
+        return self._s.users.get(name)
+
+    def users(self, party: str | None = None) -> list[User]:
+        found = [u for u in self._s.users.values() if not party or u.party == party]
+        return sorted(found, key=lambda u: (u.party, u.name))
+
+
+class FakeOrderRepo(_Repo):
+    def next_number(self, prefix: str) -> int:
+        nxt = self._s.sequences.get(prefix, 0) + 1
+        self._s.sequences[prefix] = nxt
+        return nxt
+
+    def get(self, number: str) -> Order:
+        order = self.find(number)
+        if order is None:
+            raise NotFound("order", number, field="number")
+        return order
+
+    def find(self, number: str) -> Order | None:
+        stored = self._s.orders.get(number)
+        return None if stored is None else copy.deepcopy(stored)
+
+    def add(self, order: Order) -> None:
+        if order.number in self._s.orders:
+            raise AlreadyExists("order", order.number, field="number")
+        self._s.orders[order.number] = copy.deepcopy(order)
+
+    def save(self, order: Order) -> None:
+        """Header and lines are replaced; receipts, invoices, settlements and signatures are
+        appended only (what was stored before stays as stored), as in the SQL repository."""
+        stored = self._s.orders.get(order.number)
+        if stored is None:
+            raise NotFound("order", order.number, field="number")
+        new = copy.deepcopy(order)
+        new.receipts = stored.receipts + new.receipts[len(stored.receipts) :]
+        new.invoices = stored.invoices + new.invoices[len(stored.invoices) :]
+        new.settlements = stored.settlements + new.settlements[len(stored.settlements) :]
+        new.signatures = stored.signatures + new.signatures[len(stored.signatures) :]
+        self._s.orders[order.number] = new
+
+    def numbers(
+        self,
+        *,
+        agreement: str | None = None,
+        party: str | None = None,
+        states: Iterable[OrderState] | None = None,
+    ) -> list[str]:
+        wanted = None if states is None else set(states)
+        return sorted(
+            o.number
+            for o in self._s.orders.values()
+            if (not agreement or o.agreement == agreement)
+            and (not party or party in (o.requesting, o.supplying))
+            and (wanted is None or o.state in wanted)
+        )
+
+    def count_by_state(self, party: str | None = None) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for o in self._s.orders.values():
+            if not party or party in (o.requesting, o.supplying):
+                counts[o.state.value] = counts.get(o.state.value, 0) + 1
+        return counts
+
+    def invoice_exists(self, number: str) -> bool:
+        return any(i.number == number for o in self._s.orders.values() for i in o.invoices)
+
+
+class FakeLedgerRepo(_Repo):
+    """Append-only entries; balances kept in integer minor units in the same transaction."""
+
+    def append(self, entries: list[Entry]) -> None:
+        for e in entries:
+            if any(x.book == e.book and x.txn == e.txn for x in self._s.entries):
+                raise AlreadyExists("ledger entry", f"{e.book} {e.txn}", field="txn")
+            minors = [p.amount.minor for p in e.postings]  # refuses excess precision, like SQL
+            self._s.entries.append(e)
+            for p, minor in zip(e.postings, minors, strict=True):
+                key = (e.book, p.account, p.counterparty, p.method, p.amount.commodity)
+                self._s.kept[key] = self._s.kept.get(key, 0) + minor
+
+    def balances(
+        self, book: str | None = None, as_of: date | None = None
+    ) -> dict[BalanceKey, Decimal]:
+        if as_of is None:
+            kept = {k: v for k, v in self._s.kept.items() if not book or k[0] == book}
+        else:
+            kept = self._sum(e for e in self._s.entries if e.on <= as_of)
+            kept = {k: v for k, v in kept.items() if not book or k[0] == book}
+        return {k: from_minor(v, k[4]) for k, v in kept.items() if v != 0}
+
+    def summed_balances(self) -> dict[BalanceKey, Decimal]:
+        return {k: from_minor(v, k[4]) for k, v in self._sum(self._s.entries).items() if v != 0}
+
+    def entries(self, book: str | None = None, order: str | None = None) -> list[Entry]:
+        found = [
+            (e.on, i, e)
+            for i, e in enumerate(self._s.entries)
+            if (not book or e.book == book) and (not order or e.order == order)
+        ]
+        return [e for _, _, e in sorted(found, key=lambda t: (t[0], t[1]))]
+
+    @staticmethod
+    def _sum(entries: Iterable[Entry]) -> dict[BalanceKey, int]:
+        out: dict[BalanceKey, int] = {}
+        for e in entries:
+            for p in e.postings:
+                key = (e.book, p.account, p.counterparty, p.method, p.amount.commodity)
+                out[key] = out.get(key, 0) + p.amount.minor
+        return out
+
+
+class FakeUnitOfWork:
+    """The UnitOfWork protocol in memory, with real commit and rollback semantics."""
+
+    def __init__(self) -> None:
+        self._committed = FakeState()
+        self._work: FakeState | None = None
+        self.commits = 0
+        self.reference = FakeReferenceRepo(self)
+        self.orders = FakeOrderRepo(self)
+        self.ledger = FakeLedgerRepo(self)
+
+    def working(self) -> FakeState:
+        if self._work is None:
+            raise RuntimeError("repositories are used only inside `with uow:`")
+        return self._work
+
+    @property
+    def committed(self) -> FakeState:
+        """The committed state (read it; do not change it)."""
+        return self._committed
+
+    def __enter__(self) -> Self:
+        if self._work is not None:
+            raise RuntimeError("the unit of work is already open")
+        self._work = copy.deepcopy(self._committed)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._work = None  # whatever was not committed is gone
+
+    def commit(self) -> None:
+        work = self.working()
+        self._committed = work
+        self._work = copy.deepcopy(work)
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self.working()
+        self._work = copy.deepcopy(self._committed)
+
+
+# -- a small world for unit tests: India and Russia under RELOS, with its real dates ---------------
+
+#: RELOS dates (DOMAIN.md). India's completion date is not published: ours is illustrative.
+RELOS_SIGNED = date(2025, 2, 18)
+RUS_STEPS = (
+    ("Government submits to the State Duma", date(2025, 11, 28)),
+    ("State Duma ratifies", date(2025, 12, 2)),
+    ("Federation Council approves", date(2025, 12, 10)),
+    ("President signs the law", date(2025, 12, 15)),
+)
+IND_STEP = ("notification of completed internal procedures", date(2026, 1, 15))  # illustrative
+IN_FORCE_FROM = IND_STEP[1]
+
+#: user name -> (party, role); the admins are added first (bootstrap), the others by them.
+USERS: dict[str, tuple[str, str]] = {
+    "ind-admin": ("IND", "party_admin"),
+    "rus-admin": ("RUS", "party_admin"),
+    "ind-oo": ("IND", "ordering_officer"),
+    "ind-ao": ("IND", "accepting_officer"),
+    "ind-ro": ("IND", "receiving_officer"),
+    "ind-fo": ("IND", "finance_officer"),
+    "rus-oo": ("RUS", "ordering_officer"),
+    "rus-ao": ("RUS", "accepting_officer"),
+    "rus-ro": ("RUS", "receiving_officer"),
+    "rus-fo": ("RUS", "finance_officer"),
+}
+
+
+def relos_document() -> dict[str, Any]:
+    """Reference data as `catalogue.load` reads it (prices illustrative)."""
+    categories = ["pol", "water", "food", "medical", "repair_maintenance", "port_services"]
+    return {
+        "parties": [
+            {"code": "IND", "name": "India", "native_name": "भारत", "currency": "INR"},
+            {"code": "RUS", "name": "Russia", "native_name": "Россия", "currency": "RUB"},
+        ],
+        "agreements": [
+            {
+                "code": "RELOS",
+                "title": "Reciprocal Exchange of Logistics Support",
+                "parties": ["IND", "RUS"],
+                "signed_on": RELOS_SIGNED.isoformat(),
+                "signatories": ["Vinay Kumar", "Alexander Fomin"],
+                "steps": [
+                    *({"party": "RUS", "step": s, "on": d.isoformat()} for s, d in RUS_STEPS),
+                    {"party": "IND", "step": IND_STEP[0], "on": IND_STEP[1].isoformat()},
+                ],
+                "uses": ["exercise", "training", "port_call", "hadr", "disaster_relief"],
+                "categories": categories,
+                "excluded_categories": ["ammunition"],
+                "methods": [
+                    {"method": "cash", "due_days": 30},
+                    {"method": "rik", "due_days": 365},
+                    {"method": "eve", "due_days": 365},
+                ],
+                "caps": {"warships": 5, "aircraft": 10, "personnel": 3000},
+                "notice_days": 14,
+            }
+        ],
+        "facilities": [
+            {
+                "code": "RU-SEV",
+                "name": "Severomorsk",
+                "native_name": "Североморск",
+                "party": "RUS",
+                "kind": "naval_base",
+                "categories": ["pol", "water", "food", "port_services"],
+                "open_under": ["RELOS"],
+                "ice_support": True,
+            },
+            {
+                "code": "RU-KRN",
+                "name": "Kronstadt",
+                "native_name": "Кронштадт",
+                "party": "RUS",
+                "kind": "naval_base",
+                "categories": ["pol", "water", "food"],
+                "open_under": [],
+            },
+            {
+                "code": "IN-VTZ",
+                "name": "Visakhapatnam",
+                "native_name": "विशाखापत्तनम",
+                "party": "IND",
+                "kind": "naval_base",
+                "locode": "INVTZ",
+                "categories": ["pol", "water", "food", "repair_maintenance"],
+                "open_under": ["RELOS"],
+            },
+        ],
+        "units": [
+            {"code": "INS-TABAR", "name": "INS Tabar", "party": "IND", "kind": "ship"},
+            {"code": "INS-VIKRAMADITYA", "name": "INS Vikramaditya", "party": "IND"},
+            {"code": "RFS-GORSHKOV", "name": "Admiral Gorshkov", "party": "RUS", "kind": "ship"},
+        ],
+        "price_lists": [
+            {
+                "supplier": "RUS",
+                "items": [
+                    _item(
+                        "F76",
+                        "Diesel F-76",
+                        "pol",
+                        "t",
+                        "65000.00",
+                        "RUB",
+                        "2025-01-01",
+                        "2026-06-30",
+                        commodity="DIESEL_T",
+                    ),
+                    _item(
+                        "F76",
+                        "Diesel F-76",
+                        "pol",
+                        "t",
+                        "70000.00",
+                        "RUB",
+                        "2026-07-01",
+                        None,
+                        commodity="DIESEL_T",
+                    ),
+                    _item("WATER", "Fresh water", "water", "m3", "150.00", "RUB", "2025-01-01"),
+                    _item("RATION", "Crew ration", "food", "day", "900.50", "RUB", "2025-01-01"),
+                    _item(
+                        "MEDKIT", "Medical kit", "medical", "kit", "5000.00", "RUB", "2025-01-01"
+                    ),
+                ],
+            },
+            {
+                "supplier": "IND",
+                "items": [
+                    _item(
+                        "HSD",
+                        "High-speed diesel",
+                        "pol",
+                        "kl",
+                        "95000.00",
+                        "INR",
+                        "2025-01-01",
+                        commodity="HSD_KL",
+                    ),
+                    _item("FW", "Fresh water", "water", "m3", "120.50", "INR", "2025-01-01"),
+                    _item(
+                        "REPAIR-HR",
+                        "Repair hour",
+                        "repair_maintenance",
+                        "hour",
+                        "4500.00",
+                        "INR",
+                        "2025-01-01",
+                    ),
+                ],
+            },
+        ],
+    }
+
+
+def _item(
+    code: str,
+    description: str,
+    category: str,
+    uom: str,
+    price: str,
+    currency: str,
+    valid_from: str,
+    valid_to: str | None = None,
+    *,
+    commodity: str = "",
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "description": description,
+        "category": category,
+        "unit_of_measure": uom,
+        "unit_price": price,
+        "currency": currency,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "commodity": commodity,
+        "illustrative": True,
+    }
+
+
+#: The data elements RELOS requires beyond the order's own fields.
+ORDER_DATA = {
+    "point_of_contact": "Cdr A. Rao",
+    "delivery_location": "Berth 3",
+    "purpose": "replenishment",
+}
+
+
+def seeded_uow() -> FakeUnitOfWork:
+    """A fake node with the RELOS world loaded and every user of `USERS`, all committed."""
+    uow = FakeUnitOfWork()
+    catalogue.load(uow, relos_document())
+    for name, (party, role) in USERS.items():
+        admin = None if role == "party_admin" else f"{party.lower()}-admin"
+        people.add_user(uow, admin, name, party, role)
+    return uow
+
+
+@dataclass(frozen=True)
+class World:
+    """The same world as domain objects, for tests of the domain alone."""
+
+    relos: Agreement
+    facilities: dict[str, Facility]
+    units: dict[str, Unit]
+    prices: list[PriceItem]
+    users: dict[str, User]
+
+    def prices_of(self, supplier: str) -> list[PriceItem]:
+        return [p for p in self.prices if p.supplier == supplier]
+
+
+def world() -> World:
+    doc = relos_document()
+    prices = [
+        price_item_from(item, pl["supplier"]) for pl in doc["price_lists"] for item in pl["items"]
+    ]
+    return World(
+        relos=agreement_from(doc["agreements"][0]),
+        facilities={f.code: f for f in map(facility_from, doc["facilities"])},
+        units={u.code: u for u in map(unit_from, doc["units"])},
+        prices=prices,
+        users={n: User(n, p, Role(r)) for n, (p, r) in USERS.items()},
+    )
