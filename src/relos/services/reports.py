@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from relos.domain.errors import ValidationError
+from relos.domain.ledger import Entry
 from relos.domain.orders import OPEN_STATES, OrderState
 from relos.services.unit_of_work import UnitOfWork
 
@@ -129,3 +130,8 @@ def obligations(
                 )
             )
     return sorted(rows, key=lambda r: (-r.days_overdue, r.due_on, r.order))
+
+
+def entries(uow: UnitOfWork, book: str | None = None, order: str | None = None) -> list[Entry]:
+    with uow:
+        return uow.ledger.entries(book, order)

@@ -64,9 +64,12 @@ class LedgerRepo(Protocol):
 
 
 class UnitOfWork(Protocol):
-    reference: ReferenceRepo
-    orders: OrderRepo
-    ledger: LedgerRepo
+    @property
+    def reference(self) -> ReferenceRepo: ...
+    @property
+    def orders(self) -> OrderRepo: ...
+    @property
+    def ledger(self) -> LedgerRepo: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

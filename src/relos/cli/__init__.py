@@ -1,0 +1,1 @@
+"""The `relos` command: parse, call a service, render. Nothing else."""

@@ -1,0 +1,76 @@
+"""The `relos` command. Errors are translated to an exit code here, and only here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from relos.cli import admin, orders, reference, render, reports
+from relos.services.database import DATABASE_ERRORS
+from relos.domain.errors import (
+    AlreadyExists,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    RelosError,
+    ValidationError,
+)
+
+app = typer.Typer(
+    name="relos",
+    help="Reciprocal logistics support: agreements, orders, ledger, settlement, reports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("init")(admin.init)
+app.command("demo")(admin.demo_command)
+app.command("load")(reference.load)
+app.add_typer(admin.db_app, name="db")
+app.add_typer(admin.user_app, name="user")
+app.add_typer(reference.party_app, name="party")
+app.add_typer(reference.agreement_app, name="agreement")
+app.add_typer(reference.facility_app, name="facility")
+app.add_typer(reference.unit_app, name="unit")
+app.add_typer(reference.price_app, name="price")
+app.add_typer(orders.order_app, name="order")
+app.add_typer(reports.report_app, name="report")
+app.add_typer(reports.ledger_app, name="ledger")
+app.add_typer(reports.export_app, name="export")
+
+#: exit codes by error kind (2 is the usage error of the argument parser)
+EXIT_CODES: list[tuple[type[RelosError], int]] = [
+    (ValidationError, 3),
+    (NotFound, 4),
+    (PermissionDenied, 5),
+    (AlreadyExists, 7),
+    (Conflict, 7),
+    (RelosError, 6),  # rule violations and any other refusal
+]
+
+
+def exit_code(error: RelosError) -> int:
+    return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except RelosError as e:
+        render.error(e.rule, e.message, e.field, e.value)
+        sys.exit(exit_code(e))
+    except DATABASE_ERRORS as e:
+        render.error("database", str(getattr(e, "orig", e)).strip(), None, None)
+        render.err.print("Is the database created? Run `relos init` (or `relos db upgrade`).")
+        sys.exit(8)
+    except typer.Abort:
+        sys.exit(1)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except Exception as e:  # click usage errors carry their own exit code
+        code = getattr(e, "exit_code", None)
+        show = getattr(e, "show", None)
+        if code is not None and callable(show):
+            show()
+            sys.exit(code)
+        raise

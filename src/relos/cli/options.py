@@ -1,0 +1,42 @@
+"""Options shared by every command group, and the settings the command runs with."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from relos.config import Settings
+from relos.services import database
+from relos.services.unit_of_work import UnitOfWork
+
+As = Annotated[
+    str | None,
+    typer.Option("--as", help="Act as this user (default: RELOS_USER).", show_default=False),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: today).")]
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def uow() -> UnitOfWork:
+    return database.unit_of_work(settings())
+
+
+def actor(given: str | None) -> str | None:
+    return given or settings().user
+
+
+def parse_date(value: str | None, field: str) -> date | None:
+    from relos.domain.errors import ValidationError
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(field, value, "not a date (YYYY-MM-DD)") from None

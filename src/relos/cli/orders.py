@@ -1,0 +1,262 @@
+"""Orders through their life: `relos order draft|submit|accept|reject|amend|cancel|receive|
+invoice|settle|reverse|close|show|list`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from relos.cli import render
+from relos.cli.options import As, Json, actor, parse_date, uow
+from relos.domain.errors import ValidationError
+from relos.domain.orders import Order
+from relos.services import ordering
+
+order_app = typer.Typer(help="Support orders, from draft to closed.", no_args_is_help=True)
+
+Lines = Annotated[
+    list[str] | None,
+    typer.Option("--line", help="ITEM=QUANTITY (repeat for each line).", show_default=False),
+]
+Data = Annotated[
+    list[str] | None,
+    typer.Option("--data", help="KEY=VALUE data element (repeat).", show_default=False),
+]
+Reason = Annotated[str, typer.Option(help="Why (recorded on the signature).")]
+On = Annotated[str | None, typer.Option("--on", help="Date YYYY-MM-DD (default: today).")]
+
+
+def _pairs(values: list[str] | None, field: str) -> list[tuple[str, str]]:
+    out = []
+    for v in values or []:
+        key, sep, val = v.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(field, v, "write KEY=VALUE")
+        out.append((key.strip(), val.strip()))
+    return out
+
+
+def _view(o: Order) -> dict[str, Any]:
+    return {
+        **o.document(),
+        "state": o.state.value,
+        "created_on": o.created_on,
+        "value": str(o.value()) if o.value() else None,
+        "outstanding": {c: str(n) for c, n in o.obligations().items()},
+        "due_on": o.due_on(),
+        "receipts": [render.plain(r) for r in o.receipts],
+        "invoices": [render.plain(i) for i in o.invoices],
+        "settlements": [render.plain(s) for s in o.settlements],
+        "signatures": [render.plain(s) for s in o.signatures],
+    }
+
+
+def _done(o: Order, what: str) -> None:
+    render.ok(f"{o.number} {what}: now {o.state.value} (revision {o.revision})")
+
+
+@order_app.command("draft")
+def draft(
+    agreement: Annotated[str, typer.Option()],
+    supplying: Annotated[str, typer.Option(help="Supplying party code.")],
+    facility: Annotated[str, typer.Option()],
+    unit: Annotated[str, typer.Option(help="Requesting unit code.")],
+    method: Annotated[str, typer.Option(help="cash, rik or eve.")],
+    use: Annotated[str, typer.Option(help="port_call, exercise, hadr, ...")],
+    required_by: Annotated[str, typer.Option()],
+    line: Lines = None,
+    data: Data = None,
+    as_: As = None,
+    json: Json = False,
+) -> None:
+    """Draft an order (ordering officer or planner of the requesting party)."""
+    day = parse_date(required_by, "required_by")
+    assert day is not None
+    o = ordering.draft(
+        uow(),
+        actor(as_),
+        agreement=agreement,
+        supplying=supplying,
+        facility=facility,
+        unit=unit,
+        method=method,
+        use=use,
+        required_by=day,
+        lines=_pairs(line, "line"),
+        data=dict(_pairs(data, "data")),
+    )
+    if json:
+        render.emit_json(_view(o))
+    else:
+        _done(o, "drafted")
+
+
+@order_app.command("submit")
+def submit(number: str, as_: As = None) -> None:
+    """Submit a draft to the supplying party (ordering officer)."""
+    _done(ordering.submit(uow(), actor(as_), number), "submitted")
+
+
+@order_app.command("accept")
+def accept(number: str, as_: As = None) -> None:
+    """Accept a submitted order; prices are fixed now (accepting officer of the supplier)."""
+    _done(ordering.accept(uow(), actor(as_), number), "accepted")
+
+
+@order_app.command("reject")
+def reject(number: str, reason: Reason, as_: As = None) -> None:
+    """Reject a submitted order (accepting officer of the supplier)."""
+    _done(ordering.reject(uow(), actor(as_), number, reason), "rejected")
+
+
+@order_app.command("cancel")
+def cancel(number: str, reason: Reason, as_: As = None) -> None:
+    """Cancel an order before any receipt (ordering officer)."""
+    _done(ordering.cancel(uow(), actor(as_), number, reason), "cancelled")
+
+
+@order_app.command("amend")
+def amend(
+    number: str,
+    line: Lines = None,
+    required_by: str | None = None,
+    data: Data = None,
+    as_: As = None,
+) -> None:
+    """Amend: a new revision with these lines, which the supplier accepts again."""
+    o = ordering.amend(
+        uow(),
+        actor(as_),
+        number,
+        _pairs(line, "line"),
+        parse_date(required_by, "required_by"),
+        dict(_pairs(data, "data")) or None,
+    )
+    _done(o, "amended")
+
+
+@order_app.command("receive")
+def receive(
+    number: str,
+    line: Annotated[list[str] | None, typer.Option("--line", help="LINE_NO=QUANTITY.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Receive all that is outstanding.")] = False,
+    on: On = None,
+    as_: As = None,
+) -> None:
+    """Sign a receipt of delivered quantities (receiving officer of the requester)."""
+    day = parse_date(on, "on")
+    if all_:
+        o = ordering.receive_all(uow(), actor(as_), number, day)
+    else:
+        qty = []
+        for k, v in _pairs(line, "line"):
+            if not k.isdigit():
+                raise ValidationError("line", k, "a line number")
+            qty.append((int(k), v))
+        if not qty:
+            raise ValidationError("line", "", "give --line N=QTY or --all")
+        o = ordering.receive(uow(), actor(as_), number, qty, day)
+    _done(o, "received")
+
+
+@order_app.command("invoice")
+def invoice(number: str, on: On = None, as_: As = None) -> None:
+    """Invoice what was received (finance officer of the supplier)."""
+    o = ordering.invoice(uow(), actor(as_), number, parse_date(on, "on"))
+    inv = o.invoices[-1]
+    _done(o, f"invoiced {inv.number} for {inv.value}, due {inv.due_on}")
+
+
+@order_app.command("settle")
+def settle(
+    number: str,
+    amount: Annotated[str, typer.Option(help="Cash paid, quantity returned or value provided.")],
+    commodity: Annotated[str | None, typer.Option(help="Currency or item unit.")] = None,
+    on: On = None,
+    note: str = "",
+    as_: As = None,
+) -> None:
+    """Record a payment, a return in kind or an equal-value provision (finance officer)."""
+    o = ordering.settle(uow(), actor(as_), number, amount, commodity, parse_date(on, "on"), note)
+    _done(o, f"settled {amount}")
+
+
+@order_app.command("reverse")
+def reverse(
+    number: str, settlement: Annotated[int, typer.Option()], reason: Reason, as_: As = None
+) -> None:
+    """Reverse a wrongly recorded settlement (finance officer); nothing is edited."""
+    _done(ordering.reverse(uow(), actor(as_), number, settlement, reason), "reversed")
+
+
+@order_app.command("close")
+def close(number: str, as_: As = None) -> None:
+    """Close a settled order (finance officer of the supplier)."""
+    _done(ordering.close(uow(), actor(as_), number), "closed")
+
+
+@order_app.command("show")
+def show(number: str, json: Json = False) -> None:
+    """Show an order with its receipts, invoices, settlements and signatures."""
+    o = ordering.show(uow(), number)
+    view = _view(o)
+    if json:
+        render.emit_json(view)
+        return
+    skip = {"lines", "receipts", "invoices", "settlements", "signatures", "data"}
+    render.fields(f"order {o.number}", [(k, v) for k, v in view.items() if k not in skip])
+    render.table(
+        "lines",
+        ["line", "item", "quantity", "unit", "unit price", "received"],
+        [
+            (
+                ln.line_no,
+                ln.item_code,
+                ln.quantity,
+                ln.unit_of_measure,
+                str(ln.unit_price) if ln.unit_price else "",
+                o.received_quantity(ln.line_no),
+            )
+            for ln in o.lines
+        ],
+    )
+    render.table(
+        "signatures",
+        ["action", "user", "role", "party", "at", "rev", "sha256"],
+        [
+            (s.action, s.user, s.role, s.party, s.at, s.revision, s.digest[:16] + "…")
+            for s in o.signatures
+        ],
+    )
+
+
+@order_app.command("list")
+def list_orders(
+    agreement: str | None = None,
+    party: str | None = None,
+    state: str | None = None,
+    json: Json = False,
+) -> None:
+    """List orders, filtered by agreement, party and state."""
+    rows = ordering.find_orders(uow(), agreement=agreement, party=party, state=state)
+    if json:
+        render.emit_json([_view(o) for o in rows])
+    else:
+        render.table(
+            "orders",
+            ["number", "from", "to", "facility", "unit", "method", "state", "required by"],
+            [
+                (
+                    o.number,
+                    o.supplying,
+                    o.requesting,
+                    o.facility,
+                    o.unit,
+                    o.method,
+                    o.state,
+                    o.required_by,
+                )
+                for o in rows
+            ],
+        )
