@@ -7,7 +7,6 @@ import sys
 import typer
 
 from relos.cli import admin, orders, reference, render, reports
-from relos.services.database import DATABASE_ERRORS
 from relos.domain.errors import (
     AlreadyExists,
     Conflict,
@@ -16,6 +15,7 @@ from relos.domain.errors import (
     RelosError,
     ValidationError,
 )
+from relos.services.database import DATABASE_ERRORS
 
 app = typer.Typer(
     name="relos",
@@ -57,10 +57,10 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except RelosError as e:
-        render.error(e.rule, e.message, e.field, e.value)
+        render.error(str(e))
         sys.exit(exit_code(e))
     except DATABASE_ERRORS as e:
-        render.error("database", str(getattr(e, "orig", e)).strip(), None, None)
+        render.error(f"[database] {str(getattr(e, 'orig', e)).strip()}")
         render.err.print("Is the database created? Run `relos init` (or `relos db upgrade`).")
         sys.exit(8)
     except typer.Abort:

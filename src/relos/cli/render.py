@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -11,10 +12,12 @@ from enum import Enum
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-out = Console()
-err = Console(stderr=True)
+# Wide enough for a report when written to a file or a pipe; the terminal's width otherwise.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 def plain(value: Any) -> Any:
@@ -78,9 +81,8 @@ def fields(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
 
 
 def ok(message: str) -> None:
-    out.print(f"[green]✓[/green] {message}")
+    out.print(f"[green]✓[/green] {escape(message)}")
 
 
-def error(rule: str, message: str, field: str | None, value: Any) -> None:
-    where = f" (field {field}" + (f", value {value!r}" if value not in (None, "") else "") + ")"
-    err.print(f"[red]error[/red] [{rule}] {message}" + (where if field else ""), highlight=False)
+def error(text: str) -> None:
+    err.print(f"[red]error[/red] {escape(text)}", highlight=False, soft_wrap=True)

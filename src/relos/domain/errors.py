@@ -28,8 +28,15 @@ class RelosError(Exception):
             "message": self.message,
         }
 
+    def describe(self) -> str:
+        """The message with the field and value it concerns: what a user is shown."""
+        if self.field is None:
+            return self.message
+        shown = "" if self.value in (None, "") else f", value {self.value!s}"
+        return f"{self.message} (field {self.field}{shown})"
+
     def __str__(self) -> str:
-        return f"[{self.rule}] {self.message}"
+        return f"[{self.rule}] {self.describe()}"
 
 
 class ValidationError(RelosError):
@@ -38,7 +45,7 @@ class ValidationError(RelosError):
     rule = "invalid_input"
 
     def __init__(self, field: str, value: Any, reason: str, *, rule: str | None = None) -> None:
-        super().__init__(f"{field}={value!r}: {reason}", field=field, value=value)
+        super().__init__(reason, field=field, value=value)
         if rule is not None:
             self.rule = rule
 
@@ -62,7 +69,7 @@ class RuleViolation(RelosError):
     """A business rule refuses the action. `rule` is a stable machine-readable name."""
 
     def __init__(self, rule: str, field: str, value: Any, reason: str) -> None:
-        super().__init__(f"{reason} ({field}={value!s})", field=field, value=value)
+        super().__init__(reason, field=field, value=value)
         self.rule = rule
 
 
@@ -101,3 +108,6 @@ class Invalid(RelosError):
         super().__init__("; ".join(str(p) for p in problems), field=first.field, value=first.value)
         self.problems = problems
         self.rule = first.rule
+
+    def describe(self) -> str:
+        return self.message

@@ -152,7 +152,7 @@ def agreement_from(d: Record, where: str = "") -> Agreement:
                 RatificationStep(
                     party=_str(s, "party", w),
                     step=_str(s, "step", w),
-                    on=_opt_date(s, "on", w),
+                    on=_opt_date(s, "date", w) or _opt_date(s, "on", w),
                     required=bool(s.get("required", True)),
                     note=str(s.get("note", "")),
                 )
@@ -233,7 +233,7 @@ def agreement_to(a: Agreement) -> dict[str, Any]:
             {
                 "party": s.party,
                 "step": s.step,
-                "on": s.on.isoformat() if s.on else None,
+                "date": s.on.isoformat() if s.on else None,
                 "required": s.required,
                 "note": s.note,
             }

@@ -234,7 +234,6 @@ def _wrap(action: Any, where: str) -> None:
     except RelosError as e:
         if e.field and not e.field.startswith(where):
             e.field = f"{where}{e.field}"
-            e.message = f"{where}{e.message}"
         raise
 
 

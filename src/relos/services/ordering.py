@@ -245,7 +245,7 @@ def settle(
     def step(user: User, o: Order) -> list[Entry]:
         owed = o.obligations()
         code = commodity or (next(iter(owed)) if len(owed) == 1 else "")
-        if not code:
+        if not code and len(owed) > 1:
             raise ValidationError("commodity", "", f"name one of {', '.join(sorted(owed))}")
         s = o.settle(user, at, day, Amount.of(number_, code), note)
         return post_settlement(o, s)
