@@ -335,8 +335,8 @@ def relos_document() -> dict[str, Any]:
                 "signed_on": RELOS_SIGNED.isoformat(),
                 "signatories": ["Vinay Kumar", "Alexander Fomin"],
                 "steps": [
-                    *({"party": "RUS", "step": s, "on": d.isoformat()} for s, d in RUS_STEPS),
-                    {"party": "IND", "step": IND_STEP[0], "on": IND_STEP[1].isoformat()},
+                    *({"party": "RUS", "step": s, "date": d.isoformat()} for s, d in RUS_STEPS),
+                    {"party": "IND", "step": IND_STEP[0], "date": IND_STEP[1].isoformat()},
                 ],
                 "uses": ["exercise", "training", "port_call", "hadr", "disaster_relief"],
                 "categories": categories,

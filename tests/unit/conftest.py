@@ -62,13 +62,9 @@ def make_order(w: World) -> OrderFactory:
             method,
             use,
             date(2026, 3, 10),
-            [OrderLine(i, code, _dec(q)) for i, (code, q) in enumerate(specs, start=1)],
+            [OrderLine(i, code, Decimal(q)) for i, (code, q) in enumerate(specs, start=1)],
             dict(ORDER_DATA) if data is None else data,
             DAY,
         )
 
     return make
-
-
-def _dec(text: str) -> Decimal:
-    return Decimal(text)

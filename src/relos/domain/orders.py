@@ -318,6 +318,9 @@ class Order:
         check_order(self, agreement, facility, prices, at.date())
         fixed = []
         for ln in self.lines:
+            if ln.unit_price is not None and self.received_quantity(ln.line_no):
+                fixed.append(ln)  # delivered support keeps the price it was posted at
+                continue
             item = price_on(prices, self.supplying, ln.item_code, at.date())
             fixed.append(
                 replace(
@@ -384,8 +387,16 @@ class Order:
                     ln_old.item_code,
                     "a received line cannot be removed",
                 )
+        old = {ln.line_no: ln for ln in self.lines}
         for ln in lines:
             got = self.received_quantity(ln.line_no)
+            if got and ln.item_code != old[ln.line_no].item_code:
+                raise RuleViolation(
+                    "amend_received_item",
+                    f"lines[{ln.line_no}].item",
+                    ln.item_code,
+                    f"{old[ln.line_no].item_code} was received on this line",
+                )
             if ln.quantity < got:
                 raise RuleViolation(
                     "amend_below_received",
@@ -393,7 +404,17 @@ class Order:
                     str(ln.quantity),
                     f"{got} already received",
                 )
-        self.lines = [replace(ln, unit_price=None) for ln in lines]
+        # a received line keeps the price, unit and commodity its receipts were posted at
+        self.lines = [
+            replace(
+                old[ln.line_no],
+                quantity=ln.quantity,
+                description=ln.description or old[ln.line_no].description,
+            )
+            if self.received_quantity(ln.line_no)
+            else replace(ln, unit_price=None)
+            for ln in lines
+        ]
         if required_by is not None:
             self.required_by = required_by
         if data is not None:
