@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from relos.domain.agreements import Agreement, Category, Method, Party
 from relos.domain.errors import AlreadyExists, NotFound
@@ -223,20 +225,28 @@ class OrderRepository:
         self.conn = conn
 
     def next_number(self, prefix: str) -> int:
-        """Next sequence number under `prefix`; the row lock keeps concurrent writers apart."""
-        row = self.conn.execute(
-            select(t.order_sequences.c.last)
-            .where(t.order_sequences.c.prefix == prefix)
-            .with_for_update()
-        ).first()
-        if row is None:
-            self.conn.execute(insert(t.order_sequences).values(prefix=prefix, last=1))
-            return 1
-        nxt = int(row[0]) + 1
-        self.conn.execute(
-            update(t.order_sequences).where(t.order_sequences.c.prefix == prefix).values(last=nxt)
+        """Next sequence number under `prefix`, safe under concurrent writers.
+
+        The increment is one UPDATE (it takes the row lock, or SQLite's write lock, before reading),
+        and a new prefix is created with INSERT .. ON CONFLICT DO NOTHING, so two first drafts
+        under one prefix never collide (both SQLite and PostgreSQL have that statement).
+        """
+        seq = t.order_sequences
+        dialect = self.conn.dialect.name
+        if dialect == "postgresql":
+            self.conn.execute(pg_insert(seq).values(prefix=prefix, last=0).on_conflict_do_nothing())
+        elif dialect == "sqlite":
+            self.conn.execute(
+                sqlite_insert(seq).values(prefix=prefix, last=0).on_conflict_do_nothing()
+            )
+        bumped = self.conn.execute(
+            update(seq).where(seq.c.prefix == prefix).values(last=seq.c.last + 1)
         )
-        return nxt
+        if bumped.rowcount == 0:  # another engine, without ON CONFLICT
+            self.conn.execute(insert(seq).values(prefix=prefix, last=1))
+            return 1
+        last = self.conn.execute(select(seq.c.last).where(seq.c.prefix == prefix)).scalar_one()
+        return int(last)
 
     def get(self, number: str) -> Order:
         order = self.find(number)
