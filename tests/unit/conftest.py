@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -68,3 +68,55 @@ def make_order(w: World) -> OrderFactory:
         )
 
     return make
+
+
+# -- driving a domain order along its life (acting as the seeded users) --------------------------
+
+
+def later(days: int) -> datetime:
+    return AT + timedelta(days=days)
+
+
+def officer(w: World, party: str, short: str) -> User:
+    """The seeded officer of `party`: oo ordering, ao accepting, ro receiving, fo finance."""
+    return w.users[f"{party.lower()}-{short}"]
+
+
+def submitted(o: Order, w: World, at: datetime = AT) -> Order:
+    o.submit(
+        officer(w, o.requesting, "oo"),
+        at,
+        w.relos,
+        w.facilities[o.facility],
+        w.prices_of(o.supplying),
+    )
+    return o
+
+
+def accepted(o: Order, w: World, at: datetime = AT) -> Order:
+    submitted(o, w, at)
+    o.accept(
+        officer(w, o.supplying, "ao"),
+        at,
+        w.relos,
+        w.facilities[o.facility],
+        w.prices_of(o.supplying),
+    )
+    return o
+
+
+def received(o: Order, w: World, qty: str | None = None, day: int = 1) -> Order:
+    accepted(o, w)
+    o.receive(
+        officer(w, o.requesting, "ro"),
+        later(day),
+        DAY + timedelta(days=day),
+        [(ln.line_no, Decimal(qty) if qty else ln.quantity) for ln in o.lines],
+    )
+    return o
+
+
+def invoiced(o: Order, w: World, qty: str | None = None) -> Order:
+    received(o, w, qty)
+    o.invoice(officer(w, o.supplying, "fo"), later(3), "INV-1", DAY + timedelta(days=3), w.relos)
+    return o

@@ -31,41 +31,18 @@ from relos.domain.orders import (
     order_number,
 )
 from tests.fakes import World
-from tests.unit.conftest import AT, DAY, OrderFactory
+from tests.unit.conftest import (
+    AT,
+    DAY,
+    OrderFactory,
+    accepted,
+    invoiced,
+    later,
+    received,
+    submitted,
+)
 
 S = OrderState
-
-
-def later(days: int) -> datetime:
-    return AT + timedelta(days=days)
-
-
-def submitted(o: Order, w: World, at: datetime = AT) -> Order:
-    o.submit(w.users["ind-oo"], at, w.relos, w.facilities[o.facility], w.prices_of(o.supplying))
-    return o
-
-
-def accepted(o: Order, w: World, at: datetime = AT) -> Order:
-    submitted(o, w, at)
-    o.accept(w.users["rus-ao"], at, w.relos, w.facilities[o.facility], w.prices_of(o.supplying))
-    return o
-
-
-def received(o: Order, w: World, qty: str | None = None, day: int = 1) -> Order:
-    accepted(o, w)
-    o.receive(
-        w.users["ind-ro"],
-        later(day),
-        DAY + timedelta(days=day),
-        [(ln.line_no, Decimal(qty) if qty else ln.quantity) for ln in o.lines],
-    )
-    return o
-
-
-def invoiced(o: Order, w: World, qty: str | None = None) -> Order:
-    received(o, w, qty)
-    o.invoice(w.users["rus-fo"], later(3), "INV-1", DAY + timedelta(days=3), w.relos)
-    return o
 
 
 def state(o: Order) -> OrderState:
