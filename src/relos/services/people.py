@@ -24,7 +24,8 @@ def add_user(uow: UnitOfWork, actor: str | None, name: str, party: str, role: st
     with uow:
         if uow.reference.find_party(party) is None:
             raise NotFound("party", party, field="party")
-        has_admin = any(u.role is Role.PARTY_ADMIN and u.active for u in uow.reference.users(party))
+        # a party that ever had an admin is past bootstrap, even if its admins are disabled now
+        has_admin = any(u.role is Role.PARTY_ADMIN for u in uow.reference.users(party))
         if has_admin or actor:
             require_admin_of(acting_user(uow, actor, "add a user"), party, "add a user")
         uow.reference.add_user(user)
