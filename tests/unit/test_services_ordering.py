@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -18,61 +17,21 @@ from relos.domain.errors import (
     RuleViolation,
     ValidationError,
 )
-from relos.domain.ledger import Entry, balances, mirror_mismatches
-from relos.domain.orders import Order, OrderState
+from relos.domain.ledger import Entry
+from relos.domain.orders import OrderState
 from relos.services import ordering
 from tests.fakes import ORDER_DATA, FakeLedgerRepo, FakeUnitOfWork
-from tests.unit.conftest import AT, later
+from tests.unit.conftest import (
+    AT,
+    assert_books_consistent,
+    draft,
+    later,
+    snapshot,
+    to_accepted,
+    to_invoiced,
+)
 
 S = OrderState
-Snapshot = tuple[dict[str, Order], list[Entry], dict[Any, Decimal], dict[str, int]]
-
-
-def snapshot(uow: FakeUnitOfWork) -> Snapshot:
-    """Everything stored, read in a fresh unit of work."""
-    with uow:
-        orders = {n: uow.orders.get(n) for n in uow.orders.numbers()}
-        return orders, uow.ledger.entries(), uow.ledger.balances(), dict(uow.committed.sequences)
-
-
-def draft(uow: FakeUnitOfWork, actor: str = "ind-oo", **changes: Any) -> Order:
-    args: dict[str, Any] = {
-        "agreement": "RELOS",
-        "supplying": "RUS",
-        "facility": "RU-SEV",
-        "unit": "INS-TABAR",
-        "method": "cash",
-        "use": "port_call",
-        "required_by": date(2026, 3, 10),
-        "lines": [("F76", "400")],
-        "data": dict(ORDER_DATA),
-        "at": AT,
-    }
-    args.update(changes)
-    return ordering.draft(uow, actor, **args)
-
-
-def to_accepted(uow: FakeUnitOfWork, **changes: Any) -> Order:
-    o = draft(uow, **changes)
-    req, sup = o.requesting.lower(), o.supplying.lower()
-    ordering.submit(uow, f"{req}-oo", o.number, at=AT)
-    return ordering.accept(uow, f"{sup}-ao", o.number, at=AT)
-
-
-def to_invoiced(uow: FakeUnitOfWork, **changes: Any) -> Order:
-    o = to_accepted(uow, **changes)
-    req, sup = o.requesting.lower(), o.supplying.lower()
-    ordering.receive_all(uow, f"{req}-ro", o.number, at=later(1))
-    return ordering.invoice(uow, f"{sup}-fo", o.number, at=later(2))
-
-
-def assert_books_consistent(uow: FakeUnitOfWork) -> None:
-    with uow:
-        entries = uow.ledger.entries()
-        kept = uow.ledger.balances()
-        assert kept == uow.ledger.summed_balances() == balances(entries)
-    assert all(not e.unbalanced() for e in entries)
-    assert mirror_mismatches(kept) == []
 
 
 # -- full lifecycles -------------------------------------------------------------------------------
