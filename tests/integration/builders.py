@@ -18,6 +18,8 @@ RUS_NATIVE = "Россия"
 MUMBAI_NATIVE = "मुंबई नौसेना गोदी"
 SEVEROMORSK_NATIVE = "Североморск"
 GORSHKOV_NATIVE = "Адмирал Горшков"
+NSN_OIL = "9150-00-180-6266"  # an NSN: its RIK commodity starts with a digit
+NSN_OIL_COMMODITY = "9150_00_180_6266_L"
 
 REFERENCE: dict[str, Any] = {
     "parties": [
@@ -100,6 +102,16 @@ REFERENCE: dict[str, Any] = {
                     "valid_from": "2025-01-01",
                 },
                 {
+                    "code": NSN_OIL,
+                    "description": "Lubricating oil, NSN-coded (illustrative)",
+                    "category": "pol",
+                    "unit_of_measure": "l",
+                    "unit_price": "310.00",
+                    "currency": "INR",
+                    "valid_from": "2025-01-01",
+                    "illustrative": True,
+                },
+                {
                     "code": "RATION",
                     "description": "राशन पैक",
                     "category": "food",
@@ -179,7 +191,7 @@ def placed(
 @dataclass(frozen=True)
 class Lifecycle:
     cash_in: str  # IND from RUS, cash: partial receipt, amendment, partial + reversed settlement
-    rik_ru: str  # RUS from IND, replacement in kind: partial return, left outstanding
+    rik_ru: str  # RUS from IND, replacement in kind (fuel, NSN oil): partial return
     eve_in: str  # IND from RUS, equal-value exchange: partial provision
     cash_ru: str  # RUS from IND, cash: short-delivered, invoiced, settled in full, closed
 
@@ -217,7 +229,7 @@ def lifecycle(uow: UnitOfWork) -> Lifecycle:
     ordering.close(uow, "ru_finance", o1, at(d(2026, 3, 26)))
 
     # 2. Russia orders fuel from India, replacement in kind; part returned.
-    o2 = placed(uow, "RUS", "rik", [("F76", "120.5")], d(2026, 3, 4))
+    o2 = placed(uow, "RUS", "rik", [("F76", "120.5"), (NSN_OIL, "200")], d(2026, 3, 4))
     ordering.receive(uow, "ru_receive", o2, [(1, "70.25")], d(2026, 3, 5), at(d(2026, 3, 5)))
     ordering.receive_all(uow, "ru_receive", o2, d(2026, 3, 6), at(d(2026, 3, 6)))
     ordering.invoice(uow, "in_finance", o2, d(2026, 3, 7), at(d(2026, 3, 7)))

@@ -16,7 +16,15 @@ from relos.domain.ledger import BalanceKey, mirror_mismatches
 from relos.domain.orders import OrderState
 from relos.services import ordering, reports
 from relos.storage.unit_of_work import SqlUnitOfWork
-from tests.integration.builders import DATA, at, lifecycle, placed, snapshot, world
+from tests.integration.builders import (
+    DATA,
+    NSN_OIL_COMMODITY,
+    at,
+    lifecycle,
+    placed,
+    snapshot,
+    world,
+)
 
 D = Decimal
 S = OrderState
@@ -163,6 +171,7 @@ def test_orders_in_both_directions_leave_mirrored_books(uow: SqlUnitOfWork) -> N
     receivables = {k: v for k, v in bal.items() if k[1] == "receivable"}
     assert receivables == {
         ("IND", "receivable", "RUS", "rik", "F76_T"): D("70.500"),
+        ("IND", "receivable", "RUS", "rik", NSN_OIL_COMMODITY): D("200.000"),
         ("RUS", "receivable", "IND", "eve", "RUB"): D("20050.00"),
     }
     assert bal[("IND", "settlement_cash", "", "", "INR")] == D("112625.00")
@@ -170,6 +179,7 @@ def test_orders_in_both_directions_leave_mirrored_books(uow: SqlUnitOfWork) -> N
     rows = reports.obligations(uow, date(2026, 12, 31))
     assert {(r.order, r.creditor, r.commodity, r.outstanding) for r in rows} == {
         (built.rik_ru, "IND", "F76_T", D("70.500")),
+        (built.rik_ru, "IND", NSN_OIL_COMMODITY, D("200.000")),
         (built.eve_in, "RUS", "RUB", D("20050.00")),
     }
 
