@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
-from relos.domain.agreements import Method, Status
+from relos.domain.agreements import Caps, Method, Status
+from relos.domain.facilities import UnitKind
 from relos.domain.ledger import mirror_mismatches
 from relos.domain.orders import Order, OrderState, SettlementKind
 from relos.services import catalogue, ordering, people, reports
-from relos.services.demo import USERS, load_demo, reference_document
+from relos.services.demo import USERS, load_demo, plan_year, reference_document
 from relos.storage.engine import make_engine, upgrade
 from relos.storage.unit_of_work import SqlUnitOfWork
 
@@ -204,3 +205,34 @@ def test_demo_reference_data_ships_in_the_package_and_marks_prices_illustrative(
     assert items
     assert all(i["illustrative"] is True for i in items)
     assert {pl["supplier"] for pl in document["price_lists"]} == {"IND", "RUS", "USA"}
+
+
+def test_the_demo_year_is_the_same_on_every_load_for_a_given_day(demo: Loaded) -> None:
+    assert plan_year(demo.uow, demo.today) == plan_year(demo.uow, demo.today)
+
+
+def test_relos_orders_give_the_14_days_notice_before_support_is_required(demo: Loaded) -> None:
+    for o in demo.orders:
+        if o.agreement == "RELOS":
+            assert o.created_on is not None
+            assert (o.required_by - o.created_on).days >= 14, o.number
+
+
+def test_relos_presence_caps_hold_on_every_day_of_the_year(demo: Loaded) -> None:
+    """A visit lasts from the day support is required for about four days (ships and aircraft)."""
+    caps = catalogue.show_agreement(demo.uow, "RELOS").caps
+    assert caps == Caps(warships=5, aircraft=10, personnel=3000)
+    units = {u.code: u for u in catalogue.units(demo.uow)}
+    present: dict[tuple[str, date], set[str]] = {}
+    for o in demo.orders:
+        if o.agreement == "RELOS" and o.state not in (OrderState.REJECTED, OrderState.CANCELLED):
+            for d in range(5):
+                present.setdefault((o.supplying, o.required_by + timedelta(d)), set()).add(o.unit)
+    assert present
+    for (host, day), codes in present.items():
+        ships = [c for c in codes if units[c].kind is UnitKind.SHIP]
+        aircraft = [c for c in codes if units[c].kind is UnitKind.AIRCRAFT]
+        crews = sum(units[c].crew or 0 for c in codes)
+        assert len(ships) <= 5, (host, day, ships)
+        assert len(aircraft) <= 10, (host, day, aircraft)
+        assert crews <= 3000, (host, day, crews)

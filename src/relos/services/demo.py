@@ -32,9 +32,9 @@ from typing import Any
 
 import yaml
 
-from relos.domain.agreements import Method
+from relos.domain.agreements import Caps, Method
 from relos.domain.errors import ValidationError
-from relos.domain.facilities import Facility, Unit
+from relos.domain.facilities import Facility, Unit, UnitKind
 from relos.domain.money import quantize
 from relos.domain.orders import Order, OrderState
 from relos.domain.users import Role
@@ -43,6 +43,8 @@ from relos.services.unit_of_work import UnitOfWork
 
 SEED = 20250218  # RELOS signature day: the same demo on every load for a given `today`
 MIN_RELOS_DAYS = 150  # RELOS must have been in force this long before `today`
+VISIT_DAYS = 5  # a visit: the day support is first required and the four after it
+PASSAGE_DAYS = 20  # one unit at two different facilities: at least this many days apart
 
 S = OrderState
 
@@ -163,6 +165,51 @@ class Plan:
 Step = tuple[datetime, Callable[[], Order]]
 
 
+class _Presence:
+    """Who is where on which day: keeps the generated visits within RELOS's presence caps and
+    keeps a ship from being at two facilities in the same week."""
+
+    def __init__(self, units: dict[str, Unit], facilities: dict[str, Facility], caps: Caps) -> None:
+        self.units, self.facilities, self.caps = units, facilities, caps
+        self.visits: list[tuple[str, str, date]] = []  # unit, facility, first day
+        self.on_territory: dict[tuple[str, date], set[str]] = {}  # (host, day) -> units
+
+    @staticmethod
+    def _days(start: date) -> list[date]:
+        return [start + timedelta(days=d) for d in range(VISIT_DAYS)]
+
+    def fits(self, p: Plan) -> bool:
+        for unit, fac, start in self.visits:
+            if unit == p.unit and fac != p.facility and abs((start - p.start).days) < PASSAGE_DAYS:
+                return False
+        if p.agreement != "RELOS":
+            return True
+        host = self.facilities[p.facility].party
+        for day in self._days(p.start):
+            codes = self.on_territory.get((host, day), set()) | {p.unit}
+            found = [self.units[c] for c in codes]
+            ships = sum(1 for u in found if u.kind is UnitKind.SHIP)
+            aircraft = sum(1 for u in found if u.kind is UnitKind.AIRCRAFT)
+            crews = sum(u.crew or 0 for u in found)
+            for count, cap in (
+                (ships, self.caps.warships),
+                (aircraft, self.caps.aircraft),
+                (crews, self.caps.personnel),
+            ):
+                if cap is not None and count > cap:
+                    return False
+        return True
+
+    def add(self, p: Plan) -> None:
+        if p.fate in ("reject", "cancel"):
+            return  # the visit did not take place
+        self.visits.append((p.unit, p.facility, p.start))
+        if p.agreement == "RELOS":
+            host = self.facilities[p.facility].party
+            for day in self._days(p.start):
+                self.on_territory.setdefault((host, day), set()).add(p.unit)
+
+
 class _Demo:
     def __init__(self, uow: UnitOfWork, today: date) -> None:
         self.uow = uow
@@ -185,6 +232,7 @@ class _Demo:
                 f"(today on or after {earliest.isoformat()})",
             )
         self.lemoa_from = today - timedelta(days=365)
+        self.caps = relos.caps
 
     # -- time ------------------------------------------------------------------------------------
 
@@ -512,75 +560,86 @@ class _Demo:
                  "Training visit to Vladivostok", drafted=t - timedelta(24), stop=S.RECEIVED),
         ]
         # fmt: on
-        plans += self.routine(64 - len(plans))
+        presence = _Presence(self.units, self.facilities, self.caps)
+        for p in plans:
+            presence.add(p)
+        plans += self.routine(64 - len(plans), presence)
         return plans
 
-    def routine(self, count: int) -> list[Plan]:
-        """Routine port calls and training visits spread over the year, in both directions."""
+    def routine(self, count: int, presence: _Presence) -> list[Plan]:
+        """Routine port calls and training visits spread over the year, in both directions,
+        within the presence caps (a draw that would break them is drawn again)."""
+        out = []
+        for _ in range(count):
+            for _attempt in range(40):
+                p = self.routine_visit()
+                if presence.fits(p):
+                    presence.add(p)
+                    out.append(p)
+                    break
+        return out
+
+    def routine_visit(self) -> Plan:
+        """One routine port call or training visit, drawn at random."""
         rng = self.rng
         ind_ships = [c for c, u in self.units.items() if u.party == "IND" and u.kind == "ship"]
         rus_ships = [c for c, u in self.units.items() if u.party == "RUS" and u.kind == "ship"]
         rus_bases = [c for c, f in self.facilities.items() if f.party == "RUS"]
         ind_bases = [c for c, f in self.facilities.items() if f.party == "IND"]
-        out = []
-        for _ in range(count):
-            roll = rng.random()
-            f = rng.uniform(0.02, 0.88)
-            if roll < 0.4:
-                agreement, unit, fac = "RELOS", rng.choice(ind_ships), rng.choice(rus_bases)
-            elif roll < 0.75:
-                agreement, unit, fac = "RELOS", rng.choice(rus_ships), rng.choice(ind_bases)
-            elif roll < 0.88:
-                agreement, unit, fac = "LEMOA", "USS-SPRUANCE", rng.choice(ind_bases)
-            else:
-                agreement, unit, fac = "LEMOA", rng.choice(ind_ships), "USSAN"
-            start = self.relos(f) if agreement == "RELOS" else self.lemoa(f)
-            u = self.units[unit]
-            days = rng.randint(2, 5)
-            crew = u.crew or 100
-            burn = u.consumption_t_per_day or Decimal(20)
-            fuel = (burn * rng.randint(4, 8)).to_integral_value()
-            method = rng.choices((Method.CASH, Method.RIK, Method.EVE), (70, 15, 15))[0]
-            if method is Method.RIK:
-                lines = [("fuel", fuel)]
-            elif method is Method.EVE:
-                lines = [("repair", Decimal(rng.randint(4, 30) * 10)), ("berth", Decimal(days))]
-            else:
-                lines = [
-                    ("fuel", fuel),
-                    ("water", Decimal(rng.randint(10, 40) * 10)),
-                    ("food", Decimal(crew * days)),
-                    ("berth", Decimal(days)),
-                ]
-                if rng.random() < 0.5:
-                    lines.append(("tug", Decimal(rng.randint(2, 6))))
-            fate = rng.choices(
-                ("normal", "partial_payment", "late_payment", "unpaid", "cancel", "reject"),
-                (70, 8, 8, 6, 4, 4),
-            )[0]
-            if method is not Method.CASH and fate in ("partial_payment", "late_payment"):
-                fate = "normal"
-            use = rng.choice(("port_call", "port_call", "training"))
-            fac_name = self.facilities[fac].name
-            out.append(
-                Plan(
-                    agreement,
-                    unit,
-                    fac,
-                    method,
-                    use,
-                    start,
-                    lines,
-                    f"{'Port call' if use == 'port_call' else 'Training visit'}: {fac_name}",
-                    fate,
-                    deliveries=2 if rng.random() < 0.2 else 1,
-                    reason={
-                        "reject": "requested dates clash with a scheduled dry-docking",
-                        "cancel": "visit cancelled: ship retasked",
-                    }.get(fate, ""),
-                )
-            )
-        return out
+        roll = rng.random()
+        f = rng.uniform(0.02, 0.88)
+        if roll < 0.4:
+            agreement, unit, fac = "RELOS", rng.choice(ind_ships), rng.choice(rus_bases)
+        elif roll < 0.75:
+            agreement, unit, fac = "RELOS", rng.choice(rus_ships), rng.choice(ind_bases)
+        elif roll < 0.88:
+            agreement, unit, fac = "LEMOA", "USS-SPRUANCE", rng.choice(ind_bases)
+        else:
+            agreement, unit, fac = "LEMOA", rng.choice(ind_ships), "USSAN"
+        start = self.relos(f) if agreement == "RELOS" else self.lemoa(f)
+        u = self.units[unit]
+        days = rng.randint(2, 5)
+        crew = u.crew or 100
+        burn = u.consumption_t_per_day or Decimal(20)
+        fuel = (burn * rng.randint(4, 8)).to_integral_value()
+        method = rng.choices((Method.CASH, Method.RIK, Method.EVE), (70, 15, 15))[0]
+        if method is Method.RIK:
+            lines = [("fuel", fuel)]
+        elif method is Method.EVE:
+            lines = [("repair", Decimal(rng.randint(4, 30) * 10)), ("berth", Decimal(days))]
+        else:
+            lines = [
+                ("fuel", fuel),
+                ("water", Decimal(rng.randint(10, 40) * 10)),
+                ("food", Decimal(crew * days)),
+                ("berth", Decimal(days)),
+            ]
+            if rng.random() < 0.5:
+                lines.append(("tug", Decimal(rng.randint(2, 6))))
+        fate = rng.choices(
+            ("normal", "partial_payment", "late_payment", "unpaid", "cancel", "reject"),
+            (70, 8, 8, 6, 4, 4),
+        )[0]
+        if method is not Method.CASH and fate in ("partial_payment", "late_payment"):
+            fate = "normal"
+        use = rng.choice(("port_call", "port_call", "training"))
+        fac_name = self.facilities[fac].name
+        return Plan(
+            agreement,
+            unit,
+            fac,
+            method,
+            use,
+            start,
+            lines,
+            f"{'Port call' if use == 'port_call' else 'Training visit'}: {fac_name}",
+            fate,
+            deliveries=2 if rng.random() < 0.2 else 1,
+            reason={
+                "reject": "requested dates clash with a scheduled dry-docking",
+                "cancel": "visit cancelled: ship retasked",
+            }.get(fate, ""),
+        )
 
     def run(self) -> None:
         """Drive every plan, all of them interleaved in time order, up to (not including) today."""
@@ -603,6 +662,11 @@ class _Demo:
                 continue  # not yet happened: the story of this order stops here
             p.order = action()
             push(p, gen)
+
+
+def plan_year(uow: UnitOfWork, today: date) -> list[Plan]:
+    """The orders the demo drives for `today` (reference data loaded): the same on every call."""
+    return _Demo(uow, today).plans()
 
 
 def load_demo(uow: UnitOfWork, today: date) -> dict[str, object]:
