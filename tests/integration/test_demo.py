@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from relos.domain.agreements import Caps, Method, Status
+from relos.domain.errors import ValidationError
 from relos.domain.facilities import UnitKind
 from relos.domain.ledger import mirror_mismatches
 from relos.domain.orders import Order, OrderState, SettlementKind
@@ -236,3 +238,15 @@ def test_relos_presence_caps_hold_on_every_day_of_the_year(demo: Loaded) -> None
         assert len(ships) <= 5, (host, day, ships)
         assert len(aircraft) <= 10, (host, day, aircraft)
         assert crews <= 3000, (host, day, crews)
+
+
+def test_a_day_too_soon_after_relos_enters_into_force_is_refused_before_any_write(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'early.db'}")
+    upgrade(engine)
+    uow = SqlUnitOfWork(engine)
+    with pytest.raises(ValidationError, match="RELOS in force"):
+        load_demo(uow, date(2026, 2, 1))
+    assert catalogue.parties(uow) == []
+    engine.dispose()

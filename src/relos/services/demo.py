@@ -32,11 +32,12 @@ from typing import Any
 
 import yaml
 
-from relos.domain.agreements import Caps, Method
+from relos.domain.agreements import Agreement, Caps, Method
 from relos.domain.errors import ValidationError
 from relos.domain.facilities import Facility, Unit, UnitKind
 from relos.domain.money import quantize
 from relos.domain.orders import Order, OrderState
+from relos.domain.records import agreement_from
 from relos.domain.users import Role
 from relos.services import catalogue, ordering, people, reports
 from relos.services.unit_of_work import UnitOfWork
@@ -165,6 +166,23 @@ class Plan:
 Step = tuple[datetime, Callable[[], Order]]
 
 
+def relos_window_start(relos: Agreement, today: date) -> date:
+    """First day of the demo's RELOS year; refuses a `today` too soon after entry into force."""
+    in_force = relos.entry_into_force()
+    if in_force is None:
+        raise ValidationError("RELOS", "", "the demo's RELOS has no entry into force")
+    start = max(today - timedelta(days=365), in_force + timedelta(days=1))
+    if (today - start).days < MIN_RELOS_DAYS:
+        earliest = in_force + timedelta(days=MIN_RELOS_DAYS + 1)
+        raise ValidationError(
+            "today",
+            today.isoformat(),
+            f"the demo needs RELOS in force {MIN_RELOS_DAYS} days before today "
+            f"(today on or after {earliest.isoformat()})",
+        )
+    return start
+
+
 class _Presence:
     """Who is where on which day: keeps the generated visits within RELOS's presence caps and
     keeps a ship from being at two facilities in the same week."""
@@ -219,18 +237,7 @@ class _Demo:
         self.facilities: dict[str, Facility] = {f.code: f for f in catalogue.facilities(uow)}
         self.currency = {p.code: p.currency for p in catalogue.parties(uow)}
         relos = catalogue.show_agreement(uow, "RELOS")
-        in_force = relos.entry_into_force()
-        if in_force is None:
-            raise ValidationError("RELOS", "", "the demo's RELOS has no entry into force")
-        self.relos_from = max(today - timedelta(days=365), in_force + timedelta(days=1))
-        if (today - self.relos_from).days < MIN_RELOS_DAYS:
-            earliest = in_force + timedelta(days=MIN_RELOS_DAYS + 1)
-            raise ValidationError(
-                "today",
-                today.isoformat(),
-                f"the demo needs RELOS in force {MIN_RELOS_DAYS} days before today "
-                f"(today on or after {earliest.isoformat()})",
-            )
+        self.relos_from = relos_window_start(relos, today)
         self.lemoa_from = today - timedelta(days=365)
         self.caps = relos.caps
 
@@ -673,12 +680,19 @@ def load_demo(uow: UnitOfWork, today: date) -> dict[str, object]:
     """Load the demo: reference data, users of every role, and a year of orders up to `today`.
 
     Does nothing when the demo (party IND) is already there. Deterministic for a given `today`.
+    A `today` too early for a RELOS year is refused before anything is written. The reference
+    data is loaded in one transaction; users and orders then go through the services one action
+    at a time, as officers would, so a failure part-way leaves what was done before it.
     """
     with uow:
         present = uow.reference.find_party("IND") is not None
     if present:
         return {"loaded": False, "reason": "party IND exists: the demo (or real data) is loaded"}
-    catalogue.load(uow, reference_document())
+    document = reference_document()
+    for i, record in enumerate(document.get("agreements") or []):
+        if record.get("code") == "RELOS":
+            relos_window_start(agreement_from(record, f"agreements[{i}]."), today)
+    catalogue.load(uow, document)
     for party, roles in USERS.items():
         admin = roles[Role.PARTY_ADMIN]
         people.add_user(uow, None, admin, party, Role.PARTY_ADMIN.value)
