@@ -24,7 +24,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
@@ -160,7 +160,6 @@ class Plan:
     reason: str = ""
     note: str = ""  # said on an in-kind return or equal-value provision
     order: Order | None = None
-    steps: list[str] = field(default_factory=list)
 
 
 Step = tuple[datetime, Callable[[], Order]]
@@ -235,7 +234,6 @@ class _Demo:
         self.rng = random.Random(f"{SEED}-{today.isoformat()}")
         self.units: dict[str, Unit] = {u.code: u for u in catalogue.units(uow)}
         self.facilities: dict[str, Facility] = {f.code: f for f in catalogue.facilities(uow)}
-        self.currency = {p.code: p.currency for p in catalogue.parties(uow)}
         relos = catalogue.show_agreement(uow, "RELOS")
         self.relos_from = relos_window_start(relos, today)
         self.lemoa_from = today - timedelta(days=365)
@@ -282,9 +280,10 @@ class _Demo:
         biller = self.actor(sup, Role.FINANCE_OFFICER)
         uow = self.uow
         pennant = f" ({unit.pennant})" if unit.pennant else ""
+        where = "apron" if unit.kind is UnitKind.AIRCRAFT else "berth"
         data = {
             "point_of_contact": f"Supply officer, {unit.name}{pennant}",
-            "delivery_location": f"{fac.name}, berth {rng.randint(1, 9)}",
+            "delivery_location": f"{fac.name}, {where} {rng.randint(1, 9)}",
             "purpose": p.purpose,
             "notice_given_on": drafted.isoformat(),
         }
