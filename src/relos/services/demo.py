@@ -679,9 +679,9 @@ def load_demo(uow: UnitOfWork, today: date) -> dict[str, object]:
     """Load the demo: reference data, users of every role, and a year of orders up to `today`.
 
     Does nothing when the demo (party IND) is already there. Deterministic for a given `today`.
-    A `today` too early for a RELOS year is refused before anything is written. The reference
-    data is loaded in one transaction; users and orders then go through the services one action
-    at a time, as officers would, so a failure part-way leaves what was done before it.
+    A `today` too early for a RELOS year is refused before anything is written. Users and
+    orders go through the services one action at a time, as officers would, inside one outer
+    unit of work: the whole demo is written, or nothing.
     """
     with uow:
         present = uow.reference.find_party("IND") is not None
@@ -691,14 +691,16 @@ def load_demo(uow: UnitOfWork, today: date) -> dict[str, object]:
     for i, record in enumerate(document.get("agreements") or []):
         if record.get("code") == "RELOS":
             relos_window_start(agreement_from(record, f"agreements[{i}]."), today)
-    catalogue.load(uow, document)
-    for party, roles in USERS.items():
-        admin = roles[Role.PARTY_ADMIN]
-        people.add_user(uow, None, admin, party, Role.PARTY_ADMIN.value)
-        for role, name in roles.items():
-            if role is not Role.PARTY_ADMIN:
-                people.add_user(uow, admin, name, party, role.value)
-    _Demo(uow, today).run()
+    with uow:
+        catalogue.load(uow, document)
+        for party, roles in USERS.items():
+            admin = roles[Role.PARTY_ADMIN]
+            people.add_user(uow, None, admin, party, Role.PARTY_ADMIN.value)
+            for role, name in roles.items():
+                if role is not Role.PARTY_ADMIN:
+                    people.add_user(uow, admin, name, party, role.value)
+        _Demo(uow, today).run()
+        uow.commit()
     by_state = reports.orders_by_state(uow)
     overdue = reports.obligations(uow, today, overdue_only=True)
     with uow:

@@ -6,17 +6,29 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from relos.domain.errors import Conflict
 from relos.storage.repositories import LedgerRepository, OrderRepository, ReferenceRepository
 
 
 class SqlUnitOfWork:
-    """``with uow: ...; uow.commit()`` — anything not committed is rolled back on exit."""
+    """``with uow: ...; uow.commit()`` — anything not committed is rolled back on exit.
+
+    Units of work nest: an inner ``with uow:`` joins the outer transaction, its ``commit()`` waits
+    for the outermost one, and a failure inside it (an exception leaving the inner block) forbids
+    the outer commit, so a batch of use cases is written whole or not at all.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._conn: Connection | None = None
+        self._depth = 0
+        self._failed = False
 
     def __enter__(self) -> SqlUnitOfWork:
+        self._depth += 1
+        if self._depth > 1:
+            return self
+        self._failed = False
         self._conn = self.engine.connect()
         self._conn.begin()
         self.reference = ReferenceRepository(self._conn)
@@ -30,6 +42,11 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._depth -= 1
+        if self._depth > 0:
+            if exc_type is not None:
+                self._failed = True
+            return
         assert self._conn is not None
         try:
             if self._conn.in_transaction():
@@ -40,6 +57,10 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._conn is not None
+        if self._failed:
+            raise Conflict("a step of this unit of work failed: nothing is written")
+        if self._depth > 1:
+            return
         self._conn.commit()
 
     def rollback(self) -> None:
