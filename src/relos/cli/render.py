@@ -50,6 +50,8 @@ def cell(value: Any) -> str:
         return str(value.value)
     if isinstance(value, list | tuple):
         return ", ".join(cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {cell(v)}" for k, v in value.items() if v not in (0, None, ""))
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
