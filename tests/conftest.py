@@ -28,6 +28,12 @@ from relos.storage.engine import make_engine, upgrade
 from relos.storage.unit_of_work import SqlUnitOfWork
 
 PG_USER = "relos"
+_PG_STARTED: list[float] = []  # seconds initdb + start took, shown in the terminal summary
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for seconds in _PG_STARTED:
+        terminalreporter.write_line(f"throwaway PostgreSQL: initdb + start took {seconds:.2f} s")
 
 
 def _pg_bin() -> Path:
@@ -86,7 +92,7 @@ def postgres_url() -> Iterator[str]:
         _run(
             [pg_ctl, "-D", str(data), "-l", str(log), "-w", "start", "-o", options], "pg_ctl start"
         )
-        os.environ["RELOS_TEST_PG_START_SECONDS"] = f"{time.perf_counter() - started:.2f}"
+        _PG_STARTED.append(time.perf_counter() - started)
         yield f"postgresql+psycopg://{PG_USER}@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(

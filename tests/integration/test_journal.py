@@ -122,6 +122,16 @@ def test_beancount_export_keeps_every_entry_with_its_order_txn_and_description(
     assert options["operating_currency"] == ["INR"]
 
 
+def test_every_account_the_ledger_posts_has_a_named_journal_account(built: SqlUnitOfWork) -> None:
+    with built:
+        used = {p.account for e in built.ledger.entries() for p in e.postings}
+    assert used == set(journal.ACCOUNTS) - {"netting"}
+    assert journal.account_name("IND", "receivable", "RUS", "cash") == (
+        "Assets:IND:Receivable:RUS:Cash"
+    )
+    assert journal.account_name("IND", "payable", "RUS", "rik") == "Liabilities:IND:Payable:RUS:RIK"
+
+
 def test_exports_of_an_empty_ledger_are_valid_and_empty(uow: SqlUnitOfWork, tmp_path: Path) -> None:
     world(uow)
     path = tmp_path / "empty.beancount"

@@ -4,18 +4,18 @@ Every book gets its own account tree under the five standard roots, named after 
 code; the relos account name ``account:counterparty:method`` maps to a journal account like this
 (``B`` is the book, ``P`` the counterparty, ``K`` the reimbursement method):
 
-======================  =======================================  =================================
-relos account           journal account                          what it holds
-======================  =======================================  =================================
-``receivable:P:K``      ``Assets:B:Receivable:P:K``              what P owes B (cash, RIK, EVE)
-``payable:P:K``         ``Liabilities:B:Payable:P:K``            what B owes P (cash, RIK, EVE)
-``support_provided:P``  ``Income:B:SupportProvided:P``           support B supplied to P
-``support_received:P``  ``Expenses:B:SupportReceived:P``         support B received from P
-``support_returned:P``  ``Expenses:B:SupportReturned:P``         in-kind returns between B and P
-``settlement_cash``     ``Assets:B:SettlementCash``              cash paid or received on orders
-``netting[:P]``         ``Equity:B:Netting[:P]``                 trading account of a netting
-anything else ``a:P:K`` ``Equity:B:<CamelCase a>:P:K``           (so an export never fails)
-======================  =======================================  =================================
+========================  =====================================  ================================
+relos account             journal account                        what it holds
+========================  =====================================  ================================
+``receivable:P:K``        ``Assets:B:Receivable:P:K``            what P owes B (cash, RIK, EVE)
+``payable:P:K``           ``Liabilities:B:Payable:P:K``          what B owes P (cash, RIK, EVE)
+``support_provided:P``    ``Income:B:SupportProvided:P``         support B supplied to P
+``support_received:P``    ``Expenses:B:SupportReceived:P``       support B received from P
+``support_returned:P``    ``Expenses:B:SupportReturned:P``       in-kind returns between B and P
+``settlement_cash``       ``Assets:B:SettlementCash``            cash paid or received on orders
+``netting[:P]``           ``Equity:B:Netting[:P]``               trading account of a netting
+any other ``name:P:K``    ``Equity:B:<CamelCaseName>:P:K``       (so an export never fails)
+========================  =====================================  ================================
 
 The method component is ``Cash``, ``RIK`` or ``EVE``. ``support_returned`` is a signed flow
 account: in the creditor's book (the supplier, who gets its item back) it carries a debit, in the
