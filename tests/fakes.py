@@ -10,14 +10,16 @@ state again in a fresh ``with uow:``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
+from uuid import uuid4
 
 from relos.domain.agreements import Agreement, Party
+from relos.domain.audit import AuditRecord, next_record
 from relos.domain.errors import AlreadyExists, NotFound
 from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.ledger import BalanceKey, Entry
@@ -42,6 +44,7 @@ class FakeState:
     sequences: dict[str, int] = field(default_factory=dict)
     entries: list[Entry] = field(default_factory=list)
     kept: dict[BalanceKey, int] = field(default_factory=dict)  # minor units, like the SQL table
+    audit: list[AuditRecord] = field(default_factory=list)
 
 
 class _Repo:
@@ -245,16 +248,57 @@ class FakeLedgerRepo(_Repo):
         return out
 
 
+class FakeAuditRepo(_Repo):
+    """The hash-chained audit log: appended in the working copy, so it commits or vanishes with
+    the change it records."""
+
+    def append(
+        self,
+        user: str,
+        party: str,
+        request_id: str,
+        action: str,
+        entity: str,
+        key: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+        at: datetime,
+    ) -> AuditRecord:
+        log = self._s.audit
+        record = next_record(
+            log[-1] if log else None,
+            at=at,
+            user=user,
+            party=party,
+            request_id=request_id,
+            action=action,
+            entity=entity,
+            key=key,
+            before=before,
+            after=after,
+        )
+        log.append(record)
+        return record
+
+    def records(self, entity: str | None = None, key: str | None = None) -> Iterator[AuditRecord]:
+        for r in list(self._s.audit):
+            if (entity is None or r.entity == entity) and (key is None or r.key == key):
+                yield r
+
+
 class FakeUnitOfWork:
     """The UnitOfWork protocol in memory, with real commit and rollback semantics."""
 
-    def __init__(self) -> None:
+    def __init__(self, request_id: str | None = None) -> None:
+        self._given_request_id = request_id
+        self.request_id = request_id or uuid4().hex
         self._committed = FakeState()
         self._work: FakeState | None = None
         self.commits = 0
         self.reference = FakeReferenceRepo(self)
         self.orders = FakeOrderRepo(self)
         self.ledger = FakeLedgerRepo(self)
+        self.audit = FakeAuditRepo(self)
 
     def working(self) -> FakeState:
         if self._work is None:
@@ -269,6 +313,7 @@ class FakeUnitOfWork:
     def __enter__(self) -> Self:
         if self._work is not None:
             raise RuntimeError("the unit of work is already open")
+        self.request_id = self._given_request_id or uuid4().hex
         self._work = copy.deepcopy(self._committed)
         return self
 

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from relos.cli import admin, orders, reference, render, reports
+from relos.cli.audit import audit_app
 from relos.domain.errors import (
     AlreadyExists,
     Conflict,
@@ -37,6 +38,7 @@ app.add_typer(orders.order_app, name="order")
 app.add_typer(reports.report_app, name="report")
 app.add_typer(reports.ledger_app, name="ledger")
 app.add_typer(reports.export_app, name="export")
+app.add_typer(audit_app, name="audit")
 
 #: exit codes by error kind (2 is the usage error of the argument parser)
 EXIT_CODES: list[tuple[type[RelosError], int]] = [

@@ -85,6 +85,19 @@ class InvalidTransition(RuleViolation):
         self.target = target
 
 
+class AuditChainBroken(RuleViolation):
+    """The audit log was changed: records edited, inserted or deleted (`relos audit verify`)."""
+
+    def __init__(self, problems: list[str], first_seq: int) -> None:
+        super().__init__(
+            "audit_chain_broken",
+            "seq",
+            first_seq,
+            f"the audit chain is broken ({len(problems)} problem(s)): {'; '.join(problems)}",
+        )
+        self.problems = problems
+
+
 class PermissionDenied(RelosError):
     rule = "permission_denied"
 

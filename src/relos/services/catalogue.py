@@ -18,12 +18,18 @@ from relos.domain.errors import NotFound, RelosError, ValidationError
 from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.records import (
     agreement_from,
+    agreement_to,
     facility_from,
+    facility_to,
     party_from,
+    party_to,
     price_item_from,
+    price_item_to,
     unit_from,
+    unit_to,
 )
 from relos.domain.users import User, require_admin_of
+from relos.services import audit
 from relos.services.actors import acting_user
 from relos.services.unit_of_work import UnitOfWork
 
@@ -61,12 +67,14 @@ def unit(uow: UnitOfWork, code: str, field: str = "unit") -> Unit:
 
 def _add_party(uow: UnitOfWork, p: Party) -> None:
     uow.reference.add_party(p)
+    audit.record(uow, None, "party.add", "party", p.code, None, party_to(p))
 
 
 def _add_agreement(uow: UnitOfWork, a: Agreement) -> None:
     for i, code in enumerate(a.parties):
         _party(uow, code, f"parties[{i}]")
     uow.reference.add_agreement(a)
+    audit.record(uow, None, "agreement.add", "agreement", a.code, None, agreement_to(a))
 
 
 def _add_facility(uow: UnitOfWork, f: Facility, admin: User | None) -> None:
@@ -77,6 +85,7 @@ def _add_facility(uow: UnitOfWork, f: Facility, admin: User | None) -> None:
         a = agreement(uow, code, f"open_under[{i}]")
         a.require_party(f.party, "party")
     uow.reference.add_facility(f)
+    audit.record(uow, admin, "facility.add", "facility", f.code, None, facility_to(f))
 
 
 def _add_unit(uow: UnitOfWork, u: Unit, admin: User | None) -> None:
@@ -84,6 +93,7 @@ def _add_unit(uow: UnitOfWork, u: Unit, admin: User | None) -> None:
         require_admin_of(admin, u.party, "add a unit")
     _party(uow, u.party)
     uow.reference.add_unit(u)
+    audit.record(uow, admin, "unit.add", "unit", u.code, None, unit_to(u))
 
 
 def _add_price_item(uow: UnitOfWork, p: PriceItem, admin: User | None) -> None:
@@ -91,6 +101,8 @@ def _add_price_item(uow: UnitOfWork, p: PriceItem, admin: User | None) -> None:
         require_admin_of(admin, p.supplier, "change a price list")
     _party(uow, p.supplier, "supplier")
     uow.reference.add_price_item(p)
+    key = f"{p.supplier} {p.code} {p.valid_from.isoformat()}"
+    audit.record(uow, admin, "price_item.add", "price_item", key, None, price_item_to(p))
 
 
 def add_party(uow: UnitOfWork, record: Mapping[str, Any]) -> Party:
@@ -126,6 +138,15 @@ def record_step(
             raise ValidationError("step", step, "name the step")
         updated = a.with_step(RatificationStep(party, step, on, required, note))
         uow.reference.save_agreement(updated)
+        audit.record(
+            uow,
+            None,
+            "agreement.ratification_step",
+            "agreement",
+            a.code,
+            agreement_to(a),
+            agreement_to(updated),
+        )
         uow.commit()
     return updated
 

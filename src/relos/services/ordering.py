@@ -16,7 +16,7 @@ from relos.domain.ledger import Entry, post_receipt, post_settlement
 from relos.domain.money import Amount, parse_decimal
 from relos.domain.orders import Order, OrderLine, OrderState, new_order, order_number
 from relos.domain.users import User, require_order_action
-from relos.services import catalogue
+from relos.services import audit, catalogue
 from relos.services.actors import acting_user
 from relos.services.unit_of_work import UnitOfWork
 
@@ -86,6 +86,9 @@ def draft(
             at.date(),
         )
         uow.orders.add(order)
+        audit.record(
+            uow, user, "order.draft", "order", order.number, None, audit.order_snapshot(order)
+        )
         uow.commit()
     return order
 
@@ -100,10 +103,14 @@ def _act(
     with uow:
         user = acting_user(uow, actor, action)
         order = uow.orders.get(number)
+        before = audit.order_snapshot(order)
         entries = step(user, order)
         uow.orders.save(order)
         if entries:
             uow.ledger.append(entries)
+        audit.record(
+            uow, user, f"order.{action}", "order", number, before, audit.order_snapshot(order)
+        )
         uow.commit()
     return order
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from relos.domain.errors import NotFound, ValidationError
 from relos.domain.users import Role, User, require_admin_of
+from relos.services import audit
 from relos.services.actors import acting_user
 from relos.services.unit_of_work import UnitOfWork
 
@@ -26,9 +27,12 @@ def add_user(uow: UnitOfWork, actor: str | None, name: str, party: str, role: st
             raise NotFound("party", party, field="party")
         # a party that ever had an admin is past bootstrap, even if its admins are disabled now
         has_admin = any(u.role is Role.PARTY_ADMIN for u in uow.reference.users(party))
+        admin = None
         if has_admin or actor:
-            require_admin_of(acting_user(uow, actor, "add a user"), party, "add a user")
+            admin = acting_user(uow, actor, "add a user")
+            require_admin_of(admin, party, "add a user")
         uow.reference.add_user(user)
+        audit.record(uow, admin, "user.add", "user", user.name, None, audit.user_snapshot(user))
         uow.commit()
     return user
 
@@ -38,9 +42,19 @@ def disable_user(uow: UnitOfWork, actor: str | None, name: str) -> User:
         target = uow.reference.find_user(name)
         if target is None:
             raise NotFound("user", name, field="name")
-        require_admin_of(acting_user(uow, actor, "disable a user"), target.party, "disable a user")
+        admin = acting_user(uow, actor, "disable a user")
+        require_admin_of(admin, target.party, "disable a user")
         disabled = User(target.name, target.party, target.role, active=False)
         uow.reference.save_user(disabled)
+        audit.record(
+            uow,
+            admin,
+            "user.disable",
+            "user",
+            name,
+            audit.user_snapshot(target),
+            audit.user_snapshot(disabled),
+        )
         uow.commit()
     return disabled
 

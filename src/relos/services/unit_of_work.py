@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from relos.domain.agreements import Agreement, Party
+from relos.domain.audit import AuditRecord
 from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.ledger import BalanceKey, Entry
 from relos.domain.orders import Order, OrderState
@@ -63,6 +64,24 @@ class LedgerRepo(Protocol):
     def entries(self, book: str | None = None, order: str | None = None) -> list[Entry]: ...
 
 
+class AuditRepo(Protocol):
+    def append(
+        self,
+        user: str,
+        party: str,
+        request_id: str,
+        action: str,
+        entity: str,
+        key: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+        at: datetime,
+    ) -> AuditRecord: ...
+    def records(
+        self, entity: str | None = None, key: str | None = None
+    ) -> Iterator[AuditRecord]: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def reference(self) -> ReferenceRepo: ...
@@ -70,6 +89,10 @@ class UnitOfWork(Protocol):
     def orders(self) -> OrderRepo: ...
     @property
     def ledger(self) -> LedgerRepo: ...
+    @property
+    def audit(self) -> AuditRepo: ...
+    @property
+    def request_id(self) -> str: ...  # the request (or outermost unit of work) of a change
 
     def __enter__(self) -> Self: ...
     def __exit__(

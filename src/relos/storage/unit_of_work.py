@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from types import TracebackType
+from uuid import uuid4
 
 from sqlalchemy import Connection, Engine
 
 from relos.domain.errors import Conflict
+from relos.storage.audit_repository import AuditRepository
 from relos.storage.repositories import LedgerRepository, OrderRepository, ReferenceRepository
 
 
@@ -18,8 +20,11 @@ class SqlUnitOfWork:
     the outer commit, so a batch of use cases is written whole or not at all.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, request_id: str | None = None) -> None:
         self.engine = engine
+        # one id per request (given by the entrypoint) or per outermost unit of work
+        self._given_request_id = request_id
+        self.request_id = request_id or uuid4().hex
         self._conn: Connection | None = None
         self._depth = 0
         self._failed = False
@@ -29,11 +34,13 @@ class SqlUnitOfWork:
         if self._depth > 1:
             return self
         self._failed = False
+        self.request_id = self._given_request_id or uuid4().hex
         self._conn = self.engine.connect()
         self._conn.begin()
         self.reference = ReferenceRepository(self._conn)
         self.orders = OrderRepository(self._conn)
         self.ledger = LedgerRepository(self._conn)
+        self.audit = AuditRepository(self._conn)
         return self
 
     def __exit__(

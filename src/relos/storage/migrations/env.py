@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from relos.storage import audit_tables  # noqa: F401  (registers audit_log on the metadata)
 from relos.storage.tables import metadata
 
 engine = context.config.attributes["engine"]
