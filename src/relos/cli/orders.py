@@ -3,6 +3,8 @@ invoice|settle|reverse|close|show|list`."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,7 +13,8 @@ from relos.cli import render
 from relos.cli.options import As, Json, actor, parse_date, uow
 from relos.domain.errors import ValidationError
 from relos.domain.orders import Order
-from relos.services import ordering
+from relos.services import ordering, queries
+from relos.services.queries import OrderFilter
 
 order_app = typer.Typer(help="Support orders, from draft to closed.", no_args_is_help=True)
 
@@ -236,11 +239,52 @@ def list_orders(
     agreement: str | None = None,
     party: str | None = None,
     state: str | None = None,
+    facility: str | None = None,
+    unit: str | None = None,
+    method: Annotated[str | None, typer.Option(help="cash, rik or eve.")] = None,
+    created_from: Annotated[str | None, typer.Option(help="Created on or after.")] = None,
+    created_to: Annotated[str | None, typer.Option(help="Created on or before.")] = None,
+    sort: Annotated[str, typer.Option(help="number, created_on, required_by or state.")] = (
+        "number"
+    ),
+    direction: Annotated[str, typer.Option(help="asc or desc.")] = "asc",
+    limit: Annotated[int | None, typer.Option(help="At most this many (default all).")] = None,
+    offset: Annotated[int, typer.Option(help="Skip this many.")] = 0,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Write the orders as CSV to this file.")
+    ] = None,
+    format_: Annotated[
+        str, typer.Option("--format", help="table, json or csv (csv to standard output).")
+    ] = "table",
+    as_: As = None,
     json: Json = False,
 ) -> None:
-    """List orders, filtered by agreement, party and state."""
-    rows = ordering.find_orders(uow(), agreement=agreement, party=party, state=state)
-    if json:
+    """List orders, filtered by agreement, party, state, facility, unit, method and creation
+    date; with --as, only what that user's party may see (as over the HTTP API)."""
+    f = OrderFilter.parse(
+        agreement=agreement,
+        party=party,
+        state=state,
+        facility=facility,
+        unit=unit,
+        method=method,
+        created_from=parse_date(created_from, "created_from"),
+        created_to=parse_date(created_to, "created_to"),
+        sort=sort,
+        direction=direction,
+        offset=offset,
+    )
+    who = actor(as_)
+    rows = queries.all_orders(uow(), queries.viewer(uow(), who) if as_ else None, f)
+    rows = rows[offset:] if limit is None else rows[offset : offset + limit]
+    if format_ not in ("table", "json", "csv"):
+        raise ValidationError("format", format_, "one of table, json, csv")
+    if csv_file is not None:
+        csv_file.write_text(queries.orders_csv(rows), encoding="utf-8", newline="")
+        render.ok(f"{len(rows)} orders written to {csv_file}")
+    elif format_ == "csv":
+        sys.stdout.write(queries.orders_csv(rows))
+    elif json or format_ == "json":
         render.emit_json([_view(o) for o in rows])
     else:
         render.table(

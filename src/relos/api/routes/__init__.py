@@ -1,0 +1,14 @@
+"""The API's routers, one module per resource family."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from relos.api.routes import ledger, orders, people, reference
+
+ROUTERS: list[APIRouter] = [
+    reference.router,
+    people.router,
+    orders.router,
+    ledger.router,
+]
