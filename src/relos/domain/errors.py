@@ -124,3 +124,18 @@ class Invalid(RelosError):
 
     def describe(self) -> str:
         return self.message
+
+
+class PreconditionFailed(Conflict):
+    """The client's copy is stale: its If-Match version is not the stored one."""
+
+    rule = "precondition_failed"
+
+
+class PreconditionRequired(RelosError):
+    """A write lacks a header it must carry (If-Match on order actions, Idempotency-Key)."""
+
+    rule = "precondition_required"
+
+    def __init__(self, header: str, reason: str) -> None:
+        super().__init__(reason, field=header)

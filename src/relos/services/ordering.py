@@ -5,13 +5,16 @@ postings are written together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from relos.domain.agreements import Method
-from relos.domain.errors import RuleViolation, ValidationError
+from relos.domain.errors import Conflict, PreconditionFailed, RuleViolation, ValidationError
 from relos.domain.ledger import Entry, post_receipt, post_settlement
 from relos.domain.money import Amount, parse_decimal
 from relos.domain.orders import Order, OrderLine, OrderState, new_order, order_number
@@ -93,16 +96,51 @@ def draft(
     return order
 
 
+def version(order: Order) -> int:
+    """The order's version for optimistic concurrency: every transition appends a signature."""
+    return len(order.signatures)
+
+
+@contextmanager
+def _concurrency(number: str, expected_version: int | None) -> Iterator[None]:
+    """A concurrent writer's signature (order, seq) collision, as the domain error it means."""
+    try:
+        yield
+    except IntegrityError:
+        if expected_version is not None:
+            raise PreconditionFailed(
+                f"order {number} was changed by someone else: read it again",
+                field="If-Match",
+                value=expected_version,
+            ) from None
+        raise Conflict(
+            f"order {number} was changed by someone else at the same time: try again",
+            field="number",
+            value=number,
+        ) from None
+
+
 def _act(
     uow: UnitOfWork,
     actor: str | None,
     number: str,
     action: str,
     step: Callable[[User, Order], list[Entry] | None],
+    expected_version: int | None = None,
 ) -> Order:
-    with uow:
+    """One action on one order. With `expected_version` (optimistic concurrency), refuse unless
+    the stored order is still at that version; the check and the write share one transaction,
+    and a concurrent writer that got in first makes the signature (order, seq) key collide."""
+    with _concurrency(number, expected_version), uow:
         user = acting_user(uow, actor, action)
         order = uow.orders.get(number)
+        if expected_version is not None and version(order) != expected_version:
+            raise PreconditionFailed(
+                f"order {number} is at version {version(order)}, not {expected_version}:"
+                " read it again",
+                field="If-Match",
+                value=expected_version,
+            )
         before = audit.order_snapshot(order)
         entries = step(user, order)
         uow.orders.save(order)
@@ -132,36 +170,72 @@ def _context(uow: UnitOfWork, order: Order) -> dict[str, Any]:
     }
 
 
-def submit(uow: UnitOfWork, actor: str | None, number: str, at: datetime | None = None) -> Order:
+def submit(
+    uow: UnitOfWork,
+    actor: str | None,
+    number: str,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> Order:
     at = at or now()
 
     def step(user: User, o: Order) -> None:
         o.submit(user, at, **_context(uow, o))
 
-    return _act(uow, actor, number, "submit", step)
+    return _act(uow, actor, number, "submit", step, expected_version=expected_version)
 
 
-def accept(uow: UnitOfWork, actor: str | None, number: str, at: datetime | None = None) -> Order:
+def accept(
+    uow: UnitOfWork,
+    actor: str | None,
+    number: str,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> Order:
     at = at or now()
 
     def step(user: User, o: Order) -> None:
         o.accept(user, at, **_context(uow, o))
 
-    return _act(uow, actor, number, "accept", step)
+    return _act(uow, actor, number, "accept", step, expected_version=expected_version)
 
 
 def reject(
-    uow: UnitOfWork, actor: str | None, number: str, reason: str, at: datetime | None = None
+    uow: UnitOfWork,
+    actor: str | None,
+    number: str,
+    reason: str,
+    at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Order:
     at = at or now()
-    return _act(uow, actor, number, "reject", _no_posting(lambda u, o: o.reject(u, at, reason)))
+    return _act(
+        uow,
+        actor,
+        number,
+        "reject",
+        _no_posting(lambda u, o: o.reject(u, at, reason)),
+        expected_version=expected_version,
+    )
 
 
 def cancel(
-    uow: UnitOfWork, actor: str | None, number: str, reason: str, at: datetime | None = None
+    uow: UnitOfWork,
+    actor: str | None,
+    number: str,
+    reason: str,
+    at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Order:
     at = at or now()
-    return _act(uow, actor, number, "cancel", _no_posting(lambda u, o: o.cancel(u, at, reason)))
+    return _act(
+        uow,
+        actor,
+        number,
+        "cancel",
+        _no_posting(lambda u, o: o.cancel(u, at, reason)),
+        expected_version=expected_version,
+    )
 
 
 def amend(
@@ -172,6 +246,7 @@ def amend(
     required_by: date | None = None,
     data: dict[str, str] | None = None,
     at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Order:
     at = at or now()
     parsed = parse_lines(lines)
@@ -179,7 +254,7 @@ def amend(
     def step(user: User, o: Order) -> None:
         o.amend(user, at, parsed, required_by, data, **_context(uow, o))
 
-    return _act(uow, actor, number, "amend", step)
+    return _act(uow, actor, number, "amend", step, expected_version=expected_version)
 
 
 def receive(
@@ -189,6 +264,7 @@ def receive(
     quantities: Iterable[tuple[int, object]],
     on: date | None = None,
     at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Order:
     at = at or now()
     day = on or at.date()
@@ -200,7 +276,7 @@ def receive(
         receipt = o.receive(user, at, day, parsed)
         return post_receipt(o, receipt)
 
-    return _act(uow, actor, number, "receive", step)
+    return _act(uow, actor, number, "receive", step, expected_version=expected_version)
 
 
 def receive_all(
@@ -209,12 +285,14 @@ def receive_all(
     number: str,
     on: date | None = None,
     at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Order:
     """Receive whatever is still outstanding on every line."""
     with uow:
         o = uow.orders.get(number)
         rest = [(ln.line_no, ln.quantity - o.received_quantity(ln.line_no)) for ln in o.lines]
-    return receive(uow, actor, number, [(n, q) for n, q in rest if q > 0], on, at)
+    rest = [(n, q) for n, q in rest if q > 0]
+    return receive(uow, actor, number, rest, on, at, expected_version=expected_version)
 
 
 def invoice(
@@ -223,6 +301,7 @@ def invoice(
     number: str,
     issued_on: date | None = None,
     at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Order:
     at = at or now()
     day = issued_on or at.date()
@@ -231,7 +310,7 @@ def invoice(
         inv_no = f"INV-{o.number}-{len(o.invoices) + 1}"
         o.invoice(user, at, inv_no, day, catalogue.agreement(uow, o.agreement))
 
-    return _act(uow, actor, number, "invoice", step)
+    return _act(uow, actor, number, "invoice", step, expected_version=expected_version)
 
 
 def settle(
@@ -243,6 +322,7 @@ def settle(
     on: date | None = None,
     note: str = "",
     at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Order:
     """Record a cash payment, a return in kind or an equal-value provision against the order."""
     at = at or now()
@@ -257,7 +337,7 @@ def settle(
         s = o.settle(user, at, day, Amount.of(number_, code), note)
         return post_settlement(o, s)
 
-    return _act(uow, actor, number, "settle", step)
+    return _act(uow, actor, number, "settle", step, expected_version=expected_version)
 
 
 def reverse(
@@ -267,6 +347,7 @@ def reverse(
     settlement: int,
     reason: str,
     at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Order:
     """Correct a wrongly recorded settlement by reversing it; nothing is edited or deleted."""
     at = at or now()
@@ -275,12 +356,25 @@ def reverse(
         s = o.reverse_settlement(user, at, settlement, reason)
         return post_settlement(o, s)
 
-    return _act(uow, actor, number, "reverse", step)
+    return _act(uow, actor, number, "reverse", step, expected_version=expected_version)
 
 
-def close(uow: UnitOfWork, actor: str | None, number: str, at: datetime | None = None) -> Order:
+def close(
+    uow: UnitOfWork,
+    actor: str | None,
+    number: str,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> Order:
     at = at or now()
-    return _act(uow, actor, number, "close", _no_posting(lambda u, o: o.close(u, at)))
+    return _act(
+        uow,
+        actor,
+        number,
+        "close",
+        _no_posting(lambda u, o: o.close(u, at)),
+        expected_version=expected_version,
+    )
 
 
 def show(uow: UnitOfWork, number: str) -> Order:
