@@ -1,17 +1,17 @@
 """In-memory fakes of the storage layer, behaving like the SQL repositories.
 
-``FakeUnitOfWork`` keeps a *committed* state and, inside ``with uow:``, a *working copy* made by
-deep copy on enter. ``commit()`` makes the working copy the committed state (and starts a new
-working copy, as SQLAlchemy autobegins a new transaction); leaving the block without committing
-throws the working copy away. So a test can prove that a refused use case wrote nothing: read the
-state again in a fresh ``with uow:``.
+``FakeUnitOfWork`` keeps a *committed* state and, inside ``with uow:``, a *working copy* made on
+enter (see `FakeState.copy`). ``commit()`` makes the working copy the committed state (and starts
+a new working copy, as SQLAlchemy autobegins a new transaction); leaving the block without
+committing throws the working copy away. So a test can prove that a refused use case wrote
+nothing: read the state again in a fresh ``with uow:``. Units of work nest as the SQL one does.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -20,7 +20,8 @@ from uuid import uuid4
 
 from relos.domain.agreements import Agreement, Party
 from relos.domain.audit import AuditRecord, next_record
-from relos.domain.errors import AlreadyExists, NotFound
+from relos.domain.credentials import ApiToken, Session
+from relos.domain.errors import AlreadyExists, Conflict, NotFound
 from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.ledger import BalanceKey, Entry
 from relos.domain.money import from_minor
@@ -45,6 +46,35 @@ class FakeState:
     entries: list[Entry] = field(default_factory=list)
     kept: dict[BalanceKey, int] = field(default_factory=dict)  # minor units, like the SQL table
     audit: list[AuditRecord] = field(default_factory=list)
+    password_hashes: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, ApiToken] = field(default_factory=dict)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    responses: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def copy(self) -> FakeState:
+        """A working copy. Stored objects are never changed in place (reference records and
+        entries are frozen; an order is stored and handed out as a deep copy and replaced on
+        save), so copying the containers is enough to keep the committed state untouched."""
+        return FakeState(**{f.name: _container_copy(getattr(self, f.name)) for f in fields(self)})
+
+
+def _container_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+def _order_copy(order: Order) -> Order:
+    """A copy as good as a deep one and much faster: an order's parts (lines, receipts,
+    invoices, settlements, signatures) are frozen; only its lists and dict are mutable."""
+    out = copy.copy(order)
+    for f in fields(order):
+        value = getattr(order, f.name)
+        if isinstance(value, list | dict):
+            setattr(out, f.name, copy.copy(value))
+    return out
 
 
 class _Repo:
@@ -157,12 +187,12 @@ class FakeOrderRepo(_Repo):
 
     def find(self, number: str) -> Order | None:
         stored = self._s.orders.get(number)
-        return None if stored is None else copy.deepcopy(stored)
+        return None if stored is None else _order_copy(stored)
 
     def add(self, order: Order) -> None:
         if order.number in self._s.orders:
             raise AlreadyExists("order", order.number, field="number")
-        self._s.orders[order.number] = copy.deepcopy(order)
+        self._s.orders[order.number] = _order_copy(order)
 
     def save(self, order: Order) -> None:
         """Header and lines are replaced; receipts, invoices, settlements and signatures are
@@ -170,7 +200,7 @@ class FakeOrderRepo(_Repo):
         stored = self._s.orders.get(order.number)
         if stored is None:
             raise NotFound("order", order.number, field="number")
-        new = copy.deepcopy(order)
+        new = _order_copy(order)
         new.receipts = stored.receipts + new.receipts[len(stored.receipts) :]
         new.invoices = stored.invoices + new.invoices[len(stored.invoices) :]
         new.settlements = stored.settlements + new.settlements[len(stored.settlements) :]
@@ -248,6 +278,66 @@ class FakeLedgerRepo(_Repo):
         return out
 
 
+class FakeAuthRepo(_Repo):
+    def set_password_hash(self, user: str, password_hash: str) -> None:
+        if user not in self._s.users:
+            raise NotFound("user", user, field="name")
+        self._s.password_hashes[user] = password_hash
+
+    def password_hash(self, user: str) -> str | None:
+        return self._s.password_hashes.get(user)
+
+    def add_token(self, token: ApiToken) -> None:
+        self._s.tokens[token.id] = token
+
+    def find_token(self, token_id: str) -> ApiToken | None:
+        return self._s.tokens.get(token_id)
+
+    def tokens(self, user: str | None = None) -> list[ApiToken]:
+        found = sorted(self._s.tokens.values(), key=lambda t: t.created_at)
+        return [t for t in found if user is None or t.user == user]
+
+    def revoke_token(self, token_id: str, at: datetime) -> None:
+        token = self._s.tokens.get(token_id)
+        if token is not None and token.revoked_at is None:
+            self._s.tokens[token_id] = replace(token, revoked_at=at)
+
+    def add_session(self, s: Session) -> None:
+        self._s.sessions[s.id_digest] = s
+
+    def find_session(self, id_digest: str) -> Session | None:
+        return self._s.sessions.get(id_digest)
+
+    def delete_session(self, id_digest: str) -> None:
+        self._s.sessions.pop(id_digest, None)
+
+    def find_response(self, user: str, key: str) -> dict[str, Any] | None:
+        found = self._s.responses.get((user, key))
+        return None if found is None else dict(found)
+
+    def add_response(
+        self,
+        user: str,
+        key: str,
+        request_digest: str,
+        status_code: int,
+        response: Any,
+        headers: dict[str, str],
+        at: datetime,
+    ) -> None:
+        if (user, key) in self._s.responses:
+            raise AlreadyExists("idempotency key", key, field="Idempotency-Key")
+        self._s.responses[(user, key)] = {
+            "user_name": user,
+            "key": key,
+            "request_digest": request_digest,
+            "status_code": status_code,
+            "response": response,
+            "headers": headers,
+            "created_at": at,
+        }
+
+
 class FakeAuditRepo(_Repo):
     """The hash-chained audit log: appended in the working copy, so it commits or vanishes with
     the change it records."""
@@ -294,16 +384,25 @@ class FakeUnitOfWork:
         self.request_id = request_id or uuid4().hex
         self._committed = FakeState()
         self._work: FakeState | None = None
+        self._depth = 0
+        self._failed = False
         self.commits = 0
         self.reference = FakeReferenceRepo(self)
         self.orders = FakeOrderRepo(self)
         self.ledger = FakeLedgerRepo(self)
         self.audit = FakeAuditRepo(self)
+        self.auth = FakeAuthRepo(self)
 
     def working(self) -> FakeState:
         if self._work is None:
             raise RuntimeError("repositories are used only inside `with uow:`")
         return self._work
+
+    def fork(self) -> FakeUnitOfWork:
+        """A new fake node starting from this one's committed state (cheap: no deep copy)."""
+        other = FakeUnitOfWork()
+        other._committed = self._committed.copy()
+        return other
 
     @property
     def committed(self) -> FakeState:
@@ -311,10 +410,13 @@ class FakeUnitOfWork:
         return self._committed
 
     def __enter__(self) -> Self:
-        if self._work is not None:
-            raise RuntimeError("the unit of work is already open")
+        """Units of work nest as in SQL: an inner one joins the outer transaction."""
+        self._depth += 1
+        if self._depth > 1:
+            return self
+        self._failed = False
         self.request_id = self._given_request_id or uuid4().hex
-        self._work = copy.deepcopy(self._committed)
+        self._work = self._committed.copy()
         return self
 
     def __exit__(
@@ -323,17 +425,27 @@ class FakeUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._depth -= 1
+        if self._depth > 0:
+            if exc_type is not None:
+                self._failed = True  # the outer unit of work may no longer commit
+            return
         self._work = None  # whatever was not committed is gone
 
     def commit(self) -> None:
+        """Commit the outermost unit of work; an inner commit waits for it."""
         work = self.working()
+        if self._failed:
+            raise Conflict("a step of this unit of work failed: nothing is written")
+        if self._depth > 1:
+            return
         self._committed = work
-        self._work = copy.deepcopy(work)
+        self._work = work.copy()
         self.commits += 1
 
     def rollback(self) -> None:
         self.working()
-        self._work = copy.deepcopy(self._committed)
+        self._work = self._committed.copy()
 
 
 # -- a small world for unit tests: India and Russia under RELOS, with its real dates ---------------

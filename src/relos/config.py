@@ -22,3 +22,5 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     user: str | None = None
     echo_sql: bool = False
+    #: mark the session cookie Secure (served over TLS, directly or behind a proxy)
+    cookie_secure: bool = True

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from relos.cli import admin, orders, reference, render, reports
+from relos.cli import admin, orders, reference, render, reports, serve, tokens
 from relos.cli.audit import audit_app
 from relos.domain.errors import (
     AlreadyExists,
@@ -27,6 +27,7 @@ app = typer.Typer(
 app.command("init")(admin.init)
 app.command("demo")(admin.demo_command)
 app.command("load")(reference.load)
+app.command("serve")(serve.serve)
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.user_app, name="user")
 app.add_typer(reference.party_app, name="party")
@@ -39,6 +40,8 @@ app.add_typer(reports.report_app, name="report")
 app.add_typer(reports.ledger_app, name="ledger")
 app.add_typer(reports.export_app, name="export")
 app.add_typer(audit_app, name="audit")
+app.add_typer(tokens.token_app, name="token")
+admin.user_app.command("passwd")(tokens.passwd)
 
 #: exit codes by error kind (2 is the usage error of the argument parser)
 EXIT_CODES: list[tuple[type[RelosError], int]] = [

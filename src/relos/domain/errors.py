@@ -126,6 +126,23 @@ class Invalid(RelosError):
         return self.message
 
 
+class Unauthenticated(RelosError):
+    """No valid credentials: a wrong password, an unknown, expired or revoked token or session."""
+
+    rule = "unauthenticated"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+
+
+class TooManyAttempts(RelosError):
+    rule = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many login attempts; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
 class PreconditionFailed(Conflict):
     """The client's copy is stale: its If-Match version is not the stored one."""
 

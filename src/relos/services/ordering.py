@@ -17,7 +17,14 @@ from relos.domain.agreements import Method
 from relos.domain.errors import Conflict, PreconditionFailed, RuleViolation, ValidationError
 from relos.domain.ledger import Entry, post_receipt, post_settlement
 from relos.domain.money import Amount, parse_decimal
-from relos.domain.orders import Order, OrderLine, OrderState, new_order, order_number
+from relos.domain.orders import (
+    Order,
+    OrderLine,
+    OrderState,
+    Signature,
+    new_order,
+    order_number,
+)
 from relos.domain.users import User, require_order_action
 from relos.services import audit, catalogue
 from relos.services.actors import acting_user
@@ -120,6 +127,23 @@ def _concurrency(number: str, expected_version: int | None) -> Iterator[None]:
         ) from None
 
 
+def _sig(s: Signature) -> tuple[str, str, str, int, str, str]:
+    return (s.action, s.user, s.party, s.revision, s.digest, s.note)
+
+
+def _require_saved(uow: UnitOfWork, order: Order, expected_version: int) -> None:
+    """Read back what was saved: a writer that committed between our read and our write
+    (PostgreSQL, READ COMMITTED) would otherwise have its signatures taken for ours."""
+    stored = uow.orders.get(order.number)
+    mine = [_sig(s) for s in order.signatures[expected_version:]]
+    if [_sig(s) for s in stored.signatures[expected_version:]] != mine:
+        raise PreconditionFailed(
+            f"order {order.number} was changed by someone else: read it again",
+            field="If-Match",
+            value=expected_version,
+        )
+
+
 def _act(
     uow: UnitOfWork,
     actor: str | None,
@@ -144,6 +168,8 @@ def _act(
         before = audit.order_snapshot(order)
         entries = step(user, order)
         uow.orders.save(order)
+        if expected_version is not None:
+            _require_saved(uow, order, expected_version)
         if entries:
             uow.ledger.append(entries)
         audit.record(

@@ -93,6 +93,7 @@ users = Table(
     Column("party", String(3), ForeignKey("parties.code"), nullable=False),
     Column("role", String(30), nullable=False),
     Column("active", Boolean, nullable=False),
+    Column("password_hash", String(255), nullable=True),
 )
 
 order_sequences = Table(

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 
 from relos.domain.errors import Conflict
 from relos.storage.audit_repository import AuditRepository
+from relos.storage.auth_repository import AuthRepository
 from relos.storage.repositories import LedgerRepository, OrderRepository, ReferenceRepository
 
 
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
         self.orders = OrderRepository(self._conn)
         self.ledger = LedgerRepository(self._conn)
         self.audit = AuditRepository(self._conn)
+        self.auth = AuthRepository(self._conn)
         return self
 
     def __exit__(

@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): parse, authorise the caller, call a service, render JSON."""

@@ -1,0 +1,23 @@
+"""Dependencies: the settings, a unit of work per request, and who is calling."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from relos.config import Settings
+from relos.services import database
+from relos.services.unit_of_work import UnitOfWork
+
+
+def settings(request: Request) -> Settings:
+    value: Settings = request.app.state.settings
+    return value
+
+
+def unit_of_work(request: Request) -> UnitOfWork:
+    return database.unit_of_work(settings(request))
+
+
+Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
