@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from relos.domain.agreements import Party
-from relos.domain.errors import AlreadyExists, NotFound
+from relos.domain.errors import AlreadyExists, Conflict, NotFound
 from relos.domain.ledger import Entry, Posting
 from relos.domain.money import Amount
 from relos.services import ordering
@@ -147,3 +147,34 @@ def test_a_stored_order_is_a_copy_and_its_history_is_only_appended() -> None:
         stored.signatures.clear()  # as in SQL, saved history is appended to, never rewritten
         uow.orders.save(stored)
         assert len(uow.orders.get(o.number).signatures) == 1
+
+
+def test_an_inner_unit_of_work_joins_the_outer_and_commits_with_it() -> None:
+    uow = FakeUnitOfWork()
+    with uow:
+        with uow:
+            uow.reference.add_party(CHN)
+            uow.commit()  # waits for the outermost commit
+        assert uow.commits == 0
+        uow.commit()
+    assert uow.commits == 1
+    with uow:
+        assert uow.reference.parties() == [CHN]
+
+
+def test_an_inner_failure_forbids_the_outer_commit() -> None:
+    uow = FakeUnitOfWork()
+
+    def inner_fails() -> None:
+        with uow:
+            uow.reference.add_party(CHN)
+            raise NotFound("party", "XXX")
+
+    with uow:
+        with pytest.raises(NotFound):
+            inner_fails()
+        with pytest.raises(Conflict):
+            uow.commit()
+    with uow:
+        assert uow.reference.parties() == []
+        uow.commit()  # a new outermost unit of work starts afresh
