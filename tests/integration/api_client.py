@@ -10,12 +10,11 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Table, func, select
 
 from relos.api.app import create_app
 from relos.config import Settings
 from relos.services import auth, catalogue, people
-from relos.storage import tables as t
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.integration.builders import DATA, USERS, world
 
@@ -40,7 +39,8 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[user]}", **extra}
 
     def get(self, user: str, path: str, **kw: Any) -> httpx.Response:
-        return self.client.get(path, headers=self.headers(user), **kw)
+        r: httpx.Response = self.client.get(path, headers=self.headers(user), **kw)
+        return r
 
     def write(
         self,
@@ -55,14 +55,15 @@ class Api:
         h = self.headers(user, **{"Idempotency-Key": key or uuid.uuid4().hex})
         if if_match is not None:
             h["If-Match"] = if_match
-        return self.client.request(method, path, json=body, headers=h)
+        r: httpx.Response = self.client.request(method, path, json=body, headers=h)
+        return r
 
     def act(self, user: str, number: str, action: str, body: Any = None) -> httpx.Response:
         """An order action with the order's current ETag (as the user reads it)."""
         etag = self.get(user, f"/orders/{number}").headers["ETag"]
         return self.write(user, f"/orders/{number}/{action}", body, if_match=etag)
 
-    def count(self, table: t.Table) -> int:
+    def count(self, table: Table) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
