@@ -179,6 +179,9 @@ class FakeOrderRepo(_Repo):
         self._s.sequences[prefix] = nxt
         return nxt
 
+    def get_for_update(self, number: str) -> Order:
+        return self.get(number)
+
     def get(self, number: str) -> Order:
         order = self.find(number)
         if order is None:

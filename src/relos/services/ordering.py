@@ -157,7 +157,7 @@ def _act(
     and a concurrent writer that got in first makes the signature (order, seq) key collide."""
     with _concurrency(number, expected_version), uow:
         user = acting_user(uow, actor, action)
-        order = uow.orders.get(number)
+        order = uow.orders.get_for_update(number)
         if expected_version is not None and version(order) != expected_version:
             raise PreconditionFailed(
                 f"order {number} is at version {version(order)}, not {expected_version}:"

@@ -254,6 +254,15 @@ class OrderRepository:
             raise NotFound("order", number, field="number")
         return order
 
+    def get_for_update(self, number: str) -> Order:
+        """The order, its row locked until the transaction ends (PostgreSQL: SELECT ... FOR
+        UPDATE; SQLite serialises writers with BEGIN IMMEDIATE), so that two writers acting on one
+        order take turns and the second reads what the first wrote."""
+        self.conn.execute(
+            select(t.orders.c.number).where(t.orders.c.number == number).with_for_update()
+        )
+        return self.get(number)
+
     def find(self, number: str) -> Order | None:
         c = self.conn
         h = c.execute(select(t.orders).where(t.orders.c.number == number)).mappings().first()
