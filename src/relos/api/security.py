@@ -13,6 +13,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import BaseModel, Field
 
 from relos.api.deps import Uow, settings
+from relos.api.schemas import problems
 from relos.domain.errors import PermissionDenied, TooManyAttempts, Unauthenticated
 from relos.services import auth
 from relos.services.auth import Principal
@@ -103,7 +104,7 @@ class Me(BaseModel):
     csrf_token: str | None = None
 
 
-@router.post("/login", response_model=Me)
+@router.post("/login", response_model=Me, responses=problems(401, 413, 422, 429))
 def login(body: LoginIn, request: Request, response: Response, uow: Uow) -> Me:
     """Log in with a user name and password: sets the session cookie, returns the CSRF token."""
     limiter: LoginLimiter = request.app.state.login_limiter
@@ -132,7 +133,7 @@ def login(body: LoginIn, request: Request, response: Response, uow: Uow) -> Me:
     )
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, responses=problems(401, 403))
 def logout(caller: Caller, request: Request, response: Response, uow: Uow) -> None:
     """End the browser session."""
     session_id = request.cookies.get(SESSION_COOKIE)
@@ -141,7 +142,7 @@ def logout(caller: Caller, request: Request, response: Response, uow: Uow) -> No
     response.delete_cookie(SESSION_COOKIE)
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, responses=problems(401))
 def me(caller: Caller) -> Me:
     """Who you are, as the server sees you."""
     return Me(
