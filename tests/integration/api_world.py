@@ -163,7 +163,8 @@ def build_postgres(server: str) -> World:
 
 
 def drop_postgres(world: World) -> None:
-    assert world.pg_server and world.pg_template
+    assert world.pg_server
+    assert world.pg_template
     _admin_sql(world.pg_server, f'DROP DATABASE IF EXISTS "{world.pg_template}" WITH (FORCE)')
 
 
@@ -193,7 +194,8 @@ def copy_of(world: World, directory: Path) -> Iterator[Engine]:
         finally:
             engine.dispose()
         return
-    assert world.pg_server and world.pg_template
+    assert world.pg_server
+    assert world.pg_template
     name = f"t_{uuid.uuid4().hex}"
     _admin_sql(world.pg_server, f'CREATE DATABASE "{name}" TEMPLATE "{world.pg_template}"')
     engine = make_engine(_db_url(world.pg_server, name))

@@ -209,7 +209,10 @@ class Reader:
     truth: Truth
 
     def get(self, name: str, path: str, **params: Any) -> httpx.Response:
-        return self.client.get(path, params=params, headers=bearer(self.world.tokens[name]))
+        r: httpx.Response = self.client.get(
+            path, params=params, headers=bearer(self.world.tokens[name])
+        )
+        return r
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +278,8 @@ class Writer:
         h = bearer(token, **{"Idempotency-Key": uuid.uuid4().hex})
         if if_match is not None:
             h["If-Match"] = if_match
-        return self.client.request(method, path, json=body, headers=h)
+        r: httpx.Response = self.client.request(method, path, json=body, headers=h)
+        return r
 
     def order(self, number: str) -> Order:
         found = ordering.find_orders(SqlUnitOfWork(self.engine))
@@ -350,7 +354,9 @@ def test_every_endpoint_has_a_case() -> None:
         for method in ops
         if method in ("get", "post", "put", "patch", "delete")
     }
-    routed = {(m, r.path) for r in _api_routes(list(app.routes)) for m in r.methods - {"HEAD"}}
+    routed = {
+        (m, r.path) for r in _api_routes(list(app.routes)) for m in (r.methods or set()) - {"HEAD"}
+    }
     assert documented, "no endpoints found"
     assert (documented | routed) - CASES == set(), "endpoints without a matrix case"
     assert CASES - documented == set(), "cases for endpoints that do not exist"
@@ -437,9 +443,9 @@ def test_reference_reads_show_exactly_what_the_party_may_see(
 
     got_users = {u["name"] for u in rd.get(name, "/users").json()}
     assert got_users == {u.name for u in truth.users if u.party == party}
-    for u in truth.users:
-        r = rd.get(name, f"/users/{u.name}")
-        assert r.status_code == (200 if u.party == party else 404), u.name
+    for someone in truth.users:
+        r = rd.get(name, f"/users/{someone.name}")
+        assert r.status_code == (200 if someone.party == party else 404), someone.name
     tokens = rd.get(name, "/tokens").json()
     assert {tk["user"] for tk in tokens} == {name}
     assert rd.world.token_ids[name] in {tk["id"] for tk in tokens}
