@@ -168,6 +168,11 @@ class Agreement:
     pricing_rule: str = "supplier's own-forces price"
     ceilings: tuple[Ceiling, ...] = ()
     rate_source: str = ""
+    #: the rate for converting between currencies: that of the invoice date or the netting date
+    rate_rule: str = "netting_date"
+    #: an overdue in-kind obligation converts to cash at the "original" price (of the delivery)
+    #: or the "current" price (the supplier's price on the conversion date)
+    conversion_price: str = "original"
     data_elements: tuple[str, ...] = DEFAULT_DATA_ELEMENTS
     title_native: str = ""
     notes: str = ""
@@ -182,6 +187,10 @@ class Agreement:
         for s in self.steps:
             if s.party not in self.parties:
                 raise ValidationError("steps.party", s.party, f"not a party to {self.code}")
+        if self.rate_rule not in ("invoice_date", "netting_date"):
+            raise ValidationError("rate_rule", self.rate_rule, "invoice_date or netting_date")
+        if self.conversion_price not in ("original", "current"):
+            raise ValidationError("conversion_price", self.conversion_price, "original or current")
         overlap = set(self.categories) & set(self.excluded_categories)
         if overlap:
             raise ValidationError(

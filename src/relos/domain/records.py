@@ -214,6 +214,8 @@ def agreement_from(d: Record, where: str = "") -> Agreement:
             pricing_rule=str(d.get("pricing_rule", "supplier's own-forces price")),
             ceilings=tuple(ceilings),
             rate_source=str(d.get("rate_source", "")),
+            rate_rule=str(d.get("rate_rule", "netting_date")),
+            conversion_price=str(d.get("conversion_price", "original")),
             notes=str(d.get("notes", "")),
             **optional,
         )
@@ -264,6 +266,8 @@ def agreement_to(a: Agreement) -> dict[str, Any]:
             for c in a.ceilings
         ],
         "rate_source": a.rate_source,
+        "rate_rule": a.rate_rule,
+        "conversion_price": a.conversion_price,
         "data_elements": list(a.data_elements),
         "notes": a.notes,
     }
