@@ -18,6 +18,7 @@ from relos.domain.errors import RuleViolation, ValidationError
 from relos.domain.money import Amount, check_currency
 
 LOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
+SEASON_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 ITEM_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 
 
@@ -49,10 +50,29 @@ class Facility:
     open_under: tuple[str, ...] = ()
     ice_support: bool = False
     notes: str = ""
+    #: open-water season ("MM-DD" to "MM-DD", may wrap the new year) for units that are not
+    #: ice-class; None = open all year
+    season_start: str | None = None
+    season_end: str | None = None
 
     def __post_init__(self) -> None:
         if not re.match(r"^[A-Z0-9][A-Z0-9_-]{1,19}$", self.code or ""):
             raise ValidationError("code", self.code, "a facility code is A-Z, 0-9, - and _")
+        for name in ("season_start", "season_end"):
+            value = getattr(self, name)
+            if value is not None and not SEASON_DAY.match(value):
+                raise ValidationError(name, value, "a season day is MM-DD")
+        if (self.season_start is None) != (self.season_end is None):
+            raise ValidationError("season_end", self.season_end, "give both season days or none")
+
+    def in_season(self, on: date) -> bool:
+        """Whether a unit that is not ice-class may come on `on` (no season: all year)."""
+        if self.season_start is None or self.season_end is None:
+            return True
+        day = on.strftime("%m-%d")
+        if self.season_start <= self.season_end:
+            return self.season_start <= day <= self.season_end
+        return day >= self.season_start or day <= self.season_end
         check_party_code(self.party)
         if self.locode is not None and not LOCODE.match(self.locode):
             raise ValidationError("locode", self.locode, "a UN/LOCODE is 2 letters + 3 characters")
@@ -91,6 +111,9 @@ class Unit:
     draught_m: Decimal | None = None
     crew: int | None = None
     displacement_t: int | None = None
+    length_m: Decimal | None = None
+    beam_m: Decimal | None = None
+    ice_class: bool = False
 
     def __post_init__(self) -> None:
         if not re.match(r"^[A-Z0-9][A-Z0-9_-]{1,29}$", self.code or ""):

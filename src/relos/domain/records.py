@@ -292,6 +292,8 @@ def facility_from(d: Record, where: str = "") -> Facility:
             open_under=_strs(d.get("open_under"), f"{where}open_under"),
             ice_support=bool(d.get("ice_support", False)),
             notes=str(d.get("notes", "")),
+            season_start=_opt_str(d.get("season_start")),
+            season_end=_opt_str(d.get("season_end")),
         ),
         where,
     )
@@ -312,7 +314,13 @@ def facility_to(f: Facility) -> dict[str, Any]:
         "open_under": list(f.open_under),
         "ice_support": f.ice_support,
         "notes": f.notes,
+        "season_start": f.season_start,
+        "season_end": f.season_end,
     }
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
 
 
 def unit_from(d: Record, where: str = "") -> Unit:
@@ -333,6 +341,9 @@ def unit_from(d: Record, where: str = "") -> Unit:
             draught_m=_dec(d.get("draught_m"), f"{where}draught_m"),
             crew=_int(d.get("crew"), f"{where}crew"),
             displacement_t=_int(d.get("displacement_t"), f"{where}displacement_t"),
+            length_m=_dec(d.get("length_m"), f"{where}length_m"),
+            beam_m=_dec(d.get("beam_m"), f"{where}beam_m"),
+            ice_class=bool(d.get("ice_class", False)),
         ),
         where,
     )
@@ -356,6 +367,9 @@ def unit_to(u: Unit) -> dict[str, Any]:
         "draught_m": s(u.draught_m),
         "crew": u.crew,
         "displacement_t": u.displacement_t,
+        "length_m": s(u.length_m),
+        "beam_m": s(u.beam_m),
+        "ice_class": u.ice_class,
     }
 
 
