@@ -24,6 +24,8 @@ from relos.domain.credentials import ApiToken, Session
 from relos.domain.errors import AlreadyExists, Conflict, NotFound
 from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.ledger import BalanceKey, Entry
+from relos.domain.netting import Statement
+from relos.domain.rates import Rate
 from relos.domain.money import from_minor
 from relos.domain.orders import Order, OrderState
 from relos.domain.records import agreement_from, facility_from, price_item_from, unit_from
@@ -50,6 +52,8 @@ class FakeState:
     tokens: dict[str, ApiToken] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
     responses: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    rates: dict[tuple[date, str, str, str], Rate] = field(default_factory=dict)
+    statements: dict[str, Statement] = field(default_factory=dict)
 
     def copy(self) -> FakeState:
         """A working copy. Stored objects are never changed in place (reference records and
@@ -379,6 +383,59 @@ class FakeAuditRepo(_Repo):
                 yield r
 
 
+class FakeNettingRepo(_Repo):
+    """Exchange rates and netting statements; statements stored and handed out as copies."""
+
+    def add_rates(self, rates: list[Rate]) -> None:
+        for r in rates:
+            if r.key() in self._s.rates:
+                raise AlreadyExists("rate", r.key())
+        for r in rates:
+            self._s.rates[r.key()] = r
+
+    def rates(self, base: str | None = None, quote: str | None = None) -> list[Rate]:
+        return sorted(
+            (
+                r
+                for r in self._s.rates.values()
+                if (not base or r.base == base) and (not quote or r.quote == quote)
+            ),
+            key=lambda r: r.key(),
+        )
+
+    def next_statement_seq(self, prefix: str) -> int:
+        return sum(1 for n in self._s.statements if n.startswith(prefix)) + 1
+
+    def add_statement(self, st: Statement) -> None:
+        if st.number in self._s.statements:
+            raise AlreadyExists("netting statement", st.number)
+        self._s.statements[st.number] = copy.deepcopy(st)
+
+    def save_statement(self, st: Statement) -> None:
+        self.get_statement(st.number)
+        self._s.statements[st.number] = copy.deepcopy(st)
+
+    def find_statement(self, number: str) -> Statement | None:
+        st = self._s.statements.get(number)
+        return None if st is None else copy.deepcopy(st)
+
+    def get_statement(self, number: str) -> Statement:
+        st = self.find_statement(number)
+        if st is None:
+            raise NotFound("netting statement", number, field="statement")
+        return st
+
+    def get_statement_for_update(self, number: str) -> Statement:
+        return self.get_statement(number)
+
+    def statements(self, agreement: str | None = None) -> list[Statement]:
+        return [
+            copy.deepcopy(st)
+            for n, st in sorted(self._s.statements.items())
+            if not agreement or st.agreement == agreement
+        ]
+
+
 class FakeUnitOfWork:
     """The UnitOfWork protocol in memory, with real commit and rollback semantics."""
 
@@ -395,6 +452,7 @@ class FakeUnitOfWork:
         self.ledger = FakeLedgerRepo(self)
         self.audit = FakeAuditRepo(self)
         self.auth = FakeAuthRepo(self)
+        self.netting = FakeNettingRepo(self)
 
     def working(self) -> FakeState:
         if self._work is None:

@@ -68,6 +68,7 @@ class SettlementKind(StrEnum):
     CASH = "cash"  # cash payment
     RIK_RETURN = "rik_return"  # the same item returned, counted in its own unit
     EVE_PROVISION = "eve_provision"  # other support of equal value provided back
+    NETTING = "netting"  # offset against the creditor's own debts by a netting statement
 
 
 KIND_FOR_METHOD = {
@@ -546,6 +547,34 @@ class Order:
         )
         return s
 
+    def settle_by_netting(
+        self, user: User, at: datetime, on: date, amount: Amount, statement: str
+    ) -> Settlement:
+        """Part or all of the cash obligation discharged by an approved netting statement
+        (the statement's approvals authorise it; `user` is its last approver)."""
+        if self.state is not S.INVOICED:
+            raise InvalidTransition(self.number, self.state.value, S.SETTLED.value)
+        owed = self.obligations().get(amount.commodity, Decimal(0))
+        if amount.number <= 0 or amount.number > owed:
+            raise RuleViolation(
+                "settlement_exceeds_outstanding",
+                "amount",
+                str(amount),
+                f"outstanding is {Amount(owed, amount.commodity)}",
+            )
+        s = Settlement(len(self.settlements) + 1, SettlementKind.NETTING, on, amount, statement)
+        self.settlements.append(s)
+        if all(v == 0 for v in self.obligations().values()):
+            self._move(S.SETTLED)
+        self._sign(
+            user,
+            "net",
+            at,
+            {"settlement": s.seq, "amount": str(amount), "statement": statement},
+            statement,
+        )
+        return s
+
     def reverse_settlement(self, user: User, at: datetime, seq: int, reason: str) -> Settlement:
         """Correct a settlement by a reversing one; nothing is edited or deleted."""
         self._authorise(user, "reverse")
@@ -558,6 +587,10 @@ class Order:
             raise ValidationError("settlement", seq, f"order {self.number} has no such settlement")
         if any(s.reverses == seq for s in self.settlements):
             raise RuleViolation("already_reversed", "settlement", seq, "reversed already")
+        if target.kind is SettlementKind.NETTING:
+            raise RuleViolation(
+                "netting_not_reversible", "settlement", seq, "a netting is not reversed per order"
+            )
         s = Settlement(
             len(self.settlements) + 1, target.kind, at.date(), target.amount, reason, seq
         )

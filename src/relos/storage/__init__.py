@@ -2,3 +2,4 @@
 
 # Every table module registers on the one MetaData that Alembic and the tests compare with.
 from relos.storage import auth_tables  # noqa: F401
+from relos.storage import settlement_tables  # noqa: F401
