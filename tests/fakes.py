@@ -27,7 +27,7 @@ from relos.domain.ledger import BalanceKey, Entry
 from relos.domain.netting import Statement
 from relos.domain.rates import Rate
 from relos.domain.money import from_minor
-from relos.domain.orders import Order, OrderState
+from relos.domain.orders import Conversion, Order, OrderState
 from relos.domain.records import agreement_from, facility_from, price_item_from, unit_from
 from relos.domain.users import Role, User
 from relos.services import catalogue, people
@@ -212,6 +212,7 @@ class FakeOrderRepo(_Repo):
         new.invoices = stored.invoices + new.invoices[len(stored.invoices) :]
         new.settlements = stored.settlements + new.settlements[len(stored.settlements) :]
         new.signatures = stored.signatures + new.signatures[len(stored.signatures) :]
+        new.conversions = stored.conversions + new.conversions[len(stored.conversions) :]
         self._s.orders[order.number] = new
 
     def numbers(
@@ -345,6 +346,17 @@ class FakeAuthRepo(_Repo):
         }
 
 
+class FakeConversionRepo(_Repo):
+    def conversions(self, agreement: str | None = None) -> list[tuple[str, Conversion]]:
+        found = [
+            (o.number, c)
+            for o in self._s.orders.values()
+            if agreement is None or o.agreement == agreement
+            for c in o.conversions
+        ]
+        return sorted(found, key=lambda x: (x[1].on, x[0]))
+
+
 class FakeAuditRepo(_Repo):
     """The hash-chained audit log: appended in the working copy, so it commits or vanishes with
     the change it records."""
@@ -452,6 +464,7 @@ class FakeUnitOfWork:
         self.ledger = FakeLedgerRepo(self)
         self.audit = FakeAuditRepo(self)
         self.auth = FakeAuthRepo(self)
+        self.conversions = FakeConversionRepo(self)
         self.netting = FakeNettingRepo(self)
 
     def working(self) -> FakeState:

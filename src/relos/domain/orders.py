@@ -145,6 +145,23 @@ class Settlement:
         return -self.amount if self.reverses is not None else self.amount
 
 
+@dataclass(frozen=True)
+class Conversion:
+    """An overdue in-kind (RIK/EVE) obligation turned into a cash debt (domain/settlement.py).
+
+    `cleared` is the in-kind outstanding it cancels (per commodity); `amount` the cash now owed,
+    valued at `basis` ("original": prices fixed at acceptance; "current": the supplier's price
+    list on `on`); `unit_prices` the price used per line: (line_no, quantity, unit price).
+    """
+
+    seq: int
+    on: date
+    basis: str
+    cleared: tuple[Amount, ...]
+    unit_prices: tuple[tuple[int, Decimal, Amount], ...]
+    amount: Amount
+
+
 @dataclass
 class Order:
     number: str
@@ -165,6 +182,7 @@ class Order:
     invoices: list[Invoice] = field(default_factory=list)
     settlements: list[Settlement] = field(default_factory=list)
     signatures: list[Signature] = field(default_factory=list)
+    conversions: list[Conversion] = field(default_factory=list)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -239,10 +257,14 @@ class Order:
         for r in self.receipts:
             for _, _, _, ob in self.receipt_amounts(r):
                 owed[ob.commodity] = owed.get(ob.commodity, Decimal(0)) + ob.number
+        for c in self.conversions:  # in-kind debt cancelled, cash debt owed instead
+            for a in c.cleared:
+                owed[a.commodity] = owed.get(a.commodity, Decimal(0)) - a.number
+            owed[c.amount.commodity] = owed.get(c.amount.commodity, Decimal(0)) + c.amount.number
         for s in self.settlements:
             a = s.signed_amount
             owed[a.commodity] = owed.get(a.commodity, Decimal(0)) - a.number
-        return owed
+        return {k: v for k, v in owed.items() if v or not self.conversions}
 
     def outstanding(self, commodity: str) -> Decimal:
         return self.obligations().get(commodity, Decimal(0))
@@ -534,7 +556,9 @@ class Order:
                 str(amount),
                 f"outstanding is {Amount(owed[amount.commodity], amount.commodity)}",
             )
-        s = Settlement(len(self.settlements) + 1, KIND_FOR_METHOD[self.method], on, amount, note)
+        # once converted (settlement.py), what is left is a cash debt
+        kind = SettlementKind.CASH if self.conversions else KIND_FOR_METHOD[self.method]
+        s = Settlement(len(self.settlements) + 1, kind, on, amount, note)
         self.settlements.append(s)
         if all(v == 0 for v in self.obligations().values()):
             self._move(S.SETTLED)

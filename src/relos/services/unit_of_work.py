@@ -15,7 +15,7 @@ from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.ledger import BalanceKey, Entry
 from relos.domain.netting import Statement
 from relos.domain.rates import Rate
-from relos.domain.orders import Order, OrderState
+from relos.domain.orders import Conversion, Order, OrderState
 from relos.domain.users import User
 
 
@@ -121,6 +121,10 @@ class NettingRepo(Protocol):
     def statements(self, agreement: str | None = None) -> list[Statement]: ...
 
 
+class ConversionRepo(Protocol):
+    def conversions(self, agreement: str | None = None) -> list[tuple[str, Conversion]]: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def reference(self) -> ReferenceRepo: ...
@@ -134,6 +138,8 @@ class UnitOfWork(Protocol):
     def request_id(self) -> str: ...  # the request (or outermost unit of work) of a change
     @property
     def auth(self) -> AuthRepo: ...
+    @property
+    def conversions(self) -> ConversionRepo: ...
     @property
     def netting(self) -> NettingRepo: ...
 

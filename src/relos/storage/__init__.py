@@ -1,5 +1,8 @@
 """Storage: SQLAlchemy 2 Core tables, repositories, the unit of work and Alembic migrations."""
 
 # Every table module registers on the one MetaData that Alembic and the tests compare with.
-from relos.storage import auth_tables  # noqa: F401
+from relos.storage import (
+    auth_tables,  # noqa: F401
+    conversion_tables,  # noqa: F401
+)
 from relos.storage import settlement_tables  # noqa: F401

@@ -37,6 +37,7 @@ from relos.domain.records import (
     unit_to,
 )
 from relos.domain.users import Role, User
+from relos.storage import conversion_repository
 from relos.storage import tables as t
 
 MILLI = 3
@@ -367,6 +368,7 @@ class OrderRepository:
             invoices,
             settlements,
             sigs,
+            conversion_repository.load(c, number),
         )
 
     def add(self, order: Order) -> None:
@@ -466,6 +468,7 @@ class OrderRepository:
                     reverses=s.reverses,
                 )
             )
+        conversion_repository.append_new(c, o, len(stored.conversions) if stored else 0)
         old_g = len(stored.signatures) if stored else 0
         for k, g in enumerate(o.signatures[old_g:], start=old_g + 1):
             c.execute(

@@ -1,0 +1,522 @@
+"""The settlement engine's rules: deadlines, conversion of overdue in-kind debts, alerts, and the
+annual report (10 U.S.C. 2342(h) shape). Pure: orders, agreements and prices in, values out.
+
+- **Due date**: the last invoice's due date (cash: N days after the invoice; RIK/EVE: the
+  agreement's window after the last delivery). An in-kind delivery not yet invoiced is due the
+  same window after its last delivery: an uninvoiced debt still runs out.
+- **Conversion**: an in-kind (RIK/EVE) obligation still outstanding after its due date becomes a
+  cash debt, valued at the agreement's ``conversion_price``: ``original`` (the prices fixed at
+  acceptance) or ``current`` (the supplier's price list on the conversion date). Posting
+  (DESIGN.md "RIK/EVE overdue, converted"): the in-kind receipt posting is reversed for what is
+  outstanding, then the receipt of the cash value is posted with method cash, in both books. The
+  order gets a cash invoice due N cash days after the conversion. Once converted, nothing in kind
+  is outstanding, so a second run finds nothing to do (idempotent by construction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from relos.domain.agreements import Agreement, Method
+from relos.domain.errors import PermissionDenied, RuleViolation
+from relos.domain.facilities import PriceItem, price_on
+from relos.domain.ledger import Entry, Posting
+from relos.domain.money import Amount, is_currency
+from relos.domain.orders import Conversion, Invoice, Order, OrderState
+from relos.domain.users import Role, User
+
+S = OrderState
+#: states in which a delivered, unsettled obligation can run out
+OWING_STATES = frozenset({S.PARTIALLY_RECEIVED, S.RECEIVED, S.INVOICED})
+CONVERTIBLE = (Method.RIK, Method.EVE)
+
+
+# -- deadlines -------------------------------------------------------------------------------------
+
+
+def last_delivery(order: Order) -> date | None:
+    return max((r.received_on for r in order.receipts), default=None)
+
+
+def due_on(order: Order, agreement: Agreement) -> date | None:
+    """When the order's obligation is due: the last invoice's due date; for an uninvoiced
+    in-kind delivery, the agreement's window after the last delivery; otherwise None."""
+    if order.invoices:
+        return order.invoices[-1].due_on
+    delivered = last_delivery(order)
+    if delivered is None or order.method not in CONVERTIBLE:
+        return None
+    return delivered + timedelta(days=agreement.terms(order.method).due_days)
+
+
+def in_kind_outstanding(order: Order) -> dict[str, Decimal]:
+    """What is still owed in kind: RIK commodities (item units), or the EVE value before any
+    conversion. Cash debts (and a converted order's cash) are not in kind."""
+    if order.method is Method.RIK:
+        return {c: n for c, n in order.obligations().items() if n > 0 and not is_currency(c)}
+    if order.method is Method.EVE and not order.conversions:
+        return {c: n for c, n in order.obligations().items() if n > 0}
+    return {}
+
+
+def conversion_due(order: Order, agreement: Agreement, as_of: date) -> bool:
+    """An in-kind obligation outstanding after its due date (``as_of`` later than it)."""
+    if order.state not in OWING_STATES or not in_kind_outstanding(order):
+        return False
+    due = due_on(order, agreement)
+    return due is not None and as_of > due
+
+
+# -- conversion ----------------------------------------------------------------------------------
+
+
+def may_run_conversion(user: User, supplying: str) -> bool:
+    """The creditor converts: an active finance officer of the supplying party."""
+    return user.active and user.role is Role.FINANCE_OFFICER and user.party == supplying
+
+
+def require_may_convert(user: User, supplying: str) -> None:
+    if not may_run_conversion(user, supplying):
+        raise PermissionDenied(
+            user.name,
+            "settle run",
+            f"only a finance officer of the creditor {supplying} converts its in-kind debts",
+        )
+
+
+def _unit_price(
+    order: Order, line_no: int, basis: str, prices: list[PriceItem], on: date
+) -> Amount:
+    ln = order.line(line_no)
+    if basis == "current":
+        return price_on(prices, order.supplying, ln.item_code, on).unit_price
+    if ln.unit_price is None:
+        raise RuleViolation("price_not_fixed", "unit_price", line_no, "order not accepted")
+    return ln.unit_price
+
+
+def conversion_value(
+    order: Order, basis: str, prices: list[PriceItem], on: date
+) -> tuple[tuple[tuple[int, Decimal, Amount], ...], Amount]:
+    """The cash value of what is outstanding in kind: per line (line, quantity, unit price) and
+    the total, in the supplier's currency.
+
+    RIK: the outstanding quantity of each commodity is taken from its lines, last line first,
+    and valued at the basis price. EVE: the outstanding value is money already; at "original"
+    it is owed as is, at "current" the outstanding share of each delivered line is repriced.
+    """
+    outstanding = in_kind_outstanding(order)
+    if not outstanding:
+        raise RuleViolation("nothing_in_kind", "order", order.number, "nothing owed in kind")
+    delivered = [
+        (ln, order.received_quantity(ln.line_no))
+        for ln in order.lines
+        if order.received_quantity(ln.line_no) > 0
+    ]
+    parts: list[tuple[int, Decimal, Amount]] = []
+    if order.method is Method.RIK:
+        for commodity, qty in sorted(outstanding.items()):
+            rest = qty
+            for ln, got in sorted(delivered, key=lambda x: -x[0].line_no):
+                if ln.commodity != commodity or rest <= 0:
+                    continue
+                take = min(rest, got)
+                parts.append((ln.line_no, take, _unit_price(order, ln.line_no, basis, prices, on)))
+                rest -= take
+    else:
+        total = order.value()
+        assert total is not None
+        (currency, owed), *_ = sorted(outstanding.items())
+        if basis == "original":
+            return (), Amount(owed, currency)
+        share = owed / total.number if total.number else Decimal(0)
+        for ln, got in sorted(delivered, key=lambda x: x[0].line_no):
+            parts.append(
+                (ln.line_no, got * share, _unit_price(order, ln.line_no, basis, prices, on))
+            )
+    parts.sort(key=lambda p: p[0])
+    amount: Amount | None = None
+    for _, q, price in parts:
+        v = Amount(q * price.number, price.commodity)
+        amount = v if amount is None else amount + v
+    assert amount is not None
+    return tuple(parts), amount.times(Decimal(1))
+
+
+def post_conversion(order: Order, c: Conversion) -> list[Entry]:
+    """Reverse the in-kind receipt posting for what was outstanding, then post the receipt of
+    the cash value with method cash; one entry per book, balanced per commodity."""
+    sup, req, k = order.supplying, order.requesting, order.method.value
+    cp: list[Posting] = []
+    dp: list[Posting] = []
+    for a in c.cleared:
+        cp += [Posting("support_provided", a, req), Posting("receivable", -a, req, k)]
+        dp += [Posting("payable", a, sup, k), Posting("support_received", -a, sup)]
+    v = c.amount
+    cp += [Posting("receivable", v, req, "cash"), Posting("support_provided", -v, req)]
+    dp += [Posting("support_received", v, sup), Posting("payable", -v, sup, "cash")]
+    txn = f"{order.number}/C{c.seq}"
+    text = f"conversion {c.seq} of {order.number} to cash at the {c.basis} price: {v}"
+    return [
+        Entry(sup, txn, c.on, "conversion", order.number, tuple(cp), text).check(),
+        Entry(req, txn, c.on, "conversion", order.number, tuple(dp), text).check(),
+    ]
+
+
+def convert(
+    order: Order,
+    user: User,
+    at: datetime,
+    on: date,
+    agreement: Agreement,
+    prices: list[PriceItem],
+) -> tuple[Conversion, list[Entry]]:
+    """Convert the order's overdue in-kind obligation to cash on `on`; sign, invoice and post."""
+    require_may_convert(user, order.supplying)
+    if not conversion_due(order, agreement, on):
+        raise RuleViolation(
+            "conversion_not_due", "order", order.number, "no in-kind obligation is overdue"
+        )
+    basis = agreement.conversion_price
+    cleared = tuple(Amount(n, c) for c, n in sorted(in_kind_outstanding(order).items()))
+    parts, amount = conversion_value(order, basis, prices, on)
+    cash_days = agreement.terms(Method.CASH).due_days
+    conv = Conversion(len(order.conversions) + 1, on, basis, cleared, parts, amount)
+    order.conversions.append(conv)
+    order.invoices.append(
+        Invoice(
+            f"INV-{order.number}-{len(order.invoices) + 1}",
+            on,
+            on + timedelta(days=cash_days),
+            (amount,),
+            amount,
+        )
+    )
+    order.state = S.INVOICED  # partially_received / received / invoiced -> invoiced
+    order._sign(
+        user,
+        "convert",
+        at,
+        {
+            "conversion": conv.seq,
+            "on": on.isoformat(),
+            "basis": basis,
+            "cleared": [str(a) for a in cleared],
+            "amount": str(amount),
+        },
+        f"overdue in-kind debt converted to {amount}",
+    )
+    return conv, post_conversion(order, conv)
+
+
+# -- alerts ----------------------------------------------------------------------------------------
+
+
+class AlertKind(StrEnum):
+    AWAITING_ACCEPTANCE = "awaiting_acceptance"
+    NOT_INVOICED = "not_invoiced"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    CONVERSION_DUE = "conversion_due"
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: AlertKind
+    order: str
+    agreement: str
+    counterparty: str
+    since: date | None  # submitted / delivered / due on
+    detail: str
+
+
+def alerts(
+    user: User,
+    orders: list[Order],
+    agreements: dict[str, Agreement],
+    as_of: date,
+    uninvoiced_days: int = 30,
+    soon_days: int = 14,
+) -> list[Alert]:
+    """What needs `user`'s action on `as_of`, for its role and party. Categories computed here:
+    orders awaiting acceptance (accepting officer of the supplier); receipts not invoiced after
+    `uninvoiced_days` (finance officer of the supplier); invoices due within `soon_days` or
+    overdue, and in-kind debts due for conversion (finance officers of both sides)."""
+    out: list[Alert] = []
+    if not user.active:
+        return out
+    for o in orders:
+        mine_supplying = user.party == o.supplying
+        side = user.party in (o.supplying, o.requesting)
+        other = o.requesting if mine_supplying else o.supplying
+        if user.role is Role.ACCEPTING_OFFICER and mine_supplying and o.state is S.SUBMITTED:
+            submitted = next(
+                (s.at.date() for s in reversed(o.signatures) if s.action in ("submit", "amend")),
+                None,
+            )
+            out.append(
+                Alert(
+                    AlertKind.AWAITING_ACCEPTANCE,
+                    o.number,
+                    o.agreement,
+                    other,
+                    submitted,
+                    f"{o.number} from {o.requesting} awaits acceptance",
+                )
+            )
+        if user.role is not Role.FINANCE_OFFICER or not side:
+            continue
+        a = agreements.get(o.agreement)
+        first = min((r.received_on for r in o.receipts), default=None)
+        if (
+            mine_supplying
+            and o.state in (S.PARTIALLY_RECEIVED, S.RECEIVED)
+            and first is not None
+            and (as_of - first).days >= uninvoiced_days
+        ):
+            out.append(
+                Alert(
+                    AlertKind.NOT_INVOICED,
+                    o.number,
+                    o.agreement,
+                    other,
+                    first,
+                    f"delivered {(as_of - first).days} days ago, not invoiced",
+                )
+            )
+        if a is not None and conversion_due(o, a, as_of):
+            out.append(
+                Alert(
+                    AlertKind.CONVERSION_DUE,
+                    o.number,
+                    o.agreement,
+                    other,
+                    due_on(o, a),
+                    "in-kind debt overdue: converts to cash at the "
+                    f"{a.conversion_price} price (`relos settle run`)",
+                )
+            )
+        owed = {c: n for c, n in o.obligations().items() if n > 0}
+        if o.state is S.INVOICED and owed and o.invoices:
+            due = o.invoices[-1].due_on
+            what = ", ".join(str(Amount(n, c)) for c, n in sorted(owed.items()))
+            if as_of > due:
+                out.append(
+                    Alert(
+                        AlertKind.OVERDUE,
+                        o.number,
+                        o.agreement,
+                        other,
+                        due,
+                        f"{what} overdue by {(as_of - due).days} days",
+                    )
+                )
+            elif (due - as_of).days <= soon_days:
+                out.append(
+                    Alert(
+                        AlertKind.DUE_SOON,
+                        o.number,
+                        o.agreement,
+                        other,
+                        due,
+                        f"{what} due in {(due - as_of).days} days",
+                    )
+                )
+    order_of = {k: i for i, k in enumerate(AlertKind)}
+    return sorted(out, key=lambda x: (order_of[x.kind], x.since or date.min, x.order))
+
+
+# -- annual report (10 U.S.C. 2342(h)) -------------------------------------------------------------
+
+
+def as_of_day(order: Order, day: date) -> Order:
+    """The order as it stood at the end of `day` (receipts, settlements, conversions up to it)."""
+    return replace(
+        order,
+        receipts=[r for r in order.receipts if r.received_on <= day],
+        settlements=[s for s in order.settlements if s.on <= day],
+        conversions=[c for c in order.conversions if c.on <= day],
+        invoices=[i for i in order.invoices if i.issued_on <= day],
+        lines=list(order.lines),
+        signatures=list(order.signatures),
+    )
+
+
+def money_value(order: Order, amount: Amount) -> Amount:
+    """An obligation or settlement amount in money: currencies as they are, an item's commodity
+    at the price fixed for the line that carries it."""
+    if is_currency(amount.commodity):
+        return amount
+    ln = next(ln for ln in order.lines if ln.commodity == amount.commodity and ln.unit_price)
+    assert ln.unit_price is not None
+    return ln.unit_price.times(amount.number)
+
+
+@dataclass
+class CategoryRow:
+    giver: str
+    receiver: str
+    category: str
+    currency: str
+    total_value: Decimal = Decimal(0)
+    collected: Decimal = Decimal(0)
+    outstanding: Decimal = Decimal(0)
+    orders: int = 0
+
+
+@dataclass(frozen=True)
+class Unreconciled:
+    order: str
+    invoice: str
+    invoiced_on: date
+    creditor: str
+    debtor: str
+    outstanding: tuple[Amount, ...]
+    value: Amount
+
+
+@dataclass
+class CeilingUse:
+    name: str
+    party: str
+    direction: str  # "received" (liabilities) or "given" (credits)
+    ceiling: Amount
+    exempt_categories: tuple[str, ...]
+    used: Decimal = Decimal(0)
+    exempt: Decimal = Decimal(0)
+    not_counted: dict[str, Decimal] = field(default_factory=dict)  # other currencies, no rates
+
+
+@dataclass
+class AnnualReport:
+    agreement: str
+    year: int
+    as_of: date
+    parties: tuple[str, ...]
+    rows: list[CategoryRow]
+    unreconciled: list[Unreconciled]
+    ceilings: list[CeilingUse]
+    monthly: dict[tuple[str, str, str], list[Decimal]]  # (giver, receiver, currency) -> 12
+    currency_note: str
+
+
+def _month_values(order: Order, year: int) -> dict[tuple[int, str, str], Decimal]:
+    """(month, category, currency) -> value of the support received in `year`."""
+    out: dict[tuple[int, str, str], Decimal] = {}
+    for r in order.receipts:
+        if r.received_on.year != year:
+            continue
+        for ln, _q, value, _ob in order.receipt_amounts(r):
+            cat = ln.category.value if ln.category else "uncategorised"
+            key = (r.received_on.month, cat, value.commodity)
+            out[key] = out.get(key, Decimal(0)) + value.number
+    return out
+
+
+def annual_report(
+    agreement: Agreement, orders: list[Order], year: int, as_of: date | None = None
+) -> AnnualReport:
+    """Support given and received by each party under `agreement` in `year`.
+
+    Per giver, receiver, category (class of supply) and currency: total value of the support
+    delivered in the year (prices fixed at acceptance); of those orders, the amount collected
+    (settlements up to the year's end, returns in kind valued at their line's price, a conversion
+    counted at its cash value) and the balance still outstanding at the year's end, each shared
+    among the order's categories in proportion to the year's value. Unreconciled: invoiced and
+    unsettled for over a year on `as_of` (default: the year's end). Ceilings count the support
+    received (liabilities) and given (credits) of each party, exempt categories apart; amounts in
+    another currency than the ceiling's are reported beside it, not converted (no rate table).
+    """
+    end = date(year, 12, 31)
+    day = as_of or end
+    rows: dict[tuple[str, str, str, str], CategoryRow] = {}
+    monthly: dict[tuple[str, str, str], list[Decimal]] = {}
+    ceilings = [
+        CeilingUse(
+            c.name,
+            p,
+            d,
+            Amount(Decimal(c.amount), c.currency),
+            tuple(x.value for x in c.exempt_categories),
+        )
+        for c in agreement.ceilings
+        for p in agreement.parties
+        for d in ("received", "given")
+    ]
+    unreconciled: list[Unreconciled] = []
+    for full in orders:
+        if full.agreement != agreement.code:
+            continue
+        o = as_of_day(full, end)
+        months = _month_values(o, year)
+        if months:
+            year_total = sum(months.values(), Decimal(0))
+            by_cat: dict[tuple[str, str], Decimal] = {}
+            for (m, cat, cur), v in months.items():
+                by_cat[cat, cur] = by_cat.get((cat, cur), Decimal(0)) + v
+                series = monthly.setdefault((o.supplying, o.requesting, cur), [Decimal(0)] * 12)
+                series[m - 1] += v
+            collected = sum(
+                (money_value(o, s.signed_amount).number for s in o.settlements), Decimal(0)
+            )
+            outstanding = sum(
+                (money_value(o, Amount(n, c)).number for c, n in o.obligations().items() if n > 0),
+                Decimal(0),
+            )
+            for (cat, cur), v in by_cat.items():
+                key = (o.supplying, o.requesting, cat, cur)
+                row = rows.setdefault(key, CategoryRow(*key))
+                share = v / year_total if year_total else Decimal(0)
+                row.total_value += v
+                row.collected += collected * share
+                row.outstanding += outstanding * share
+                row.orders += 1
+                for cu in ceilings:
+                    party = o.requesting if cu.direction == "received" else o.supplying
+                    if cu.party != party:
+                        continue
+                    if cur != cu.ceiling.commodity:
+                        cu.not_counted[cur] = cu.not_counted.get(cur, Decimal(0)) + v
+                    elif cat in cu.exempt_categories:
+                        cu.exempt += v
+                    else:
+                        cu.used += v
+        now = as_of_day(full, day)
+        if now.invoices and now.state is S.INVOICED:
+            first = now.invoices[0]
+            owed = tuple(Amount(n, c) for c, n in sorted(now.obligations().items()) if n > 0)
+            if owed and (day - first.issued_on).days > 365:
+                unreconciled.append(
+                    Unreconciled(
+                        now.number,
+                        first.number,
+                        first.issued_on,
+                        now.supplying,
+                        now.requesting,
+                        owed,
+                        first.value,
+                    )
+                )
+    for row in rows.values():  # shares are exact to the cent only in total: round for reporting
+        row.collected = Amount(row.collected, row.currency).times(Decimal(1)).number
+        row.outstanding = Amount(row.outstanding, row.currency).times(Decimal(1)).number
+    currencies = {r.currency for r in rows.values()}
+    note = (
+        "no exchange-rate table: every amount is reported in its own currency, none converted"
+        if len(currencies) > 1 or agreement.ceilings
+        else "one currency: no conversion needed"
+    )
+    return AnnualReport(
+        agreement.code,
+        year,
+        day,
+        agreement.parties,
+        sorted(rows.values(), key=lambda r: (r.giver, r.receiver, r.category, r.currency)),
+        sorted(unreconciled, key=lambda u: (u.invoiced_on, u.order)),
+        ceilings,
+        dict(sorted(monthly.items())),
+        note,
+    )

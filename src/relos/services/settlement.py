@@ -1,0 +1,163 @@
+"""Settlement engine use cases: the conversion run, alerts, the annual report.
+
+Who may run conversions: a finance officer of the creditor (the supplying party) converts the
+in-kind debts owed *to its own party*; the debtor's finance officers see them as alerts but
+cannot convert them (the creditor decides to claim cash; the debtor may still return in kind
+until then). The run is one transaction; an order that cannot be converted (its item no longer on
+the price list at the "current" basis, cash not an allowed method) is reported and skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from relos.domain.errors import NotFound, RelosError, RuleViolation
+from relos.domain.orders import Conversion, Order
+from relos.domain.settlement import (
+    OWING_STATES,
+    Alert,
+    AnnualReport,
+    conversion_due,
+    convert,
+    require_may_convert,
+)
+from relos.domain.settlement import (
+    alerts as compute_alerts,
+)
+from relos.domain.settlement import (
+    annual_report as compute_report,
+)
+from relos.services import audit
+from relos.services.actors import acting_user
+from relos.services.queries import may_see_order
+from relos.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Converted:
+    order: str
+    conversion: Conversion
+    invoice: str
+    due_on: date
+
+
+@dataclass(frozen=True)
+class RunResult:
+    as_of: date
+    converted: list[Converted]
+    skipped: list[tuple[str, str]]  # (order, why)
+
+
+def _conversion_snapshot(order: Order) -> dict[str, object]:
+    return {**audit.order_snapshot(order), "conversions": len(order.conversions)}
+
+
+def run(uow: UnitOfWork, actor: str | None, as_of: date, at: datetime | None = None) -> RunResult:
+    """Convert every in-kind debt owed to the actor's party that is overdue on `as_of` to cash.
+
+    Running it again finds nothing overdue in kind any more, so it changes nothing.
+    """
+    at = at or datetime.now(UTC)
+    if as_of > at.date():
+        raise RuleViolation(
+            "conversion_in_future",
+            "as_of",
+            as_of.isoformat(),
+            "a conversion is dated today or earlier",
+        )
+    converted: list[Converted] = []
+    skipped: list[tuple[str, str]] = []
+    with uow:
+        user = acting_user(uow, actor, "settle run")
+        require_may_convert(user, user.party)
+        for number in uow.orders.numbers(party=user.party, states=OWING_STATES):
+            o = uow.orders.get(number)
+            if o.supplying != user.party:
+                continue
+            a = uow.reference.find_agreement(o.agreement)
+            if a is None or not conversion_due(o, a, as_of):
+                continue
+            o = uow.orders.get_for_update(number)
+            before = _conversion_snapshot(o)
+            try:
+                conv, entries = convert(
+                    o, user, at, as_of, a, uow.reference.price_items(o.supplying)
+                )
+            except RelosError as e:
+                skipped.append((number, str(e)))
+                continue
+            uow.orders.save(o)
+            uow.ledger.append(entries)
+            inv = o.invoices[-1]
+            audit.record(
+                uow,
+                user,
+                "order.convert",
+                "order",
+                number,
+                before,
+                {
+                    **_conversion_snapshot(o),
+                    "conversion": {
+                        "seq": conv.seq,
+                        "on": conv.on.isoformat(),
+                        "basis": conv.basis,
+                        "cleared": [str(x) for x in conv.cleared],
+                        "unit_prices": [[n, str(q), str(p)] for n, q, p in conv.unit_prices],
+                        "amount": str(conv.amount),
+                        "invoice": inv.number,
+                        "due_on": inv.due_on.isoformat(),
+                    },
+                },
+                at,
+            )
+            converted.append(Converted(number, conv, inv.number, inv.due_on))
+        uow.commit()
+    return RunResult(as_of, converted, skipped)
+
+
+def alerts(
+    uow: UnitOfWork,
+    actor: str | None,
+    as_of: date,
+    uninvoiced_days: int = 30,
+    soon_days: int = 14,
+) -> list[Alert]:
+    """What needs the actor's action on `as_of`, for its role and party.
+
+    Not computed yet: reconciliation lines unreconciled for over a year (no reconciliation
+    data is read here).
+    """
+    with uow:
+        user = acting_user(uow, actor, "alerts")
+        orders = [
+            o
+            for o in (uow.orders.get(n) for n in uow.orders.numbers(party=user.party))
+            if may_see_order(user, o)
+        ]
+        agreements = {a.code: a for a in uow.reference.agreements()}
+    return compute_alerts(user, orders, agreements, as_of, uninvoiced_days, soon_days)
+
+
+def annual_report(
+    uow: UnitOfWork, actor: str | None, agreement: str, year: int, as_of: date | None = None
+) -> tuple[AnnualReport, dict[str, tuple[str, str]]]:
+    """The agreement's annual report, over the orders the actor's party is a side of; with the
+    parties' names (English, own script)."""
+    with uow:
+        user = acting_user(uow, actor, "annual report")
+        a = uow.reference.find_agreement(agreement)
+        if a is None or user.party not in a.parties:
+            raise NotFound("agreement", agreement, field="agreement")
+        orders = [
+            o
+            for o in (
+                uow.orders.get(n) for n in uow.orders.numbers(agreement=a.code, party=user.party)
+            )
+            if may_see_order(user, o)
+        ]
+        names = {
+            p.code: (p.name, p.native_name) for p in uow.reference.parties() if p.code in a.parties
+        }
+    return compute_report(a, orders, year, as_of), names
