@@ -28,6 +28,7 @@ from relos.domain.netting import Statement
 from relos.domain.rates import Rate
 from relos.domain.money import from_minor
 from relos.domain.orders import Conversion, Order, OrderState
+from relos.domain.reconciliation import PartyKey, ReconLine, ReconRun
 from relos.domain.records import agreement_from, facility_from, price_item_from, unit_from
 from relos.domain.users import Role, User
 from relos.services import catalogue, people
@@ -52,6 +53,9 @@ class FakeState:
     tokens: dict[str, ApiToken] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
     responses: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    party_keys: list[PartyKey] = field(default_factory=list)
+    recon_runs: dict[int, ReconRun] = field(default_factory=dict)
+    recon_lines: dict[int, list[ReconLine]] = field(default_factory=dict)  # replaced, not mutated
     rates: dict[tuple[date, str, str, str], Rate] = field(default_factory=dict)
     statements: dict[str, Statement] = field(default_factory=dict)
 
@@ -357,6 +361,50 @@ class FakeConversionRepo(_Repo):
         return sorted(found, key=lambda x: (x[1].on, x[0]))
 
 
+class FakeReconciliationRepo(_Repo):
+    def add_key(self, key: PartyKey) -> None:
+        if any(k.key_id == key.key_id for k in self._s.party_keys):
+            raise AlreadyExists("key", key.key_id, field="key_id")
+        self._s.party_keys.append(key)
+
+    def party_keys(self, party: str | None = None) -> list[PartyKey]:
+        found = sorted(self._s.party_keys, key=lambda k: (k.created_at, k.key_id))
+        return [k for k in found if party is None or k.party == party]
+
+    def add_run(self, run: ReconRun, lines: list[ReconLine]) -> int:
+        run_id = max(self._s.recon_runs, default=0) + 1
+        self._s.recon_runs[run_id] = replace(run, id=run_id)
+        self._s.recon_lines[run_id] = list(lines)
+        return run_id
+
+    def runs(self, party: str | None = None) -> list[ReconRun]:
+        found = [self._s.recon_runs[i] for i in sorted(self._s.recon_runs)]
+        return [r for r in found if party is None or r.party == party]
+
+    def find_run(self, run_id: int) -> ReconRun | None:
+        return self._s.recon_runs.get(run_id)
+
+    def lines(self, run_id: int) -> list[ReconLine]:
+        return list(self._s.recon_lines.get(run_id, []))
+
+    def save_line(self, run_id: int, line: ReconLine) -> None:
+        old = self._s.recon_lines.get(run_id, [])
+        if not any(ln.line_no == line.line_no for ln in old):
+            raise NotFound("reconciliation line", f"{run_id}/{line.line_no}")
+        self._s.recon_lines[run_id] = [line if ln.line_no == line.line_no else ln for ln in old]
+
+
+class FakeConversionRepo(_Repo):
+    def conversions(self, agreement: str | None = None) -> list[tuple[str, Conversion]]:
+        found = [
+            (o.number, c)
+            for o in self._s.orders.values()
+            if agreement is None or o.agreement == agreement
+            for c in o.conversions
+        ]
+        return sorted(found, key=lambda x: (x[1].on, x[0]))
+
+
 class FakeAuditRepo(_Repo):
     """The hash-chained audit log: appended in the working copy, so it commits or vanishes with
     the change it records."""
@@ -464,6 +512,7 @@ class FakeUnitOfWork:
         self.ledger = FakeLedgerRepo(self)
         self.audit = FakeAuditRepo(self)
         self.auth = FakeAuthRepo(self)
+        self.reconciliation = FakeReconciliationRepo(self)
         self.conversions = FakeConversionRepo(self)
         self.netting = FakeNettingRepo(self)
 

@@ -5,4 +5,5 @@ from relos.storage import (
     auth_tables,  # noqa: F401
     conversion_tables,  # noqa: F401
 )
+from relos.storage import reconciliation_tables  # noqa: F401
 from relos.storage import settlement_tables  # noqa: F401

@@ -12,6 +12,7 @@ from relos.storage.audit_repository import AuditRepository
 from relos.storage.auth_repository import AuthRepository
 from relos.storage.conversion_repository import ConversionRepository
 from relos.storage.netting_repository import NettingRepository
+from relos.storage.reconciliation_repository import ReconciliationRepository
 from relos.storage.repositories import LedgerRepository, OrderRepository, ReferenceRepository
 
 
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.ledger = LedgerRepository(self._conn)
         self.audit = AuditRepository(self._conn)
         self.auth = AuthRepository(self._conn)
+        self.reconciliation = ReconciliationRepository(self._conn)
         self.conversions = ConversionRepository(self._conn)
         self.netting = NettingRepository(self._conn)
         return self

@@ -1,0 +1,176 @@
+"""Party keys and reconciliation runs, on the unit of work's connection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from relos.domain.errors import NotFound
+from relos.domain.money import from_minor, to_minor
+from relos.domain.reconciliation import MatchStatus, PartyKey, ReconLine, ReconRun
+from relos.storage.reconciliation_tables import (
+    party_keys,
+    reconciliation_lines,
+    reconciliation_runs,
+)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes: they were written in UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _minor(value: Decimal | None, currency: str) -> int | None:
+    return None if value is None else to_minor(value, currency or "XXX")
+
+
+def _number(minor: int | None, currency: str) -> Decimal | None:
+    return None if minor is None else from_minor(int(minor), currency or "XXX")
+
+
+class ReconciliationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # keys
+    def add_key(self, key: PartyKey) -> None:
+        self.conn.execute(
+            insert(party_keys).values(
+                key_id=key.key_id,
+                party=key.party,
+                public_pem=key.public_pem,
+                private_pem=key.private_pem,
+                created_at=key.created_at,
+            )
+        )
+
+    def party_keys(self, party: str | None = None) -> list[PartyKey]:
+        q = select(party_keys).order_by(party_keys.c.created_at, party_keys.c.key_id)
+        if party is not None:
+            q = q.where(party_keys.c.party == party)
+        out = []
+        for r in self.conn.execute(q).mappings():
+            created = _utc(r["created_at"])
+            assert created is not None
+            out.append(
+                PartyKey(r["party"], r["key_id"], r["public_pem"], created, r["private_pem"])
+            )
+        return out
+
+    # runs
+    def add_run(self, run: ReconRun, lines: list[ReconLine]) -> int:
+        done = self.conn.execute(
+            insert(reconciliation_runs).values(
+                agreement=run.agreement,
+                party=run.party,
+                counterparty=run.counterparty,
+                their_as_of=run.their_as_of,
+                their_key_id=run.their_key_id,
+                statement_digest=run.statement_digest,
+                run_by=run.run_by,
+                run_at=run.run_at,
+                balance_differences=list(run.balance_differences),
+            )
+        )
+        pk = done.inserted_primary_key
+        assert pk is not None
+        run_id = int(pk[0])
+        if lines:
+            self.conn.execute(insert(reconciliation_lines), [self._row(run_id, ln) for ln in lines])
+        return run_id
+
+    @staticmethod
+    def _row(run_id: int, ln: ReconLine) -> dict[str, object]:
+        return {
+            "run_id": run_id,
+            "line_no": ln.line_no,
+            "order_number": ln.order,
+            "status": ln.status.value,
+            "transaction_date": ln.transaction_date,
+            "our_state": ln.our_state,
+            "their_state": ln.their_state,
+            "our_value_minor": _minor(ln.our_value, ln.currency),
+            "their_value_minor": _minor(ln.their_value, ln.currency),
+            "currency": ln.currency,
+            "details": list(ln.details),
+            "disputed_note": ln.disputed_note,
+            "disputed_by": ln.disputed_by,
+            "disputed_at": ln.disputed_at,
+            "resolved_note": ln.resolved_note,
+            "resolved_by": ln.resolved_by,
+            "resolved_at": ln.resolved_at,
+        }
+
+    def runs(self, party: str | None = None) -> list[ReconRun]:
+        q = select(reconciliation_runs).order_by(reconciliation_runs.c.id)
+        if party is not None:
+            q = q.where(reconciliation_runs.c.party == party)
+        out = []
+        for r in self.conn.execute(q).mappings():
+            at = _utc(r["run_at"])
+            assert at is not None
+            out.append(
+                ReconRun(
+                    int(r["id"]),
+                    r["agreement"],
+                    r["party"],
+                    r["counterparty"],
+                    r["their_as_of"],
+                    r["their_key_id"],
+                    r["statement_digest"],
+                    r["run_by"],
+                    at,
+                    tuple(r["balance_differences"]),
+                )
+            )
+        return out
+
+    def find_run(self, run_id: int) -> ReconRun | None:
+        return next((r for r in self.runs() if r.id == run_id), None)
+
+    def lines(self, run_id: int) -> list[ReconLine]:
+        q = (
+            select(reconciliation_lines)
+            .where(reconciliation_lines.c.run_id == run_id)
+            .order_by(reconciliation_lines.c.line_no)
+        )
+        return [
+            ReconLine(
+                line_no=int(r["line_no"]),
+                order=r["order_number"],
+                status=MatchStatus(r["status"]),
+                transaction_date=r["transaction_date"],
+                our_state=r["our_state"],
+                their_state=r["their_state"],
+                our_value=_number(r["our_value_minor"], r["currency"]),
+                their_value=_number(r["their_value_minor"], r["currency"]),
+                currency=r["currency"],
+                details=tuple(r["details"]),
+                disputed_note=r["disputed_note"],
+                disputed_by=r["disputed_by"],
+                disputed_at=_utc(r["disputed_at"]),
+                resolved_note=r["resolved_note"],
+                resolved_by=r["resolved_by"],
+                resolved_at=_utc(r["resolved_at"]),
+            )
+            for r in self.conn.execute(q).mappings()
+        ]
+
+    def save_line(self, run_id: int, line: ReconLine) -> None:
+        row = self._row(run_id, line)
+        done = self.conn.execute(
+            update(reconciliation_lines)
+            .where(
+                and_(
+                    reconciliation_lines.c.run_id == run_id,
+                    reconciliation_lines.c.line_no == line.line_no,
+                )
+            )
+            .values({k: v for k, v in row.items() if k not in ("run_id", "line_no")})
+        )
+        if done.rowcount == 0:
+            raise NotFound("reconciliation line", f"{run_id}/{line.line_no}")
