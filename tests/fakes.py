@@ -31,6 +31,7 @@ from relos.domain.orders import Conversion, Order, OrderState
 from relos.domain.reconciliation import PartyKey, ReconLine, ReconRun
 from relos.domain.records import agreement_from, facility_from, price_item_from, unit_from
 from relos.domain.users import Role, User
+from relos.domain.visits import Visit
 from relos.services import catalogue, people
 
 
@@ -53,6 +54,8 @@ class FakeState:
     tokens: dict[str, ApiToken] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
     responses: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    visits: dict[str, Visit] = field(default_factory=dict)
+    order_visits: dict[str, str] = field(default_factory=dict)
     party_keys: list[PartyKey] = field(default_factory=list)
     recon_runs: dict[int, ReconRun] = field(default_factory=dict)
     recon_lines: dict[int, list[ReconLine]] = field(default_factory=dict)  # replaced, not mutated
@@ -496,6 +499,50 @@ class FakeNettingRepo(_Repo):
         ]
 
 
+class FakeVisitRepo(_Repo):
+    def next_number(self, prefix: str) -> int:
+        seqs = [int(n[len(prefix) :]) for n in self._s.visits if n.startswith(prefix)]
+        return max(seqs, default=0) + 1
+
+    def add(self, visit: Visit) -> None:
+        if visit.number in self._s.visits:
+            raise AlreadyExists("visit", visit.number, field="number")
+        self._s.visits[visit.number] = visit
+
+    def find(self, number: str) -> Visit | None:
+        return self._s.visits.get(number)
+
+    def get(self, number: str) -> Visit:
+        visit = self.find(number)
+        if visit is None:
+            raise NotFound("visit", number, field="visit")
+        return visit
+
+    def overlapping(
+        self,
+        *,
+        agreement: str | None = None,
+        party: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[Visit]:
+        found = [
+            v
+            for v in self._s.visits.values()
+            if (not agreement or v.agreement == agreement)
+            and (not party or party in (v.visiting, v.host))
+            and (start is None or v.departure >= start)
+            and (end is None or v.arrival <= end)
+        ]
+        return sorted(found, key=lambda v: (v.arrival, v.number))
+
+    def link_order(self, order: str, visit: str) -> None:
+        self._s.order_visits[order] = visit
+
+    def order_visit(self, order: str) -> str | None:
+        return self._s.order_visits.get(order)
+
+
 class FakeUnitOfWork:
     """The UnitOfWork protocol in memory, with real commit and rollback semantics."""
 
@@ -512,6 +559,7 @@ class FakeUnitOfWork:
         self.ledger = FakeLedgerRepo(self)
         self.audit = FakeAuditRepo(self)
         self.auth = FakeAuthRepo(self)
+        self.visits = FakeVisitRepo(self)
         self.reconciliation = FakeReconciliationRepo(self)
         self.conversions = FakeConversionRepo(self)
         self.netting = FakeNettingRepo(self)

@@ -265,11 +265,37 @@ def plan_voyage(
         if b != destination and ports[b].price_per_t is not None:
             total_cost += fuel * (ports[b].price_per_t or Decimal(0))
         at = arrives
-    for code in sorted(avoided):
-        notes.append(
-            f"routed around {code}: an Arctic leg there is out of the open-water season and "
-            f"{vessel.code} is not ice-class"
-        )
+    if avoided and not vessel.ice_class:
+        try:  # would the plan have used an Arctic leg out of season? then say it routed around
+            free = plan_voyage(
+                Vessel(
+                    vessel.code,
+                    vessel.fuel_grade,
+                    vessel.consumption_t_per_day,
+                    vessel.range_nm,
+                    True,
+                ),
+                origin,
+                destination,
+                ports,
+                hops,
+                speed_kn=speed_kn,
+                reserve=reserve,
+                depart=depart,
+                stop_hours=stop_hours,
+                cheapest=cheapest,
+            )
+        except NoPlan:
+            free = None
+        if free is not None and free.stops != tuple(path[1:-1]):
+            for leg in free.legs:
+                if leg.arctic and not arctic_ok(
+                    leg.origin, leg.destination, leg.departs, leg.arrives
+                ):
+                    notes.append(
+                        f"routed around the Arctic leg {leg.origin}->{leg.destination}: out of "
+                        f"the open-water season and {vessel.code} is not ice-class"
+                    )
     return Plan(
         tuple(legs),
         tuple(path[1:-1]),
@@ -304,12 +330,31 @@ def _why(
             reasons.append(f"{code} cannot refuel {vessel.code}: {port.why_not}")
     for code in sorted(avoided):
         reasons.append(f"{code} avoided: Arctic leg out of season for a unit that is not ice-class")
-    reachable = sorted(
-        c
-        for c, p in ports.items()
-        if p.stop and c != origin and (origin, c) in hops and hops[(origin, c)].distance_nm <= limit
-    )
+    reached = {origin}
+    frontier = [origin]
+    while frontier:
+        a = frontier.pop()
+        for b, port in ports.items():
+            if b in reached or not port.stop or b == destination:
+                continue
+            hop = hops.get((a, b))
+            if hop is not None and hop.distance_nm <= limit:
+                reached.add(b)
+                frontier.append(b)
     reasons.append(
-        "within reach of " + origin + ": " + (", ".join(reachable) if reachable else "no stop")
+        f"reachable from {origin} within {limit:.0f} nm a leg: "
+        + (", ".join(sorted(reached - {origin})) or "no stop")
     )
+    onward = [
+        (hops[(a, b)].distance_nm, a, b)
+        for a in reached
+        for b, port in ports.items()
+        if b not in reached and (port.stop or b == destination) and (a, b) in hops
+    ]
+    if onward:
+        d, a, b = min(onward)
+        reasons.append(
+            f"the shortest leg onward is {a}->{b}, {d:.0f} nm: beyond the {limit:.0f} nm "
+            f"{vessel.code} can sail keeping its reserve"
+        )
     return reasons

@@ -18,6 +18,7 @@ from relos.domain.rates import Rate
 from relos.domain.orders import Conversion, Order, OrderState
 from relos.domain.reconciliation import PartyKey, ReconLine, ReconRun
 from relos.domain.users import User
+from relos.domain.visits import Visit
 
 
 class ReferenceRepo(Protocol):
@@ -136,6 +137,23 @@ class ReconciliationRepo(Protocol):
     def save_line(self, run_id: int, line: ReconLine) -> None: ...
 
 
+class VisitRepo(Protocol):
+    def next_number(self, prefix: str) -> int: ...
+    def add(self, visit: Visit) -> None: ...
+    def find(self, number: str) -> Visit | None: ...
+    def get(self, number: str) -> Visit: ...
+    def overlapping(
+        self,
+        *,
+        agreement: str | None = None,
+        party: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[Visit]: ...
+    def link_order(self, order: str, visit: str) -> None: ...
+    def order_visit(self, order: str) -> str | None: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def reference(self) -> ReferenceRepo: ...
@@ -149,6 +167,8 @@ class UnitOfWork(Protocol):
     def request_id(self) -> str: ...  # the request (or outermost unit of work) of a change
     @property
     def auth(self) -> AuthRepo: ...
+    @property
+    def visits(self) -> VisitRepo: ...
     @property
     def reconciliation(self) -> ReconciliationRepo: ...
     @property

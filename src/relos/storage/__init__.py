@@ -7,3 +7,4 @@ from relos.storage import (
 )
 from relos.storage import reconciliation_tables  # noqa: F401
 from relos.storage import settlement_tables  # noqa: F401
+from relos.storage import visit_tables  # noqa: F401

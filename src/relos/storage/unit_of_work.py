@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine
 from relos.domain.errors import Conflict
 from relos.storage.audit_repository import AuditRepository
 from relos.storage.auth_repository import AuthRepository
+from relos.storage.visit_repository import VisitRepository
 from relos.storage.conversion_repository import ConversionRepository
 from relos.storage.netting_repository import NettingRepository
 from relos.storage.reconciliation_repository import ReconciliationRepository
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
         self.ledger = LedgerRepository(self._conn)
         self.audit = AuditRepository(self._conn)
         self.auth = AuthRepository(self._conn)
+        self.visits = VisitRepository(self._conn)
         self.reconciliation = ReconciliationRepository(self._conn)
         self.conversions = ConversionRepository(self._conn)
         self.netting = NettingRepository(self._conn)
