@@ -8,6 +8,7 @@ import typer
 
 from relos.cli import admin, orders, reference, render, reports, serve, tokens
 from relos.cli.audit import audit_app
+from relos.cli import netting
 from relos.domain.errors import (
     AlreadyExists,
     Conflict,
@@ -41,6 +42,8 @@ app.add_typer(reports.ledger_app, name="ledger")
 app.add_typer(reports.export_app, name="export")
 app.add_typer(audit_app, name="audit")
 app.add_typer(tokens.token_app, name="token")
+app.add_typer(netting.rates_app, name="rates")
+app.add_typer(netting.netting_app, name="netting")
 admin.user_app.command("passwd")(tokens.passwd)
 
 #: exit codes by error kind (2 is the usage error of the argument parser)

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from relos.domain.errors import NotFound, ValidationError
-from relos.domain.money import Amount, check_currency, parse_decimal, quantize
+from relos.domain.money import Amount, is_currency, parse_decimal, quantize
 
 #: decimals kept on a derived inverse rate
 INVERSE_PLACES = 12
@@ -37,7 +37,10 @@ def parse_pair(text: str, field: str = "pair") -> tuple[str, str]:
         raise ValidationError(
             field, text, "a currency pair is BASE/QUOTE or BASEQUOTE, e.g. RUB/INR"
         )
-    base, quote = check_currency(m[1].upper(), field), check_currency(m[2].upper(), field)
+    base, quote = m[1].upper(), m[2].upper()
+    for code in (base, quote):
+        if not is_currency(code):
+            raise ValidationError(field, text, f"{code} is not an ISO 4217 currency relos knows")
     if base == quote:
         raise ValidationError(field, text, "base and quote are the same currency")
     return base, quote

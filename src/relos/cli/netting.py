@@ -1,0 +1,170 @@
+"""`relos rates import|list` and `relos netting propose|approve|show|list`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from relos.cli import render
+from relos.cli.options import As, Json, actor, parse_date, uow
+from relos.domain.errors import ValidationError
+from relos.services import netting
+from relos.services.netting_pdf import statement_pdf
+
+rates_app = typer.Typer(help="Exchange rates: import from CSV, list.", no_args_is_help=True)
+netting_app = typer.Typer(
+    help="Netting of mutual cash obligations: propose, approve, show, list.", no_args_is_help=True
+)
+
+
+@rates_app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV with columns date,pair,rate,source.")],
+    as_: As = None,
+) -> None:
+    """Import rates, all or nothing; identical rows already stored are skipped."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ValidationError("file", str(file), f"cannot read it: {e.strerror}") from None
+    done = netting.import_rates(uow(), text, actor(as_))
+    render.ok(f"{len(done.added)} rates imported, {done.unchanged} already stored")
+
+
+@rates_app.command("list")
+def list_rates(
+    pair: Annotated[str | None, typer.Option(help="Only this pair, e.g. RUB/INR.")] = None,
+    json: Json = False,
+) -> None:
+    """Stored rates, oldest first."""
+    rows = [netting.rate_row(r) for r in netting.rates(uow(), pair)]
+    if json:
+        render.emit_json(rows)
+        return
+    render.table(
+        "exchange rates",
+        ["date", "pair", "rate", "source"],
+        [(r["date"], r["pair"], r["rate"], r["source"]) for r in rows],
+        numeric=["rate"],
+    )
+
+
+@netting_app.command("propose")
+def propose(
+    agreement: Annotated[str, typer.Option(help="Agreement code, e.g. RELOS.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Netting date YYYY-MM-DD.")],
+    currency: Annotated[
+        str | None, typer.Option(help="Netting currency (default: the largest creditor's).")
+    ] = None,
+    as_: As = None,
+    json: Json = False,
+) -> None:
+    """Propose the offset of the mutual cash obligations and the payments left."""
+    day = parse_date(as_of, "as_of")
+    assert day is not None
+    st = netting.propose(uow(), actor(as_), agreement, day, currency)
+    _show(netting.snapshot(st), json)
+
+
+@netting_app.command("approve")
+def approve(statement: str, as_: As = None, json: Json = False) -> None:
+    """Approve as a finance officer of one party; the last party's approval posts it."""
+    st = netting.approve(uow(), actor(as_), statement)
+    _show(netting.snapshot(st), json)
+
+
+@netting_app.command("show")
+def show(
+    statement: str,
+    as_: As = None,
+    json: Json = False,
+    csv: Annotated[Path | None, typer.Option(help="Also write the statement as CSV here.")] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Also write the statement as PDF here.")] = None,
+) -> None:
+    """One statement with its lines, payments and approvals."""
+    u = uow()
+    st = netting.statement(u, actor(as_), statement)
+    if csv:
+        csv.write_text(netting.statement_csv(st), encoding="utf-8")
+    if pdf:
+        pdf.write_bytes(statement_pdf(st, netting.party_names(u, st)))
+    _show(netting.snapshot(st), json)
+
+
+@netting_app.command("list")
+def list_statements(
+    agreement: Annotated[str | None, typer.Option(help="Only this agreement.")] = None,
+    as_: As = None,
+    json: Json = False,
+) -> None:
+    """Statements the user's party is a party to."""
+    rows = [netting.snapshot(s) for s in netting.statements(uow(), actor(as_), agreement)]
+    if json:
+        render.emit_json(rows)
+        return
+    render.table(
+        "netting statements",
+        ["number", "agreement", "as of", "currency", "state", "approved by"],
+        [
+            (
+                r["number"],
+                r["agreement"],
+                r["as_of"],
+                r["currency"],
+                r["state"],
+                ", ".join(a["party"] for a in r["approvals"]),
+            )
+            for r in rows
+        ],
+    )
+
+
+def _show(snap: dict[str, object], json: bool) -> None:
+    if json:
+        render.emit_json(snap)
+        return
+    render.fields(
+        f"netting statement {snap['number']}",
+        [(k, snap[k]) for k in ("agreement", "as_of", "currency", "state", "digest")],
+    )
+    lines = snap["lines"]
+    assert isinstance(lines, list)
+    render.table(
+        "lines",
+        [
+            "order",
+            "debtor",
+            "creditor",
+            "ccy",
+            "outstanding",
+            "covered",
+            "converted",
+            "rate",
+            "rate date",
+            "source",
+        ],
+        [
+            (
+                ln["order"],
+                ln["debtor"],
+                ln["creditor"],
+                ln["currency"],
+                ln["outstanding"],
+                ln["covered"],
+                ln["converted"],
+                ln["rate"],
+                ln["rate_date"],
+                ln["source"],
+            )
+            for ln in lines
+        ],
+        numeric=["outstanding", "covered", "converted", "rate"],
+    )
+    payments = snap["payments"]
+    assert isinstance(payments, list)
+    for p in payments:
+        render.ok(f"{p['payer']} pays {p['payee']} {p['amount']} {p['currency']}")
+    if not payments:
+        render.ok("the obligations offset exactly: nothing left to pay")
