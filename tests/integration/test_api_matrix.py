@@ -317,6 +317,8 @@ READS = {
     "/reports/open-orders",
     "/reports/states",
     "/reports/obligations",
+    "/alerts",
+    "/reports/annual",
 }
 ORDER_ACTIONS = {f"/orders/{{number}}/{a}" for a in START}
 REFERENCE_WRITES = {
@@ -332,8 +334,13 @@ REFERENCE_WRITES = {
     ("POST", "/orders"),
 }
 SESSION = {("POST", "/auth/login"), ("POST", "/auth/logout")}
+SETTLEMENT_WRITES = {("POST", "/settlement/run")}
 CASES: set[tuple[str, str]] = (
-    {("GET", p) for p in READS} | {("POST", p) for p in ORDER_ACTIONS} | REFERENCE_WRITES | SESSION
+    {("GET", p) for p in READS}
+    | {("POST", p) for p in ORDER_ACTIONS}
+    | REFERENCE_WRITES
+    | SESSION
+    | SETTLEMENT_WRITES
 )
 
 
@@ -969,3 +976,68 @@ def test_balances_match_the_books_sum(
             for b in rd.get(user(party, Role.AUDITOR), "/ledger/balances").json()
         }
         assert shown == {k: v for k, v in sums.items() if v != 0}
+
+
+# -- the settlement engine: alerts, annual report, conversion run ----------------------------------
+
+
+@pytest.mark.parametrize(("backend", "name"), READ_CASES)
+def test_alerts_and_annual_reports_show_only_the_callers_party(
+    backend: str, name: str, backend_reader: Callable[[str], Reader]
+) -> None:
+    rd = backend_reader(backend)
+    party, role = parties_of(name)
+    seen = {o.number: o for o in rd.truth.orders if sees_order(party, o)}
+    got = rd.get(name, "/alerts", as_of=TODAY.isoformat())
+    assert got.status_code == 200, got.text
+    rows = got.json()
+    assert {r["order"] for r in rows} <= set(seen)
+    if role not in (Role.ACCEPTING_OFFICER, Role.FINANCE_OFFICER):
+        assert rows == []
+    if role is Role.ACCEPTING_OFFICER:
+        waiting = {
+            n for n, o in seen.items() if o.supplying == party and o.state.value == "submitted"
+        }
+        assert {r["order"] for r in rows if r["kind"] == "awaiting_acceptance"} == waiting
+    for agreement in ("RELOS", "LEMOA"):
+        r = rd.get(name, "/reports/annual", agreement=agreement, year=TODAY.year)
+        a = next(x for x in rd.truth.agreements if x.code == agreement)
+        if party not in a.parties:
+            assert r.status_code == 404, r.text  # a third party learns nothing of it
+            continue
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert set(body["parties"]) == set(a.parties)
+        for row in body["support"]:
+            assert party in (row["giver"], row["receiver"])
+            assert {row["giver"], row["receiver"]} <= set(a.parties)
+
+
+def run_cases() -> list[Any]:
+    return [
+        pytest.param(p, r, id=f"{p}-{r.value}")
+        for p in ("IND", "RUS")
+        for r in (Role.FINANCE_OFFICER, Role.AUDITOR, Role.ACCEPTING_OFFICER, Role.PARTY_ADMIN)
+    ]
+
+
+@pytest.mark.parametrize(("party", "role"), run_cases())
+def test_a_settlement_run_is_made_only_by_a_finance_officer(
+    party: str, role: Role, sqlite_world: World, tmp_path: Path
+) -> None:
+    name = user(party, role)
+    with copy_of(sqlite_world, tmp_path) as engine:
+        w = Writer(engine, client(engine), sqlite_world)
+        before = fingerprint(engine)
+        body = {"as_of": TODAY.isoformat()}
+        refused(w, w.send(name, "POST", "/settlement/run", body, read_only=True), 403, before)
+        r = w.send(name, "POST", "/settlement/run", body)
+        if role is not Role.FINANCE_OFFICER:
+            refused(w, r, 403, before)
+            return
+        assert r.status_code == 200, r.text
+        ledger_before = fingerprint(engine)["counts"]["postings"]
+        again = w.send(name, "POST", "/settlement/run", body)
+        assert again.status_code == 200, again.text
+        assert again.json()["converted"] == []  # the second run finds nothing left to convert
+        assert fingerprint(engine)["counts"]["postings"] == ledger_before

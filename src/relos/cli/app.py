@@ -8,6 +8,9 @@ import typer
 
 from relos.cli import admin, orders, reference, render, reports, serve, tokens
 from relos.cli.audit import audit_app
+from relos.cli.settlement import alerts as alerts_command
+from relos.cli.settlement import annual as annual_command
+from relos.cli.settlement import settle_app
 from relos.cli import netting
 from relos.domain.errors import (
     AlreadyExists,
@@ -41,6 +44,9 @@ app.add_typer(reports.report_app, name="report")
 app.add_typer(reports.ledger_app, name="ledger")
 app.add_typer(reports.export_app, name="export")
 app.add_typer(audit_app, name="audit")
+app.add_typer(settle_app, name="settle")
+app.command("alerts")(alerts_command)
+reports.report_app.command("annual")(annual_command)
 app.add_typer(tokens.token_app, name="token")
 app.add_typer(netting.rates_app, name="rates")
 app.add_typer(netting.netting_app, name="netting")

@@ -253,7 +253,7 @@ td, th {{ border: 1px solid #999; padding: 2px 4px; }}
 
 
 def write_pdf(report: AnnualReport, names: Names, path: Path) -> None:
-    from weasyprint import HTML  # type: ignore[import-untyped]
+    from weasyprint import HTML
 
     HTML(string=html(report, names)).write_pdf(path)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from relos.api.routes import ledger, orders, people, reference
+from relos.api.routes import ledger, orders, people, reference, settlement
 
 ROUTERS: list[APIRouter] = [
     reference.router,
     people.router,
     orders.router,
     ledger.router,
+    settlement.router,
 ]
