@@ -1,0 +1,317 @@
+"""Deadlines, conversion of overdue in-kind debts, alerts and the annual report: the rules alone,
+then the use cases on a fake node."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from relos.domain.agreements import Category, Ceiling, Method
+from relos.domain.errors import NotFound, PermissionDenied, RuleViolation
+from relos.domain.ledger import balances, mirror_mismatches, post_receipt, post_settlement
+from relos.domain.money import Amount
+from relos.domain.orders import Order, OrderState, SettlementKind
+from relos.domain.settlement import (
+    AlertKind,
+    alerts,
+    annual_report,
+    conversion_due,
+    convert,
+    due_on,
+    in_kind_outstanding,
+    post_conversion,
+)
+from relos.services import ordering, settlement
+from tests.fakes import FakeUnitOfWork, World
+from tests.unit.conftest import (
+    AT,
+    DAY,
+    OrderFactory,
+    assert_books_consistent,
+    draft,
+    invoiced,
+    later,
+    officer,
+    received,
+    snapshot,
+)
+
+DELIVERED = DAY + timedelta(days=1)  # 2026-03-02, what `received` records
+DUE = DELIVERED + timedelta(days=365)  # RELOS: in kind within 365 days of delivery
+AFTER = DUE + timedelta(days=1)
+CONVERTED_AT = datetime(2027, 3, 3, 10, 0, tzinfo=UTC)
+
+
+def rik_with_return(make_order: OrderFactory, w: World, method: Method = Method.RIK) -> Order:
+    """400 t of diesel at 65,000 RUB/t (26,000,000 RUB), a quarter returned or provided back."""
+    o = invoiced(make_order(method=method), w)
+    back = Amount(Decimal(100), "DIESEL_T") if method is Method.RIK else Amount.of("6500000", "RUB")
+    o.settle(officer(w, "IND", "fo"), later(10), DAY + timedelta(days=10), back)
+    return o
+
+
+# -- deadlines ------------------------------------------------------------------------------------
+
+
+def test_an_uninvoiced_in_kind_delivery_is_due_the_window_after_delivery(
+    make_order: OrderFactory, w: World
+) -> None:
+    o = received(make_order(method=Method.RIK), w)
+    assert o.state is OrderState.RECEIVED
+    assert not o.invoices
+    assert due_on(o, w.relos) == DUE
+    assert not conversion_due(o, w.relos, DUE)
+    assert conversion_due(o, w.relos, AFTER)
+
+
+def test_an_uninvoiced_cash_delivery_has_no_due_date_yet(
+    make_order: OrderFactory, w: World
+) -> None:
+    o = received(make_order(method=Method.CASH), w)
+    assert due_on(o, w.relos) is None
+    assert not conversion_due(o, w.relos, date(2030, 1, 1))
+
+
+def test_cash_is_due_thirty_days_after_the_invoice(make_order: OrderFactory, w: World) -> None:
+    o = invoiced(make_order(method=Method.CASH), w)
+    assert due_on(o, w.relos) == DAY + timedelta(days=3 + 30)
+    assert not conversion_due(o, w.relos, date(2030, 1, 1))  # cash never converts
+
+
+# -- conversion -----------------------------------------------------------------------------------
+
+
+def test_an_overdue_rik_debt_converts_at_the_original_price(
+    make_order: OrderFactory, w: World
+) -> None:
+    o = rik_with_return(make_order, w)
+    conv, entries = convert(o, officer(w, "RUS", "fo"), CONVERTED_AT, AFTER, w.relos, w.prices)
+    assert conv.basis == "original"
+    assert conv.cleared == (Amount(Decimal(300), "DIESEL_T"),)
+    assert conv.amount == Amount.of("19500000.00", "RUB")  # 300 t x 65,000
+    assert o.obligations() == {"RUB": Decimal("19500000.00")}
+    assert o.state is OrderState.INVOICED
+    assert o.invoices[-1].issued_on == AFTER
+    assert o.invoices[-1].due_on == AFTER + timedelta(days=30)  # a cash debt now
+    assert o.signatures[-1].action == "convert"
+    assert all(not e.unbalanced() for e in entries)
+
+
+def test_an_overdue_rik_debt_converts_at_the_current_price_when_the_agreement_says_so(
+    make_order: OrderFactory, w: World
+) -> None:
+    o = rik_with_return(make_order, w)
+    current = replace(w.relos, conversion_price="current")
+    conv, _ = convert(o, officer(w, "RUS", "fo"), CONVERTED_AT, AFTER, current, w.prices)
+    assert conv.basis == "current"
+    assert conv.amount == Amount.of("21000000.00", "RUB")  # 300 t x 70,000 (from 2026-07-01)
+    assert conv.unit_prices == ((1, Decimal(300), Amount.of("70000.00", "RUB")),)
+
+
+def test_an_overdue_eve_debt_converts_at_its_value_or_repriced(
+    make_order: OrderFactory, w: World
+) -> None:
+    o = rik_with_return(make_order, w, Method.EVE)
+    assert in_kind_outstanding(o) == {"RUB": Decimal("19500000.00")}
+    conv, _ = convert(o, officer(w, "RUS", "fo"), CONVERTED_AT, AFTER, w.relos, w.prices)
+    assert conv.amount == Amount.of("19500000.00", "RUB")
+    o2 = rik_with_return(make_order, w, Method.EVE)
+    current = replace(w.relos, conversion_price="current")
+    conv2, _ = convert(o2, officer(w, "RUS", "fo"), CONVERTED_AT, AFTER, current, w.prices)
+    assert conv2.amount == Amount.of("21000000.00", "RUB")  # 3/4 of 400 t at 70,000
+
+
+def test_a_converted_order_has_nothing_left_to_convert(make_order: OrderFactory, w: World) -> None:
+    o = rik_with_return(make_order, w)
+    convert(o, officer(w, "RUS", "fo"), CONVERTED_AT, AFTER, w.relos, w.prices)
+    assert not conversion_due(o, w.relos, AFTER + timedelta(days=400))
+    with pytest.raises(RuleViolation) as e:
+        convert(o, officer(w, "RUS", "fo"), CONVERTED_AT, AFTER, w.relos, w.prices)
+    assert e.value.rule == "conversion_not_due"
+    assert len(o.conversions) == 1
+
+
+def test_a_debt_is_not_converted_before_it_is_due(make_order: OrderFactory, w: World) -> None:
+    o = rik_with_return(make_order, w)
+    with pytest.raises(RuleViolation):
+        convert(o, officer(w, "RUS", "fo"), CONVERTED_AT, DUE, w.relos, w.prices)
+    assert o.conversions == []
+
+
+@pytest.mark.parametrize("who", ["ind-fo", "rus-ao", "rus-oo", "rus-admin"])
+def test_only_a_finance_officer_of_the_creditor_converts(
+    who: str, make_order: OrderFactory, w: World
+) -> None:
+    o = rik_with_return(make_order, w)
+    with pytest.raises(PermissionDenied):
+        convert(o, w.users[who], CONVERTED_AT, AFTER, w.relos, w.prices)
+    assert o.conversions == []
+
+
+def test_conversion_postings_keep_both_books_balanced_and_mirrored(
+    make_order: OrderFactory, w: World
+) -> None:
+    o = rik_with_return(make_order, w)
+    entries = post_receipt(o, o.receipts[0]) + post_settlement(o, o.settlements[0])
+    conv, posted = convert(o, officer(w, "RUS", "fo"), CONVERTED_AT, AFTER, w.relos, w.prices)
+    assert posted == post_conversion(o, conv)
+    entries += posted
+    b = balances(entries)
+    assert mirror_mismatches(b) == []
+    assert ("RUS", "receivable", "IND", "rik", "DIESEL_T") not in b  # the in-kind debt is gone
+    assert b[("RUS", "receivable", "IND", "cash", "RUB")] == Decimal("19500000.00")
+    assert b[("IND", "payable", "RUS", "cash", "RUB")] == Decimal("-19500000.00")
+    # then the cash is paid like any cash debt, and the order is settled
+    s = o.settle(officer(w, "IND", "fo"), CONVERTED_AT, AFTER, Amount.of("19500000", "RUB"))
+    assert s.kind is SettlementKind.CASH
+    assert o.state is OrderState.SETTLED
+    b = balances(entries + post_settlement(o, s))
+    assert ("RUS", "receivable", "IND", "cash", "RUB") not in b
+    assert mirror_mismatches(b) == []
+
+
+# -- alerts ---------------------------------------------------------------------------------------
+
+
+def test_alerts_follow_role_and_party(make_order: OrderFactory, w: World) -> None:
+    waiting = make_order(number="RELOS-IN-2026-000001")
+    waiting.submit(officer(w, "IND", "oo"), AT, w.relos, w.facilities["RU-SEV"], w.prices_of("RUS"))
+    not_invoiced = received(make_order(number="RELOS-IN-2026-000002"), w)
+    cash = invoiced(make_order(number="RELOS-IN-2026-000003"), w)  # due 2026-04-03
+    in_kind = received(make_order(number="RELOS-IN-2026-000004", method=Method.RIK), w)
+    orders = [waiting, not_invoiced, cash, in_kind]
+    ags = {"RELOS": w.relos}
+
+    def kinds(user: str, on: date) -> set[tuple[AlertKind, str]]:
+        return {(a.kind, a.order[-1]) for a in alerts(w.users[user], orders, ags, on)}
+
+    assert kinds("rus-ao", DAY) == {(AlertKind.AWAITING_ACCEPTANCE, "1")}
+    assert kinds("ind-ao", DAY) == set()  # the requester does not accept
+    assert kinds("ind-oo", date(2027, 6, 1)) == set()
+    assert kinds("rus-fo", date(2026, 3, 25)) == {(AlertKind.DUE_SOON, "3")}
+    assert kinds("rus-fo", date(2026, 4, 10)) == {
+        (AlertKind.NOT_INVOICED, "2"),
+        (AlertKind.NOT_INVOICED, "4"),
+        (AlertKind.OVERDUE, "3"),
+    }
+    assert kinds("ind-fo", date(2026, 4, 10)) == {(AlertKind.OVERDUE, "3")}
+    assert (AlertKind.CONVERSION_DUE, "4") in kinds("ind-fo", AFTER)
+    assert (AlertKind.CONVERSION_DUE, "4") in kinds("rus-fo", AFTER)
+
+
+# -- annual report --------------------------------------------------------------------------------
+
+
+def test_the_annual_report_matches_hand_computed_figures(
+    make_order: OrderFactory, w: World
+) -> None:
+    # RUS -> IND: 400 t diesel (pol) at 65,000 = 26,000,000 RUB in March, 10,000,000 paid
+    fuel = invoiced(make_order(number="RELOS-IN-2026-000001"), w)
+    fuel.settle(officer(w, "IND", "fo"), later(5), DAY + timedelta(days=5), Amount.of("1e7", "RUB"))
+    # RUS -> IND: 10 m3 water (150) + 2 rations (900.50) = 3,301 RUB, unpaid
+    mixed = invoiced(
+        make_order(number="RELOS-IN-2026-000002", lines=[("WATER", "10"), ("RATION", "2")]), w
+    )
+    # IND -> RUS: 100 m3 fresh water at 120.50 INR = 12,050 INR, unpaid
+    water = invoiced(
+        make_order(
+            number="RELOS-RU-2026-000001",
+            lines=[("FW", "100")],
+            facility="IN-VTZ",
+            unit="RFS-GORSHKOV",
+            supplying="IND",
+        ),
+        w,
+    )
+    ceiling = Ceiling("IND liabilities", "20000000", "RUB", (Category.POL,))
+    ag = replace(w.relos, ceilings=(ceiling,))
+    rep = annual_report(ag, [fuel, mixed, water], 2026, as_of=date(2027, 6, 1))
+    got = {
+        (r.giver, r.receiver, r.category, r.currency): (r.total_value, r.collected, r.outstanding)
+        for r in rep.rows
+    }
+    d = Decimal
+    assert got == {
+        ("RUS", "IND", "pol", "RUB"): (d("26000000"), d("10000000"), d("16000000")),
+        ("RUS", "IND", "water", "RUB"): (d("1500"), d("0"), d("1500")),
+        ("RUS", "IND", "food", "RUB"): (d("1801"), d("0"), d("1801")),
+        ("IND", "RUS", "water", "INR"): (d("12050"), d("0"), d("12050")),
+    }
+    march = rep.monthly[("RUS", "IND", "RUB")]
+    assert march[2] == d("26003301")
+    assert sum(march) == d("26003301")
+    assert {u.order for u in rep.unreconciled} == {fuel.number, mixed.number, water.number}
+    ind = next(c for c in rep.ceilings if c.party == "IND" and c.direction == "received")
+    assert (ind.used, ind.exempt) == (d("3301"), d("26000000"))  # POL is not counted
+    rus = next(c for c in rep.ceilings if c.party == "RUS" and c.direction == "received")
+    assert rus.not_counted == {"INR": d("12050")}
+    assert rus.used == 0
+    early = annual_report(ag, [fuel, mixed, water], 2026)  # on 2026-12-31: less than a year
+    assert early.unreconciled == []
+    assert annual_report(ag, [fuel, mixed, water], 2025).rows == []
+
+
+# -- the use cases on a fake node ----------------------------------------------------------------
+
+
+def _rik_on_node(uow: FakeUnitOfWork) -> str:
+    o = draft(uow, method="rik")
+    ordering.submit(uow, "ind-oo", o.number, at=AT)
+    ordering.accept(uow, "rus-ao", o.number, at=AT)
+    ordering.receive_all(uow, "ind-ro", o.number, on=DELIVERED, at=later(1))
+    return o.number
+
+
+def test_a_settlement_run_converts_once_and_a_second_run_changes_nothing(
+    uow: FakeUnitOfWork,
+) -> None:
+    n = _rik_on_node(uow)
+    early = settlement.run(uow, "rus-fo", DUE, at=CONVERTED_AT)
+    assert early.converted == []
+    result = settlement.run(uow, "rus-fo", AFTER, at=CONVERTED_AT)
+    assert [c.order for c in result.converted] == [n]
+    assert result.converted[0].conversion.amount == Amount.of("26000000", "RUB")
+    assert_books_consistent(uow)
+    first = snapshot(uow)
+    assert first[0][n].state is OrderState.INVOICED
+    assert first[0][n].obligations() == {"RUB": Decimal("26000000.00")}
+    with uow:
+        assert [r.action for r in uow.audit.records("order", n)][-1] == "order.convert"
+        assert [x for x, _ in uow.conversions.conversions("RELOS")] == [n]
+    again = settlement.run(uow, "rus-fo", AFTER, at=CONVERTED_AT)
+    assert again.converted == []
+    assert again.skipped == []
+    assert snapshot(uow) == first
+
+
+@pytest.mark.parametrize("who", ["ind-fo", "rus-ao", "rus-oo"])
+def test_a_settlement_run_is_refused_to_anyone_but_a_finance_officer(
+    who: str, uow: FakeUnitOfWork
+) -> None:
+    _rik_on_node(uow)
+    before = snapshot(uow)
+    if who == "ind-fo":  # India's finance officer may run, but converts only what India is owed
+        assert settlement.run(uow, who, AFTER, at=CONVERTED_AT).converted == []
+    else:
+        with pytest.raises(PermissionDenied):
+            settlement.run(uow, who, AFTER, at=CONVERTED_AT)
+    assert snapshot(uow) == before
+
+
+def test_a_settlement_run_cannot_be_dated_in_the_future(uow: FakeUnitOfWork) -> None:
+    with pytest.raises(RuleViolation):
+        settlement.run(uow, "rus-fo", date(2027, 3, 4), at=CONVERTED_AT)
+
+
+def test_the_annual_report_service_hides_an_agreement_of_others(uow: FakeUnitOfWork) -> None:
+    _rik_on_node(uow)
+    report, names = settlement.annual_report(uow, "ind-fo", "RELOS", 2026)
+    assert set(names) == {"IND", "RUS"}
+    assert [(r.giver, r.category, r.total_value) for r in report.rows] == [
+        ("RUS", "pol", Decimal("26000000.00"))
+    ]
+    with pytest.raises(NotFound):
+        settlement.annual_report(uow, "ind-fo", "NOPE", 2026)
