@@ -18,6 +18,7 @@ import io
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -342,6 +343,18 @@ CASES: set[tuple[str, str]] = (
     | SESSION
     | SETTLEMENT_WRITES
 )
+
+
+#: visits and voyage planning (routes/visits.py)
+VISIT_READS = {
+    "/visits",
+    "/visits/{number}",
+    "/visits/{number}/notice",
+    "/visits/{number}/notice.pdf",
+    "/agreements/{code}/caps",
+    "/plans/voyage",
+}
+CASES |= {("GET", p) for p in VISIT_READS} | {("POST", "/visits")}
 
 
 def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
@@ -912,6 +925,72 @@ def test_a_token_is_revoked_by_its_owner_or_its_partys_admin_only(
             return
         assert r.status_code == 200, r.text
         assert r.json()["revoked_at"] is not None
+
+
+# -- visits and voyage planning -------------------------------------------------------------------
+
+
+def test_a_visit_is_notified_only_by_a_planner_of_the_visiting_party_and_read_by_both_parties(
+    sqlite_world: World, tmp_path: Path
+) -> None:
+    """DESIGN.md: the planner plans port calls and checks caps and notice; a visit is seen by
+    the visiting and the host party, never by a third; a voyage is planned for one's own unit."""
+    arrival = date.today() + timedelta(days=30)
+    body = {
+        "agreement": "RELOS",
+        "facility": "RUVVO",
+        "units": ["INS-TABAR", "INS-TALWAR"],
+        "use": "port_call",
+        "arrival": arrival.isoformat(),
+        "departure": (arrival + timedelta(days=4)).isoformat(),
+        "commander_name": "Arjun Mehta",
+        "commander_rank": "Captain",
+        "frequencies": ["4.125 MHz", "VHF 16"],
+        "pilot": True,
+        "tugs": 2,
+    }
+    planner = user("IND", Role.PLANNER)
+    with copy_of(sqlite_world, tmp_path) as engine:
+        w = Writer(engine, client(engine), sqlite_world)
+        before = fingerprint(engine)
+        refused(w, w.send(planner, "POST", "/visits", body, read_only=True), 403, before)
+        for name in ALL_USERS:
+            if name != planner:
+                refused(w, w.send(name, "POST", "/visits", body), 403, before)
+        r = w.send(planner, "POST", "/visits", body)
+        assert r.status_code == 201, r.text
+        number = r.json()["number"]
+        assert r.json()["warships"] == 2
+        assert r.json()["personnel"] == 360
+        late = {**body, "arrival": date.today().isoformat(), "facility": "RUBLT"}
+        before = fingerprint(engine)
+        r = w.send(planner, "POST", "/visits", late)
+        refused(w, r, 422, before)
+        assert r.json()["rule"] == "notice_late"
+        for name in ALL_USERS:
+            party, _ = parties_of(name)
+            h = bearer(sqlite_world.tokens[name])
+            sees = party in ("IND", "RUS")
+            listed = w.client.get("/visits", headers=h).json()
+            assert [v["number"] for v in listed] == ([number] if sees else [])
+            for path in ("", "/notice", "/notice.pdf"):
+                got = w.client.get(f"/visits/{number}{path}", headers=h)
+                assert got.status_code == (200 if sees else 404), (name, path)
+            caps = w.client.get("/agreements/RELOS/caps", headers=h)
+            assert caps.status_code == (200 if sees else 404), name
+            if sees:
+                assert [(s["warships"], s["personnel"]) for s in caps.json()["spans"]] == [(2, 360)]
+            plan = w.client.get(
+                "/plans/voyage",
+                params={"unit": "INS-VIKRAMADITYA", "from": "INBOM", "to": "RUVVO"},
+                headers=h,
+            )
+            assert plan.status_code == (200 if party == "IND" else 403), (name, plan.text)
+        notice = w.client.get(
+            f"/visits/{number}/notice", headers=bearer(sqlite_world.tokens[planner])
+        )
+        assert notice.json()["missing_particulars"] == []
+        assert notice.json()["requests"] == {"pilot": True, "tugs": 2, "other": ""}
 
 
 # -- sessions, and no one unauthenticated --------------------------------------------------------

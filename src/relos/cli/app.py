@@ -11,6 +11,7 @@ from relos.cli.audit import audit_app
 from relos.cli.settlement import alerts as alerts_command
 from relos.cli.settlement import annual as annual_command
 from relos.cli.settlement import settle_app
+from relos.cli.visits import plan_app, visit_app
 from relos.cli import netting
 from relos.domain.errors import (
     AlreadyExists,
@@ -48,6 +49,8 @@ app.add_typer(settle_app, name="settle")
 app.command("alerts")(alerts_command)
 reports.report_app.command("annual")(annual_command)
 app.add_typer(tokens.token_app, name="token")
+app.add_typer(visit_app, name="visit")
+app.add_typer(plan_app, name="plan")
 app.add_typer(netting.rates_app, name="rates")
 app.add_typer(netting.netting_app, name="netting")
 admin.user_app.command("passwd")(tokens.passwd)

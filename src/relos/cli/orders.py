@@ -72,6 +72,7 @@ def draft(
     data: Data = None,
     as_: As = None,
     json: Json = False,
+    visit: Annotated[str | None, typer.Option(help="The visit the order supports.")] = None,
 ) -> None:
     """Draft an order (ordering officer or planner of the requesting party)."""
     day = parse_date(required_by, "required_by")
@@ -88,6 +89,7 @@ def draft(
         required_by=day,
         lines=_pairs(line, "line"),
         data=dict(_pairs(data, "data")),
+        visit=visit,
     )
     if json:
         render.emit_json(_view(o))

@@ -339,3 +339,33 @@ def missing_particulars(document: dict[str, Any]) -> list[str]:
         elif document.get(name) in (None, "", []):
             missing.append(name)
     return missing
+
+
+def require_order_fits(visit: Visit, *, agreement: str, unit: str, facility: str, on: date) -> None:
+    """An order linked to `visit` is for one of its units, at its facility, within its dates."""
+    if agreement != visit.agreement:
+        raise RuleViolation(
+            "order_outside_visit",
+            "agreement",
+            agreement,
+            f"visit {visit.number} is under {visit.agreement}",
+        )
+    if unit not in {u.code for u in visit.units}:
+        raise RuleViolation(
+            "order_outside_visit", "unit", unit, f"{unit} is not on visit {visit.number}"
+        )
+    if facility != visit.facility:
+        raise RuleViolation(
+            "order_outside_visit",
+            "facility",
+            facility,
+            f"visit {visit.number} is at {visit.facility}",
+        )
+    if not visit.present_on(on):
+        raise RuleViolation(
+            "order_outside_visit",
+            "required_by",
+            on.isoformat(),
+            f"visit {visit.number} is from {visit.arrival.isoformat()} to "
+            f"{visit.departure.isoformat()}",
+        )

@@ -26,6 +26,7 @@ from relos.domain.orders import (
     order_number,
 )
 from relos.domain.users import User, require_order_action
+from relos.domain.visits import require_order_fits
 from relos.services import audit, catalogue
 from relos.services.actors import acting_user
 from relos.services.unit_of_work import UnitOfWork
@@ -69,6 +70,7 @@ def draft(
     lines: Iterable[LineSpec],
     data: dict[str, str] | None = None,
     at: datetime | None = None,
+    visit: str | None = None,
 ) -> Order:
     at = at or now()
     parsed = parse_lines(lines)
@@ -95,7 +97,17 @@ def draft(
             data or {},
             at.date(),
         )
+        if visit is not None:  # an order for a visit: one of its units, its facility and dates
+            require_order_fits(
+                uow.visits.get(visit),
+                agreement=a.code,
+                unit=u.code,
+                facility=f.code,
+                on=required_by,
+            )
         uow.orders.add(order)
+        if visit is not None:
+            uow.visits.link_order(order.number, visit)
         audit.record(
             uow, user, "order.draft", "order", order.number, None, audit.order_snapshot(order)
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from relos.api.routes import ledger, orders, people, reference, settlement
+from relos.api.routes import ledger, orders, people, reference, settlement, visits
 
 ROUTERS: list[APIRouter] = [
     reference.router,
@@ -12,4 +12,5 @@ ROUTERS: list[APIRouter] = [
     orders.router,
     ledger.router,
     settlement.router,
+    visits.router,
 ]
