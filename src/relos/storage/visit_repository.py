@@ -53,12 +53,13 @@ class VisitRepository:
             insert(v.visit_units),
             [
                 {
+                    "seq": i,
                     "visit": visit.number,
                     "unit": u.code,
                     "kind": u.kind.value,
                     "personnel": u.personnel,
                 }
-                for u in visit.units
+                for i, u in enumerate(visit.units, start=1)
             ],
         )
 
@@ -101,7 +102,7 @@ class VisitRepository:
         for r in self.conn.execute(
             select(v.visit_units)
             .where(v.visit_units.c.visit.in_(numbers))
-            .order_by(v.visit_units.c.visit, v.visit_units.c.unit)
+            .order_by(v.visit_units.c.visit, v.visit_units.c.seq)
         ).mappings():
             units.setdefault(r["visit"], []).append(
                 VisitUnit(r["unit"], UnitKind(r["kind"]), r["personnel"])

@@ -36,6 +36,7 @@ visit_units = Table(
     metadata,
     Column("visit", String(40), ForeignKey("visits.number"), primary_key=True),
     Column("unit", String(30), ForeignKey("units.code"), primary_key=True),
+    Column("seq", Integer, nullable=False),  # the order the notice lists the units in
     Column("kind", String(20), nullable=False),
     Column("personnel", Integer, nullable=False),
 )

@@ -47,6 +47,7 @@ def upgrade() -> None:
         "visit_units",
         sa.Column("visit", sa.String(length=40), nullable=False),
         sa.Column("unit", sa.String(length=30), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("personnel", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
