@@ -1120,3 +1120,102 @@ def test_a_settlement_run_is_made_only_by_a_finance_officer(
         assert again.status_code == 200, again.text
         assert again.json()["converted"] == []  # the second run finds nothing left to convert
         assert fingerprint(engine)["counts"]["postings"] == ledger_before
+
+
+# -- exchange rates and netting (routes/netting.py) -----------------------------------------------
+
+NETTING_READS = {
+    "/rates",
+    "/netting",
+    "/netting/{number}",
+    "/netting/{number}.csv",
+    "/netting/{number}.pdf",
+}
+NETTING_WRITES = {("POST", "/rates"), ("POST", "/netting"), ("POST", "/netting/{number}/approve")}
+CASES |= {("GET", p) for p in NETTING_READS} | NETTING_WRITES
+RATE_ROWS = {"rows": [{"date": "2026-01-01", "pair": "RUB/INR", "rate": "1.05", "source": "CBR"}]}
+
+
+@pytest.mark.parametrize(("party", "role"), run_cases())
+def test_rates_are_imported_only_by_a_finance_officer_and_read_by_every_user(
+    party: str, role: Role, sqlite_world: World, tmp_path: Path
+) -> None:
+    name = user(party, role)
+    with copy_of(sqlite_world, tmp_path) as engine:
+        w = Writer(engine, client(engine), sqlite_world)
+        before = fingerprint(engine)
+        refused(w, w.send(name, "POST", "/rates", RATE_ROWS, read_only=True), 403, before)
+        r = w.send(name, "POST", "/rates", RATE_ROWS)
+        if role is not Role.FINANCE_OFFICER:
+            refused(w, r, 403, before)
+            return
+        assert r.status_code == 201, r.text
+        assert r.json() == {"added": 1, "unchanged": 0}
+        assert w.send(name, "POST", "/rates", RATE_ROWS).json() == {"added": 0, "unchanged": 1}
+        conflict = {"rows": [{**RATE_ROWS["rows"][0], "rate": "1.06"}]}
+        refused(w, w.send(name, "POST", "/rates", conflict), 422, fingerprint(engine))
+        for reader in ALL_USERS:
+            got = w.client.get(
+                "/rates", params={"pair": "RUBINR"}, headers=bearer(w.world.tokens[reader])
+            )
+            assert got.status_code == 200, got.text
+            assert [x["rate"] for x in got.json()] == ["1.05"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_netting_is_proposed_and_approved_only_by_finance_officers_of_its_parties(
+    backend: str, backend_writer: Callable[[str], Writer]
+) -> None:
+    w = backend_writer(backend)
+    ind_fo, rus_fo = user("IND", Role.FINANCE_OFFICER), user("RUS", Role.FINANCE_OFFICER)
+    with SqlUnitOfWork(w.engine) as u:
+        relos = u.reference.find_agreement("RELOS")
+        assert relos is not None
+    rows = {"rows": [{**RATE_ROWS["rows"][0], "source": relos.rate_source or "CBR"}]}
+    assert w.send(ind_fo, "POST", "/rates", rows).status_code == 201
+    body = {"agreement": "RELOS", "as_of": TODAY.isoformat()}
+    for name in ALL_USERS:  # only a finance officer of IND or RUS may propose under RELOS
+        party, role = parties_of(name)
+        if role is Role.FINANCE_OFFICER and party in ("IND", "RUS"):
+            continue
+        refused(w, w.send(name, "POST", "/netting", body), 403, fingerprint(w.engine))
+    r = w.send(ind_fo, "POST", "/netting", body)
+    assert r.status_code == 201, r.text
+    st = r.json()
+    n = st["number"]
+    assert st["state"] == "proposed"
+    assert st["lines"]
+    assert all(ln["rate"] and ln["currency"] for ln in st["lines"])
+    for name in ALL_USERS:  # party-scoped reads: a third party learns nothing
+        party, _ = parties_of(name)
+        h = bearer(w.world.tokens[name])
+        one = w.client.get(f"/netting/{n}", headers=h)
+        listed = w.client.get("/netting", headers=h)
+        as_csv = w.client.get(f"/netting/{n}.csv", headers=h)
+        assert listed.status_code == 200, listed.text
+        if party == "USA":
+            assert (one.status_code, as_csv.status_code) == (404, 404)
+            assert listed.json() == []
+        else:
+            assert one.json() == st
+            assert [x["number"] for x in listed.json()] == [n]
+            assert as_csv.text.startswith("statement,kind,order")
+    pdf = w.client.get(f"/netting/{n}.pdf", headers=bearer(w.world.tokens[rus_fo]))
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.content.startswith(b"%PDF")
+    for name in ALL_USERS:  # only a finance officer of a party approves
+        party, role = parties_of(name)
+        if role is Role.FINANCE_OFFICER and party in ("IND", "RUS"):
+            continue
+        before = fingerprint(w.engine)
+        refused(w, w.send(name, "POST", f"/netting/{n}/approve"), {403, 404}, before)
+    postings = fingerprint(w.engine)["counts"]["postings"]
+    r = w.send(ind_fo, "POST", f"/netting/{n}/approve")
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "proposed"
+    refused(w, w.send(ind_fo, "POST", f"/netting/{n}/approve"), 422, fingerprint(w.engine))
+    assert fingerprint(w.engine)["counts"]["postings"] == postings
+    r = w.send(rus_fo, "POST", f"/netting/{n}/approve")
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "posted"
+    assert fingerprint(w.engine)["counts"]["postings"] > postings

@@ -126,6 +126,20 @@ def import_rates(
     return RateImport(new, len(parsed) - len(new))
 
 
+def import_rate_rows(
+    uow: UnitOfWork,
+    actor: str | None,
+    rows: Iterable[tuple[str, str, str, str]],
+    at: datetime | None = None,
+) -> RateImport:
+    """The same import from rows (date, pair, rate, source), as the API receives them."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(RATE_COLUMNS)
+    w.writerows(rows)
+    return import_rates(uow, buf.getvalue(), actor, at)
+
+
 def _finance_or_admin(uow: UnitOfWork, actor: str | None, action: str) -> User | None:
     if not actor:
         return None

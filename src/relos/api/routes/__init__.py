@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from relos.api.routes import ledger, orders, people, reference, settlement, visits
+from relos.api.routes import ledger, netting, orders, people, reference, settlement, visits
 
 ROUTERS: list[APIRouter] = [
     reference.router,
     people.router,
     orders.router,
     ledger.router,
+    netting.router,
     settlement.router,
     visits.router,
 ]
