@@ -1,0 +1,205 @@
+"""`relos key create|export|import` and `relos reconcile export|match|list|show|dispute|resolve`:
+party signing keys, signed statements and reconciliation between the parties."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from relos.cli import render
+from relos.cli.options import As, Json, actor, parse_date, uow
+from relos.domain.errors import ValidationError
+from relos.domain.reconciliation import ReconRun
+from relos.services import reconciliation
+from relos.services.reconciliation import RunReport
+
+key_app = typer.Typer(help="Party signing keys (Ed25519).", no_args_is_help=True)
+reconcile_app = typer.Typer(
+    help="Signed statements and reconciliation between the parties.", no_args_is_help=True
+)
+
+Party = Annotated[str, typer.Option(help="Party code, e.g. IND.")]
+
+
+@key_app.command("create")
+def key_create(party: Party, as_: As = None) -> None:
+    """Create your party's signing key pair (party admin). The private key stays in the node."""
+    kid = reconciliation.create_key(uow(), actor(as_), party.upper())
+    render.ok(f"key {kid} created for {party.upper()}; give the counterpart `relos key export`")
+
+
+@key_app.command("export")
+def key_export(
+    party: Party,
+    output: Annotated[Path | None, typer.Option(help="Write the PEM here.")] = None,
+) -> None:
+    """Print (or write) a party's newest public key, PEM."""
+    pem = reconciliation.export_key(uow(), party.upper())
+    if output is None:
+        print(pem, end="")
+    else:
+        output.write_text(pem, encoding="ascii")
+        render.ok(f"public key of {party.upper()} written to {output}")
+
+
+@key_app.command("import")
+def key_import(
+    file: Annotated[Path, typer.Argument(help="The counterpart's public key, PEM.")],
+    party: Party,
+    as_: As = None,
+) -> None:
+    """Import a counterpart's public key (party admin of your own party)."""
+    kid = reconciliation.import_key(uow(), actor(as_), party.upper(), _read(file))
+    render.ok(f"public key {kid} of {party.upper()} imported")
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ValidationError("file", str(file), e.strerror or "cannot be read") from None
+
+
+@reconcile_app.command("export")
+def export(
+    agreement: Annotated[str, typer.Option(help="Agreement code, e.g. RELOS.")],
+    party: Party,
+    output: Annotated[Path, typer.Option(help="The statement file (JSON) to write.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Date YYYY-MM-DD.")],
+    counterparty: Annotated[
+        str | None, typer.Option(help="The other side (needed when there are several).")
+    ] = None,
+    as_: As = None,
+) -> None:
+    """Write your party's signed statement of the agreement (streamed)."""
+    day = parse_date(as_of, "as_of")
+    assert day is not None
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            done = reconciliation.export_statement(
+                uow(),
+                actor(as_),
+                out,
+                agreement=agreement.upper(),
+                party=party.upper(),
+                as_of=day,
+                counterparty=counterparty.upper() if counterparty else None,
+            )
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+    render.ok(
+        f"statement of {done.party} for {done.counterparty}: {done.orders} orders, "
+        f"signed with key {done.key_id}, written to {output}"
+    )
+
+
+def _lines(report: RunReport) -> list[dict[str, Any]]:
+    return [
+        {**render.plain(ln), "overdue": report.overdue(ln), "open": ln.open} for ln in report.lines
+    ]
+
+
+def _show(report: RunReport, json: bool) -> None:
+    if json:
+        render.emit_json({"run": report.run, "counts": report.counts(), "lines": _lines(report)})
+        return
+    r = report.run
+    render.fields(
+        f"reconciliation run {r.id}",
+        [
+            ("agreement", r.agreement),
+            ("ours / theirs", f"{r.party} / {r.counterparty}"),
+            ("their statement as of", r.their_as_of),
+            ("signed with key", r.their_key_id),
+            ("run by", f"{r.run_by} at {r.run_at.isoformat(timespec='seconds')}"),
+            ("counts", report.counts()),
+            ("balance differences", "; ".join(r.balance_differences) or "none"),
+        ],
+    )
+    render.table(
+        "lines",
+        ["line", "order", "status", "ours", "theirs", "value ours", "value theirs", "flag", "note"],
+        [
+            (
+                ln.line_no,
+                ln.order,
+                ln.status,
+                ln.our_state,
+                ln.their_state,
+                ln.our_value,
+                ln.their_value,
+                "OVER A YEAR" if report.overdue(ln) else "",
+                ln.resolved_note or ln.disputed_note or "; ".join(ln.details),
+            )
+            for ln in report.lines
+        ],
+        numeric=["line", "value ours", "value theirs"],
+    )
+
+
+@reconcile_app.command("match")
+def match(
+    file: Annotated[Path, typer.Argument(help="The counterpart's signed statement (JSON).")],
+    as_: As = None,
+    json: Json = False,
+) -> None:
+    """Verify their statement's signature and match it line by line against our records."""
+    report = reconciliation.match_statement(uow(), actor(as_), _read(file))
+    _show(report, json)
+
+
+@reconcile_app.command("list")
+def list_runs(as_: As = None, json: Json = False) -> None:
+    """Your party's reconciliation runs."""
+    found: list[ReconRun] = reconciliation.runs(uow(), actor(as_))
+    if json:
+        render.emit_json(found)
+        return
+    render.table(
+        "reconciliation runs",
+        ["run", "agreement", "theirs", "as of", "by", "at"],
+        [(r.id, r.agreement, r.counterparty, r.their_as_of, r.run_by, r.run_at) for r in found],
+        numeric=["run"],
+    )
+
+
+@reconcile_app.command("show")
+def show(
+    run: Annotated[int, typer.Argument(help="Run number.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Flag lines over a year old on this day.")
+    ] = None,
+    as_: As = None,
+    json: Json = False,
+) -> None:
+    """A run and its lines; lines unreconciled for over a year are flagged."""
+    _show(reconciliation.show(uow(), actor(as_), run, parse_date(as_of, "as_of")), json)
+
+
+@reconcile_app.command("dispute")
+def dispute(
+    run: Annotated[int, typer.Argument(help="Run number.")],
+    line: Annotated[int, typer.Argument(help="Line number.")],
+    note: Annotated[str, typer.Option(help="Why.")],
+    as_: As = None,
+) -> None:
+    """Dispute a line, with a note (audited)."""
+    reconciliation.dispute(uow(), actor(as_), run, line, note)
+    render.ok(f"run {run} line {line} disputed")
+
+
+@reconcile_app.command("resolve")
+def resolve(
+    run: Annotated[int, typer.Argument(help="Run number.")],
+    line: Annotated[int, typer.Argument(help="Line number.")],
+    note: Annotated[str, typer.Option(help="How it was settled between the parties.")],
+    as_: As = None,
+) -> None:
+    """Resolve a line, with a note (audited)."""
+    reconciliation.resolve(uow(), actor(as_), run, line, note)
+    render.ok(f"run {run} line {line} resolved")
