@@ -14,6 +14,7 @@ from relos.domain.errors import NotFound, PermissionDenied, RuleViolation
 from relos.domain.ledger import balances, mirror_mismatches, post_receipt, post_settlement
 from relos.domain.money import Amount
 from relos.domain.orders import Order, OrderState, SettlementKind
+from relos.domain.reconciliation import MatchStatus, ReconLine, ReconRun
 from relos.domain.settlement import (
     AlertKind,
     alerts,
@@ -315,3 +316,35 @@ def test_the_annual_report_service_hides_an_agreement_of_others(uow: FakeUnitOfW
     ]
     with pytest.raises(NotFound):
         settlement.annual_report(uow, "ind-fo", "NOPE", 2026)
+
+
+# -- unreconciled lines (from the reconciliation runs) --------------------------------------------
+
+
+def _line(n: int, status: MatchStatus, on: date, resolved: str | None = None) -> ReconLine:
+    return ReconLine(
+        n, f"RELOS-IN-2026-00000{n}", status, on, "invoiced", "invoiced", None, None, "RUB",
+        resolved_note=resolved,
+    )  # fmt: skip
+
+
+def test_lines_open_a_year_after_their_transaction_alert_finance_officers(
+    uow: FakeUnitOfWork,
+) -> None:
+    on = date(2026, 3, 2)
+    run = ReconRun(0, "RELOS", "IND", "RUS", on, "k", "d", "ind-fo", AT)
+    lines = [
+        _line(1, MatchStatus.AMOUNT_MISMATCH, on),
+        _line(2, MatchStatus.MATCHED, on),
+        _line(3, MatchStatus.MISSING_THEIRS, on, resolved="their copy found"),
+        _line(4, MatchStatus.STATE_MISMATCH, date(2026, 9, 1)),
+    ]
+    with uow:
+        uow.reconciliation.add_run(run, lines)
+        uow.commit()
+    year_on = date(2027, 3, 3)
+    got = settlement.alerts(uow, "ind-fo", year_on)
+    assert [(a.kind, a.order) for a in got] == [(AlertKind.UNRECONCILED, "RELOS-IN-2026-000001")]
+    assert settlement.alerts(uow, "ind-fo", date(2027, 3, 2)) == []  # not yet over a year
+    assert settlement.alerts(uow, "ind-ao", year_on) == []  # finance officers reconcile
+    assert settlement.alerts(uow, "rus-fo", year_on) == []  # India's run, India's lines

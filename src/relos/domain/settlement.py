@@ -26,6 +26,7 @@ from relos.domain.facilities import PriceItem, price_on
 from relos.domain.ledger import Entry, Posting
 from relos.domain.money import Amount, is_currency
 from relos.domain.orders import Conversion, Invoice, Order, OrderState
+from relos.domain.reconciliation import ReconLine, ReconRun
 from relos.domain.users import Role, User
 
 S = OrderState
@@ -221,6 +222,7 @@ class AlertKind(StrEnum):
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"
     CONVERSION_DUE = "conversion_due"
+    UNRECONCILED = "unreconciled"
 
 
 @dataclass(frozen=True)
@@ -327,6 +329,38 @@ def alerts(
                 )
     order_of = {k: i for i, k in enumerate(AlertKind)}
     return sorted(out, key=lambda x: (order_of[x.kind], x.since or date.min, x.order))
+
+
+def latest_runs(runs: list[ReconRun]) -> list[ReconRun]:
+    """The latest reconciliation run per agreement and counterparty: what stands today."""
+    latest: dict[tuple[str, str], ReconRun] = {}
+    for r in sorted(runs, key=lambda r: (r.run_at, r.id)):
+        latest[r.agreement, r.counterparty] = r
+    return list(latest.values())
+
+
+def unreconciled_alerts(
+    user: User, runs: list[tuple[ReconRun, list[ReconLine]]], as_of: date
+) -> list[Alert]:
+    """Lines of the latest reconciliation runs of the user's party still open more than a year
+    after their transaction (finance officers, who reconcile)."""
+    if not user.active or user.role is not Role.FINANCE_OFFICER:
+        return []
+    return [
+        Alert(
+            AlertKind.UNRECONCILED,
+            ln.order,
+            run.agreement,
+            run.counterparty,
+            ln.transaction_date,
+            f"{ln.status.value} unreconciled since {ln.transaction_date.isoformat()}"
+            f" (run {run.id})",
+        )
+        for run, lines in runs
+        if run.party == user.party
+        for ln in lines
+        if ln.overdue(as_of)
+    ]
 
 
 # -- annual report (10 U.S.C. 2342(h)) -------------------------------------------------------------

@@ -20,7 +20,9 @@ from relos.domain.settlement import (
     AnnualReport,
     conversion_due,
     convert,
+    latest_runs,
     require_may_convert,
+    unreconciled_alerts,
 )
 from relos.domain.settlement import (
     alerts as compute_alerts,
@@ -124,11 +126,8 @@ def alerts(
     uninvoiced_days: int = 30,
     soon_days: int = 14,
 ) -> list[Alert]:
-    """What needs the actor's action on `as_of`, for its role and party.
-
-    Not computed yet: reconciliation lines unreconciled for over a year (no reconciliation
-    data is read here).
-    """
+    """What needs the actor's action on `as_of`, for its role and party; with the lines of the
+    party's latest reconciliation runs still open a year after their transaction."""
     with uow:
         user = acting_user(uow, actor, "alerts")
         orders = [
@@ -137,7 +136,12 @@ def alerts(
             if may_see_order(user, o)
         ]
         agreements = {a.code: a for a in uow.reference.agreements()}
-    return compute_alerts(user, orders, agreements, as_of, uninvoiced_days, soon_days)
+        runs = [
+            (r, uow.reconciliation.lines(r.id))
+            for r in latest_runs(uow.reconciliation.runs(user.party))
+        ]
+    found = compute_alerts(user, orders, agreements, as_of, uninvoiced_days, soon_days)
+    return found + unreconciled_alerts(user, runs, as_of)
 
 
 def annual_report(
