@@ -14,6 +14,7 @@ from relos.domain.errors import NotFound, PermissionDenied, RuleViolation
 from relos.domain.ledger import balances, mirror_mismatches, post_receipt, post_settlement
 from relos.domain.money import Amount
 from relos.domain.orders import Order, OrderState, SettlementKind
+from relos.domain.rates import Rate
 from relos.domain.reconciliation import MatchStatus, ReconLine, ReconRun
 from relos.domain.settlement import (
     AlertKind,
@@ -348,3 +349,31 @@ def test_lines_open_a_year_after_their_transaction_alert_finance_officers(
     assert settlement.alerts(uow, "ind-fo", date(2027, 3, 2)) == []  # not yet over a year
     assert settlement.alerts(uow, "ind-ao", year_on) == []  # finance officers reconcile
     assert settlement.alerts(uow, "rus-fo", year_on) == []  # India's run, India's lines
+
+
+def test_ceiling_use_converts_other_currencies_only_with_a_rate(
+    make_order: OrderFactory, w: World
+) -> None:
+    water = invoiced(
+        make_order(
+            number="RELOS-RU-2026-000001",
+            lines=[("FW", "100")],  # 12,050 INR
+            facility="IN-VTZ",
+            unit="RFS-GORSHKOV",
+            supplying="IND",
+        ),
+        w,
+    )
+    ag = replace(w.relos, ceilings=(Ceiling("RUS liabilities", "1000000", "RUB"),))
+    rate = Rate(date(2026, 12, 1), "INR", "RUB", Decimal("1.10"), w.relos.rate_source or "RBI")
+    late = Rate(date(2027, 1, 2), "INR", "RUB", Decimal("9"), rate.source)  # after the year
+    rep = annual_report(ag, [water], 2026, rates=[rate, late])
+    rus = next(c for c in rep.ceilings if c.party == "RUS" and c.direction == "received")
+    assert rus.used == Decimal("13255.00")  # 12,050 x 1.10
+    assert rus.not_counted == {}
+    assert rus.converted == [("INR", Decimal("12050.00"), Decimal("1.10"), rate.on, rate.source)]
+    bare = annual_report(ag, [water], 2026)
+    rus = next(c for c in bare.ceilings if c.party == "RUS" and c.direction == "received")
+    assert rus.used == 0
+    assert rus.not_counted == {"INR": Decimal("12050.00")}
+    assert "not converted" in bare.currency_note

@@ -21,11 +21,13 @@ from decimal import Decimal
 from enum import StrEnum
 
 from relos.domain.agreements import Agreement, Method
-from relos.domain.errors import PermissionDenied, RuleViolation
+from relos.domain.errors import PermissionDenied, RelosError, RuleViolation
 from relos.domain.facilities import PriceItem, price_on
 from relos.domain.ledger import Entry, Posting
 from relos.domain.money import Amount, is_currency
 from relos.domain.orders import Conversion, Invoice, Order, OrderState
+from relos.domain.rates import Rate, choose
+from relos.domain.rates import convert as convert_currency
 from relos.domain.reconciliation import ReconLine, ReconRun
 from relos.domain.users import Role, User
 
@@ -421,7 +423,12 @@ class CeilingUse:
     exempt_categories: tuple[str, ...]
     used: Decimal = Decimal(0)
     exempt: Decimal = Decimal(0)
-    not_counted: dict[str, Decimal] = field(default_factory=dict)  # other currencies, no rates
+    #: other currencies without a rate in the rate table: reported beside, not counted
+    not_counted: dict[str, Decimal] = field(default_factory=dict)
+    #: other currencies converted: (currency, amount, rate, rate date, source), counted above
+    converted: list[tuple[str, Decimal, Decimal, date, str]] = field(default_factory=list)
+    #: (currency, exempt?) -> value in that currency, before conversion
+    other: dict[tuple[str, bool], Decimal] = field(default_factory=dict)
 
 
 @dataclass
@@ -451,7 +458,11 @@ def _month_values(order: Order, year: int) -> dict[tuple[int, str, str], Decimal
 
 
 def annual_report(
-    agreement: Agreement, orders: list[Order], year: int, as_of: date | None = None
+    agreement: Agreement,
+    orders: list[Order],
+    year: int,
+    as_of: date | None = None,
+    rates: list[Rate] | None = None,
 ) -> AnnualReport:
     """Support given and received by each party under `agreement` in `year`.
 
@@ -462,7 +473,8 @@ def annual_report(
     among the order's categories in proportion to the year's value. Unreconciled: invoiced and
     unsettled for over a year on `as_of` (default: the year's end). Ceilings count the support
     received (liabilities) and given (credits) of each party, exempt categories apart; amounts in
-    another currency than the ceiling's are reported beside it, not converted (no rate table).
+    another currency than the ceiling's are converted at the year's last rate on or before the
+    year's end (the agreement's rate source) from `rates`, or, without one, reported beside it.
     """
     end = date(year, 12, 31)
     day = as_of or end
@@ -513,7 +525,8 @@ def annual_report(
                     if cu.party != party:
                         continue
                     if cur != cu.ceiling.commodity:
-                        cu.not_counted[cur] = cu.not_counted.get(cur, Decimal(0)) + v
+                        k = (cur, cat in cu.exempt_categories)
+                        cu.other[k] = cu.other.get(k, Decimal(0)) + v
                     elif cat in cu.exempt_categories:
                         cu.exempt += v
                     else:
@@ -537,12 +550,29 @@ def annual_report(
     for row in rows.values():  # shares are exact to the cent only in total: round for reporting
         row.collected = Amount(row.collected, row.currency).times(Decimal(1)).number
         row.outstanding = Amount(row.outstanding, row.currency).times(Decimal(1)).number
+    unconverted = False
+    for cu in ceilings:
+        for (cur, is_exempt), v in sorted(cu.other.items()):
+            try:
+                rate = choose(rates or [], cur, cu.ceiling.commodity, end, agreement.rate_source)
+            except RelosError:
+                cu.not_counted[cur] = cu.not_counted.get(cur, Decimal(0)) + v
+                unconverted = True
+                continue
+            c = convert_currency(Amount(v, cur), rate)
+            cu.converted.append((cur, v, rate.rate, rate.on, rate.source))
+            if is_exempt:
+                cu.exempt += c.converted.number
+            else:
+                cu.used += c.converted.number
     currencies = {r.currency for r in rows.values()}
-    note = (
-        "no exchange-rate table: every amount is reported in its own currency, none converted"
-        if len(currencies) > 1 or agreement.ceilings
-        else "one currency: no conversion needed"
-    )
+    if unconverted or (len(currencies) > 1 and not rates):
+        note = (
+            "no exchange rate for some currencies: their amounts are reported in their own "
+            "currency, not converted (support rows are always per currency)"
+        )
+    else:
+        note = "support rows per currency; ceiling use converted at the rate table's rates"
     return AnnualReport(
         agreement.code,
         year,

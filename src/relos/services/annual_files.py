@@ -36,6 +36,16 @@ def as_json(report: AnnualReport, names: Names) -> dict[str, Any]:
                 "exempt": str(c.exempt),
                 "remaining": str(c.ceiling.number - c.used),
                 "not_counted_other_currencies": plain(c.not_counted),
+                "converted_other_currencies": [
+                    {
+                        "currency": cur,
+                        "amount": str(v),
+                        "rate": str(r),
+                        "rate_on": on.isoformat(),
+                        "source": src,
+                    }
+                    for cur, v, r, on, src in c.converted
+                ],
             }
             for c in report.ceilings
         ],

@@ -161,7 +161,8 @@ def annual_report(
             )
             if may_see_order(user, o)
         ]
+        rates = uow.netting.rates()
         names = {
             p.code: (p.name, p.native_name) for p in uow.reference.parties() if p.code in a.parties
         }
-    return compute_report(a, orders, year, as_of), names
+    return compute_report(a, orders, year, as_of, rates), names
