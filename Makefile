@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check test-deps demo clean
+.PHONY: run test check test-deps demo clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test-deps:
 ## test: install what the tests need and run every test (SQLite and a real PostgreSQL)
 test: $(STAMP) test-deps
 	$(BIN)/pytest -q -p no:cacheprovider
+
+## bench: the voyage planner benchmark (figures and ratios to its 1 s budget; not a test)
+bench: $(STAMP)
+	$(BIN)/python bench/planner.py
 
 ## check: what CI checks besides the tests: lint, format, types, layers
 check: $(STAMP)

@@ -207,6 +207,8 @@ def plan_voyage(
     heapq.heappush(heap, (key(*start), counter, origin, depart, (origin,)))
     best: dict[str, tuple[object, ...]] = {origin: key(*start)}
     avoided: set[str] = set()
+    settled: set[str] = set()
+    candidates = [(c, p) for c, p in ports.items() if p.stop or c == destination]
     found: tuple[tuple[object, ...], datetime, tuple[str, ...]] | None = None
     while heap:
         k, _, node, at, path = heapq.heappop(heap)
@@ -219,19 +221,19 @@ def plan_voyage(
         assert isinstance(stops, int)
         assert isinstance(dist, float)
         assert isinstance(cost, Decimal)
+        settled.add(node)
         leaves = at if node == origin else at + timedelta(hours=stop_hours)
-        for nxt, port in ports.items():
-            if nxt == node or nxt in path:
-                continue
-            if nxt != destination and not port.stop:
+        for nxt, port in candidates:
+            if nxt in settled:
                 continue
             hop = hops.get((node, nxt))
             if hop is None or hop.distance_nm > limit:
                 continue
-            arrives = leaves + timedelta(hours=hop.distance_nm / speed)
-            if not arctic_ok(node, nxt, leaves, arrives):
-                avoided.add(nxt if ports[nxt].arctic else node)
-                continue
+            if hop.arctic and not vessel.ice_class:
+                arrives = leaves + timedelta(hours=hop.distance_nm / speed)
+                if not arctic_ok(node, nxt, leaves, arrives):
+                    avoided.add(nxt if ports[nxt].arctic else node)
+                    continue
             is_stop = nxt != destination
             add_cost = Decimal(0)
             if is_stop and cheapest:
@@ -239,10 +241,12 @@ def plan_voyage(
                     continue
                 add_cost = fuel_for(vessel, hop.distance_nm, speed_kn) * port.price_per_t
             nk = key(stops + (1 if is_stop else 0), dist + hop.distance_nm, cost + add_cost)
-            if nxt in best and best[nxt] <= nk:
+            seen = best.get(nxt)
+            if seen is not None and seen <= nk:
                 continue
             best[nxt] = nk
             counter += 1
+            arrives = leaves + timedelta(hours=hop.distance_nm / speed)
             heapq.heappush(heap, (nk, counter, nxt, arrives, (*path, nxt)))
     if found is None:
         raise NoPlan(

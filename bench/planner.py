@@ -1,0 +1,155 @@
+"""Voyage planner benchmark: prints figures and their ratio to the 1 s budget (not a test).
+
+1. The demo's port network through the service, on a fresh SQLite database: the first plan
+   (which computes the sea distances between every pair of ports with searoute) and the next
+   ones (distances cached in the process).
+2. The search alone (relos.domain.planning) over synthetic networks of 50 to 800 ports with
+   precomputed distances: the size a whole national-plus-partner port network could reach.
+
+Run: `make bench` (or `.venv/bin/python bench/planner.py`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from relos.config import Settings
+from relos.domain.planning import Hop, NoPlan, Port, Vessel, plan_voyage
+from relos.domain.users import Role
+from relos.services import catalogue, database, people, planning
+from relos.services.demo import USERS, reference_document
+
+BUDGET_S = 1.0
+
+
+def timed(fn: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
+    """(first, median of the next `repeat`) in seconds."""
+    t = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t
+    rest = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        rest.append(time.perf_counter() - t)
+    return first, statistics.median(rest)
+
+
+def demo_network() -> None:
+    with tempfile.TemporaryDirectory() as d:
+        settings = Settings(database_url=f"sqlite:///{Path(d) / 'bench.db'}")
+        database.upgrade(settings)
+        uow = database.unit_of_work(settings)
+        with uow:
+            catalogue.load(uow, reference_document())
+            for party, roles in USERS.items():
+                admin = roles[Role.PARTY_ADMIN]
+                people.add_user(uow, None, admin, party, Role.PARTY_ADMIN.value)
+                people.add_user(uow, admin, roles[Role.PLANNER], party, Role.PLANNER.value)
+            uow.commit()
+        with uow:
+            ports = len([f for f in uow.reference.facilities() if f.latitude is not None])
+        print(f"demo network: {ports} facilities with coordinates")
+        cases = [
+            ("INS-VIKRAMADITYA", "INBOM", "RUVVO", "20%"),
+            ("INS-TABAR", "INBOM", "RUVVO", "15%"),
+            ("INS-TABAR", "INBOM", "RUMMK", "20%"),
+        ]
+        for unit, a, b, reserve in cases:
+
+            def run(unit: str = unit, a: str = a, b: str = b, reserve: str = reserve) -> None:
+                with contextlib.suppress(NoPlan):  # "no plan, because ..." is timed as well
+                    planning.plan(
+                        uow,
+                        USERS["IND"][Role.PLANNER],
+                        unit=unit,
+                        origin=a,
+                        destination=b,
+                        speed_kn="14",
+                        reserve=reserve,
+                        depart=date(2026, 8, 1),
+                    )
+
+            first, warm = timed(run)
+            print(
+                f"  {unit:17} {a}->{b} reserve {reserve:>3}: first {first:6.3f} s "
+                f"(searoute distances), then {warm * 1000:7.1f} ms  "
+                f"= {warm / BUDGET_S:.3f} of the 1 s budget"
+            )
+
+
+def synthetic(n: int, seed: int = 7) -> tuple[dict[str, Port], dict[tuple[str, str], Hop]]:
+    rng = random.Random(seed)
+    ports = {}
+    xy = {}
+    for i in range(n):
+        code = f"P{i:04d}"
+        xy[code] = (rng.uniform(0, 12000), rng.uniform(0, 6000))
+        ports[code] = Port(
+            code,
+            "IND" if i % 3 else "RUS",
+            10.0,
+            70.0,
+            stop=rng.random() < 0.8,
+            price_per_t=Decimal(rng.randint(500, 1500)),
+        )
+    hops = {}
+    for a, (xa, ya) in xy.items():
+        for b, (xb, yb) in xy.items():
+            if a != b:
+                hops[(a, b)] = Hop(((xa - xb) ** 2 + (ya - yb) ** 2) ** 0.5 * 1.2, 20.0)
+    return ports, hops
+
+
+def search_only() -> None:
+    ship = Vessel("S", "F-76", Decimal(25), 2500)
+    depart = datetime(2026, 8, 1, 8, tzinfo=UTC)
+    print("search only (precomputed distances), from one port to the port farthest from it:")
+    for n in (50, 100, 200, 400, 800):
+        ports, hops = synthetic(n)
+        west = min(ports, key=lambda c: hops[(c, "P0000")].distance_nm if c != "P0000" else 0)
+        far = max(ports, key=lambda c: hops[("P0000", c)].distance_nm if c != "P0000" else 0)
+        codes = ["P0000", west, far]  # from P0000 to the port farthest from it
+        for cheapest in (False, True):
+
+            def run(
+                ports: dict[str, Port] = ports,
+                hops: dict[tuple[str, str], Hop] = hops,
+                codes: list[str] = codes,
+                cheapest: bool = cheapest,
+            ) -> str:
+                try:
+                    p = plan_voyage(
+                        ship,
+                        codes[0],
+                        codes[-1],
+                        ports,
+                        hops,
+                        speed_kn=Decimal(14),
+                        reserve=Decimal("0.2"),
+                        depart=depart,
+                        cheapest=cheapest,
+                    )
+                except NoPlan:
+                    return "no plan"
+                return f"{len(p.stops)} stops"
+
+            _, warm = timed(run, repeat=3)
+            print(
+                f"  {n:4} ports {'cheapest' if cheapest else 'fewest  '} ({run():>8}): "
+                f"{warm * 1000:8.1f} ms"
+                f"  = {warm / BUDGET_S:.3f} of the 1 s budget"
+            )
+
+
+if __name__ == "__main__":
+    demo_network()
+    search_only()
