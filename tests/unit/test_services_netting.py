@@ -129,3 +129,28 @@ def test_a_statement_is_seen_by_users_of_its_parties_and_exported_as_csv(
     csv = netting.statement_csv(st)
     assert csv.splitlines()[0].startswith("statement,kind,order")
     assert len(csv.splitlines()) == 1 + len(st.lines) + len(st.payments)
+
+
+def test_a_netting_settlement_is_not_reversed_per_order(uow: FakeUnitOfWork) -> None:
+    _, b = two_way(uow)
+    st = netting.propose(uow, "ind-fo", "RELOS", AS_OF, at=later(20))
+    netting.approve(uow, "ind-fo", st.number, at=later(21))
+    netting.approve(uow, "rus-fo", st.number, at=later(22))
+    ob = ordering.show(uow, b)
+    assert [s.kind.value for s in ob.settlements] == ["netting"]
+    assert ob.settlements[0].note == st.number
+    before = snapshot(uow)
+    with pytest.raises(RuleViolation) as err:
+        ordering.reverse(uow, "ind-fo", b, 1, "try to undo", at=later(23))
+    assert err.value.rule == "netting_not_reversible"
+    assert snapshot(uow) == before
+
+
+def test_a_posted_statement_takes_no_more_approvals(uow: FakeUnitOfWork) -> None:
+    two_way(uow)
+    st = netting.propose(uow, "ind-fo", "RELOS", AS_OF)
+    netting.approve(uow, "ind-fo", st.number)
+    netting.approve(uow, "rus-fo", st.number)
+    with pytest.raises(RuleViolation) as err:
+        netting.approve(uow, "rus-fo", st.number)
+    assert err.value.rule == "netting_not_proposed"

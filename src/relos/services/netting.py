@@ -261,9 +261,8 @@ def approve(
         st = uow.netting.get_statement_for_update(number)
         user = _finance_officer_of(uow, actor, st.parties, "approve a netting")
         before = snapshot(st)
-        fresh = obligations(uow, st.agreement, st.as_of)
-        dn.check_fresh(st, fresh)
-        st.approve(user, at)
+        st.approve(user, at)  # role, party, state, once per party
+        dn.check_fresh(st, obligations(uow, st.agreement, st.as_of))
         if st.fully_approved():
             _post(uow, user, st, at)
         uow.netting.save_statement(st)
