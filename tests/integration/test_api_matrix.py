@@ -1028,6 +1028,8 @@ def test_no_endpoint_answers_without_credentials(sqlite_world: World, tmp_path: 
             "{number}": "RELOS-IN-2026-000001",
             "{name}": "x",
             "{token_id}": "0" * 16,
+            "{run_id}": "1",
+            "{line_no}": "1",
         }
         for method, path in sorted(CASES - {("POST", "/auth/login")}):
             for k, v in samples.items():
@@ -1219,3 +1221,98 @@ def test_a_netting_is_proposed_and_approved_only_by_finance_officers_of_its_part
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "posted"
     assert fingerprint(w.engine)["counts"]["postings"] > postings
+
+# -- reconciliation between the parties -----------------------------------------------------------
+
+RECONCILIATION_READS = {"/reconciliation/runs", "/reconciliation/runs/{run_id}"}
+RECONCILIATION_WRITES = {
+    ("POST", "/reconciliation/runs"),
+    ("POST", "/reconciliation/runs/{run_id}/lines/{line_no}/dispute"),
+    ("POST", "/reconciliation/runs/{run_id}/lines/{line_no}/resolve"),
+}
+CASES |= {("GET", p) for p in RECONCILIATION_READS} | RECONCILIATION_WRITES
+RECONCILERS = {Role.FINANCE_OFFICER}
+RECONCILIATION_READERS = {Role.FINANCE_OFFICER, Role.AUDITOR, Role.PARTY_ADMIN}
+
+
+def test_reconciliation_is_run_read_and_disputed_only_within_the_callers_party(
+    sqlite_world: World, tmp_path: Path
+) -> None:
+    """India signs a statement; only Russia's finance officer may match it (201); the run is
+    Russia's: its finance officers, auditors and admins read it, other parties get 404, other
+    roles 403; only Russia's finance officer disputes and resolves its lines."""
+    import io
+    import json as json_module
+
+    from relos.services import reconciliation as recon
+
+    with copy_of(sqlite_world, tmp_path) as engine:
+        uow = SqlUnitOfWork(engine)
+        recon.create_key(uow, user("IND", Role.PARTY_ADMIN), "IND")
+        out = io.StringIO()
+        recon.export_statement(
+            uow,
+            user("IND", Role.FINANCE_OFFICER),
+            out,
+            agreement="RELOS",
+            party="IND",
+            as_of=TODAY,
+        )
+        body = json_module.loads(out.getvalue())
+        # Russia's record of one order differs, so the run has a line to dispute
+        with engine.begin() as conn:
+            number = body["statement"]["orders"][0]["number"]
+            conn.execute(
+                t.orders.update().where(t.orders.c.number == number).values(state="cancelled")
+            )
+        w = Writer(engine, client(engine), sqlite_world)
+        rus_finance = user("RUS", Role.FINANCE_OFFICER)
+        for name in ALL_USERS:
+            if name == rus_finance:
+                continue
+            before = fingerprint(engine)
+            refused(w, w.send(name, "POST", "/reconciliation/runs", body), 403, before)
+        refused(
+            w,
+            w.send(rus_finance, "POST", "/reconciliation/runs", body, read_only=True),
+            403,
+            fingerprint(engine),
+        )
+        r = w.send(rus_finance, "POST", "/reconciliation/runs", body)
+        assert r.status_code == 201, r.text
+        run = r.json()
+        assert run["party"] == "RUS"
+        assert run["counts"]["state_mismatch"] == 1
+        line = next(ln["line"] for ln in run["lines"] if ln["status"] == "state_mismatch")
+        tampered = {**body, "statement": {**body["statement"], "as_of": "2026-01-01"}}
+        before = fingerprint(engine)
+        r = w.send(rus_finance, "POST", "/reconciliation/runs", tampered)
+        refused(w, r, 422, before)
+
+        for name in ALL_USERS:
+            party, role = parties_of(name)
+            listed = w.client.get("/reconciliation/runs", headers=bearer(w.world.tokens[name]))
+            shown = w.client.get(
+                f"/reconciliation/runs/{run['id']}", headers=bearer(w.world.tokens[name])
+            )
+            if role not in RECONCILIATION_READERS:
+                assert (listed.status_code, shown.status_code) == (403, 403), name
+                continue
+            assert listed.status_code == 200, name
+            assert [x["id"] for x in listed.json()] == ([run["id"]] if party == "RUS" else [])
+            assert shown.status_code == (200 if party == "RUS" else 404), name
+            for verb in ("dispute", "resolve"):
+                path = f"/reconciliation/runs/{run['id']}/lines/{line}/{verb}"
+                if name == rus_finance:
+                    continue
+                expected = 404 if party != "RUS" and role in RECONCILERS else 403
+                refused(w, w.send(name, "POST", path, {"note": "n"}), expected, fingerprint(engine))
+        for verb in ("dispute", "resolve"):
+            path = f"/reconciliation/runs/{run['id']}/lines/{line}/{verb}"
+            r = w.send(rus_finance, "POST", path, {"note": f"{verb}: checked with India"})
+            assert r.status_code == 200, r.text
+        final = w.client.get(
+            f"/reconciliation/runs/{run['id']}", headers=bearer(w.world.tokens[rus_finance])
+        ).json()
+        (done,) = [ln for ln in final["lines"] if ln["line"] == line]
+        assert (done["open"], done["resolved_note"]) == (False, "resolve: checked with India")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from relos.api.routes import ledger, netting, orders, people, reference, settlement, visits
+from relos.api.routes import (
+    ledger,
+    netting,
+    orders,
+    people,
+    reconciliation,
+    reference,
+    settlement,
+    visits,
+)
 
 ROUTERS: list[APIRouter] = [
     reference.router,
@@ -14,4 +23,5 @@ ROUTERS: list[APIRouter] = [
     netting.router,
     settlement.router,
     visits.router,
+    reconciliation.router,
 ]
