@@ -24,10 +24,10 @@ from relos.domain.credentials import ApiToken, Session
 from relos.domain.errors import AlreadyExists, Conflict, NotFound
 from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.ledger import BalanceKey, Entry
-from relos.domain.netting import Statement
-from relos.domain.rates import Rate
 from relos.domain.money import from_minor
+from relos.domain.netting import Statement
 from relos.domain.orders import Conversion, Order, OrderState
+from relos.domain.rates import Rate
 from relos.domain.reconciliation import PartyKey, ReconLine, ReconRun
 from relos.domain.records import agreement_from, facility_from, price_item_from, unit_from
 from relos.domain.users import Role, User

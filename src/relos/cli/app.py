@@ -6,14 +6,13 @@ import sys
 
 import typer
 
-from relos.cli import admin, orders, reference, render, reports, serve, tokens
+from relos.cli import admin, netting, orders, reference, render, reports, serve, tokens
 from relos.cli.audit import audit_app
 from relos.cli.reconcile import key_app, reconcile_app
 from relos.cli.settlement import alerts as alerts_command
 from relos.cli.settlement import annual as annual_command
 from relos.cli.settlement import settle_app
 from relos.cli.visits import plan_app, visit_app
-from relos.cli import netting
 from relos.domain.errors import (
     AlreadyExists,
     Conflict,

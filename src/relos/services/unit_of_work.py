@@ -14,8 +14,8 @@ from relos.domain.credentials import ApiToken, Session
 from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.ledger import BalanceKey, Entry
 from relos.domain.netting import Statement
-from relos.domain.rates import Rate
 from relos.domain.orders import Conversion, Order, OrderState
+from relos.domain.rates import Rate
 from relos.domain.reconciliation import PartyKey, ReconLine, ReconRun
 from relos.domain.users import User
 from relos.domain.visits import Visit

@@ -4,7 +4,7 @@
 from relos.storage import (
     auth_tables,  # noqa: F401
     conversion_tables,  # noqa: F401
+    reconciliation_tables,  # noqa: F401
+    settlement_tables,  # noqa: F401
+    visit_tables,  # noqa: F401
 )
-from relos.storage import reconciliation_tables  # noqa: F401
-from relos.storage import settlement_tables  # noqa: F401
-from relos.storage import visit_tables  # noqa: F401

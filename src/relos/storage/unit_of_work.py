@@ -10,11 +10,11 @@ from sqlalchemy import Connection, Engine
 from relos.domain.errors import Conflict
 from relos.storage.audit_repository import AuditRepository
 from relos.storage.auth_repository import AuthRepository
-from relos.storage.visit_repository import VisitRepository
 from relos.storage.conversion_repository import ConversionRepository
 from relos.storage.netting_repository import NettingRepository
 from relos.storage.reconciliation_repository import ReconciliationRepository
 from relos.storage.repositories import LedgerRepository, OrderRepository, ReferenceRepository
+from relos.storage.visit_repository import VisitRepository
 
 
 class SqlUnitOfWork:
