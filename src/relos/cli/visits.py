@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from platformdirs import user_cache_path
 
 from relos.cli import render
 from relos.cli.options import As, Json, actor, parse_date, uow
@@ -226,6 +227,7 @@ def voyage(
         depart=parse_date(depart, "depart"),
         cheapest=cheapest,
         rates=_rates(rate),
+        route_cache=user_cache_path("relos") / "sea_routes.json",
     )
     if geojson:
         print(json_module.dumps(planning.geojson(p), ensure_ascii=False))

@@ -9,10 +9,12 @@ Nothing is written: the visits and orders are proposals (the planner creates the
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from relos.domain.agreements import Agreement, Category, Status
@@ -62,6 +64,42 @@ def sea_route(a: tuple[float, float], b: tuple[float, float]) -> Route:
     return route
 
 
+def load_routes(path: Path) -> int:
+    """Read sea routes cached in a file by `save_routes` (a missing or bad file is ignored)."""
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    n = 0
+    for row in rows if isinstance(rows, list) else []:
+        try:
+            key = (float(row["a"][0]), float(row["a"][1]), float(row["b"][0]), float(row["b"][1]))
+            coords = tuple((float(x), float(y)) for x, y in row["coordinates"])
+            _ROUTES[key] = Route(Hop(float(row["nm"]), float(row["max_lat"])), coords)
+            n += 1
+        except (KeyError, TypeError, ValueError):
+            continue
+    return n
+
+
+def save_routes(path: Path) -> None:
+    """Write the routes known to this process, so the next process need not run searoute."""
+    rows = [
+        {
+            "a": [k[0], k[1]],
+            "b": [k[2], k[3]],
+            "nm": r.hop.distance_nm,
+            "max_lat": r.hop.max_latitude,
+            "coordinates": [list(c) for c in r.coordinates],
+        }
+        for k, r in _ROUTES.items()
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(rows), encoding="utf-8")
+    tmp.replace(path)
+
+
 def _where(f: Facility) -> tuple[float, float] | None:
     if f.latitude is None or f.longitude is None:
         return None
@@ -106,6 +144,7 @@ def plan(
     cheapest: bool = False,
     rates: Mapping[str, Decimal] | None = None,
     today: date | None = None,
+    route_cache: Path | None = None,
 ) -> dict[str, Any]:
     """A voyage plan as plain data (legs, stops, visits to notify, proposed fuel orders).
 
@@ -189,6 +228,9 @@ def plan(
     for code in (origin, destination):
         if code not in ports:
             raise ValidationError("port", code, "not a seaport")
+    known = len(_ROUTES)
+    if route_cache is not None and not known:
+        known = load_routes(route_cache)
     hops: dict[tuple[str, str], Hop] = {}
     routes: dict[tuple[str, str], Route] = {}
     for a, b in itertools.permutations(ports, 2):
@@ -199,6 +241,8 @@ def plan(
         )
         hops[(a, b)] = route.hop
         routes[(a, b)] = route
+    if route_cache is not None and len(_ROUTES) > known:
+        save_routes(route_cache)
     start = datetime.combine(depart, time(8, 0), UTC)
     result = plan_voyage(
         vessel,
