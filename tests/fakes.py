@@ -397,17 +397,6 @@ class FakeReconciliationRepo(_Repo):
         self._s.recon_lines[run_id] = [line if ln.line_no == line.line_no else ln for ln in old]
 
 
-class FakeConversionRepo(_Repo):
-    def conversions(self, agreement: str | None = None) -> list[tuple[str, Conversion]]:
-        found = [
-            (o.number, c)
-            for o in self._s.orders.values()
-            if agreement is None or o.agreement == agreement
-            for c in o.conversions
-        ]
-        return sorted(found, key=lambda x: (x[1].on, x[0]))
-
-
 class FakeAuditRepo(_Repo):
     """The hash-chained audit log: appended in the working copy, so it commits or vanishes with
     the change it records."""

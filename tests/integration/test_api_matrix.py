@@ -1222,6 +1222,7 @@ def test_a_netting_is_proposed_and_approved_only_by_finance_officers_of_its_part
     assert r.json()["state"] == "posted"
     assert fingerprint(w.engine)["counts"]["postings"] > postings
 
+
 # -- reconciliation between the parties -----------------------------------------------------------
 
 RECONCILIATION_READS = {"/reconciliation/runs", "/reconciliation/runs/{run_id}"}
