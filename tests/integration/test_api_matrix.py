@@ -986,6 +986,23 @@ def test_a_visit_is_notified_only_by_a_planner_of_the_visiting_party_and_read_by
                 headers=h,
             )
             assert plan.status_code == (200 if party == "IND" else 403), (name, plan.text)
+        order = {
+            "agreement": "RELOS",
+            "supplying": "RUS",
+            "facility": "RUVVO",
+            "unit": "INS-TABAR",
+            "method": "cash",
+            "use": "port_call",
+            "required_by": (arrival + timedelta(days=1)).isoformat(),
+            "lines": [{"item": "RU-DT-GOST305", "quantity": "100"}],
+            "visit": number,
+        }
+        assert w.send(planner, "POST", "/orders", order).status_code == 201
+        before = fingerprint(engine)
+        outside = {**order, "required_by": (arrival + timedelta(days=9)).isoformat()}
+        r = w.send(planner, "POST", "/orders", outside)
+        refused(w, r, 422, before)
+        assert (r.json()["rule"], r.json()["field"]) == ("order_outside_visit", "required_by")
         notice = w.client.get(
             f"/visits/{number}/notice", headers=bearer(sqlite_world.tokens[planner])
         )

@@ -426,6 +426,9 @@ class OrderCreate(Input):
     required_by: date
     lines: list[LineIn] = Field(min_length=1, max_length=100)
     data: Data = Field(default_factory=dict)
+    visit: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{1,40}$", max_length=40)] | None = (
+        None  # the visit the order supports: its unit, facility and dates
+    )
 
 
 class ReasonIn(Input):

@@ -133,6 +133,7 @@ def draft_order(
             required_by=body.required_by,
             lines=[(ln.item, ln.quantity) for ln in body.lines],
             data=dict(body.data),
+            visit=body.visit,
         )
         return outcome(201, OrderPublic.of(o), ETag=etag(o), Location=f"/orders/{o.number}")
 
