@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -57,6 +57,7 @@ from tests.integration.api_world import (
 )
 
 PROBLEM = "application/problem+json"
+T = TypeVar("T")
 PARTIES = ("IND", "RUS", "USA")
 ROLES = list(Role)
 ALL_USERS = [USERS[p][r] for p in PARTIES for r in ROLES]
@@ -413,6 +414,15 @@ def backend_reader(
     return make
 
 
+def per_party(objects: list[T], party_of: Callable[[T], str], full: bool) -> list[T]:
+    """All the objects, or the first of Russia's and of the USA's (for India: two
+    counterparts; for Russia its own and a third party's; for the USA the reverse)."""
+    if full:
+        return objects
+    firsts = {p: next((o for o in objects if party_of(o) == p), None) for p in PARTIES[1:]}
+    return [o for o in firsts.values() if o is not None]
+
+
 @pytest.mark.parametrize(("backend", "name"), READ_CASES)
 def test_reference_reads_show_exactly_what_the_party_may_see(
     backend: str, name: str, backend_reader: Callable[[str], Reader]
@@ -438,12 +448,13 @@ def test_reference_reads_show_exactly_what_the_party_may_see(
 
     visible_f = {f.code for f in truth.facilities if sees_facility(truth, party, f)}
     assert {f["code"] for f in rd.get(name, "/facilities").json()} == visible_f
-    for f in truth.facilities:
+    full = role is Role.AUDITOR  # visibility is per party: every object once per party
+    for f in per_party(truth.facilities, lambda x: x.party, full):
         r = rd.get(name, f"/facilities/{f.code}")
         assert r.status_code == (200 if f.code in visible_f else 404), f.code
     visible_u = {u.code for u in truth.units if sees_unit(truth, party, u)}
     assert {u["code"] for u in rd.get(name, "/units").json()} == visible_u
-    for u in truth.units:
+    for u in per_party(truth.units, lambda x: x.party, full):
         r = rd.get(name, f"/units/{u.code}")
         assert r.status_code == (200 if u.code in visible_u else 404), u.code
     visible_p = {
@@ -451,7 +462,7 @@ def test_reference_reads_show_exactly_what_the_party_may_see(
     }
     got_p = {(p["supplier"], p["code"]) for p in rd.get(name, "/price-items").json()}
     assert got_p == visible_p
-    for other in PARTIES:  # the party filters never widen what is seen
+    for other in PARTIES if full else ():  # the party filters never widen what is seen
         f_got = {f["code"] for f in rd.get(name, "/facilities", party=other).json()}
         assert f_got == {f.code for f in truth.facilities if f.party == other} & visible_f
         u_got = {u["code"] for u in rd.get(name, "/units", party=other).json()}
@@ -488,14 +499,15 @@ def test_order_reads_show_only_the_partys_orders(
     for o in page["items"]:  # e.g. Russia never sees an Indian draft nor any LEMOA order
         assert party in (o["requesting"], o["supplying"])
         assert o["state"] != "draft" or o["requesting"] == party
-    for other in PARTIES:
+    full = parties_of(name)[1] is Role.AUDITOR  # the filters are per party: once per party
+    for other in PARTIES if full else ():
         r = rd.get(name, "/orders", limit=500, party=other).json()
         assert {o["number"] for o in r["items"]} == {
             o.number
             for o in truth.orders
             if o.number in visible and other in (o.requesting, o.supplying)
         }
-    for a in truth.agreements:
+    for a in truth.agreements if full else ():
         r = rd.get(name, "/orders", limit=500, agreement=a.code).json()
         assert {o["number"] for o in r["items"]} == {
             o.number for o in truth.orders if o.number in visible and o.agreement == a.code
