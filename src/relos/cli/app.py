@@ -13,7 +13,6 @@ from relos.cli.settlement import alerts as alerts_command
 from relos.cli.settlement import annual as annual_command
 from relos.cli.settlement import settle_app
 from relos.cli.visits import plan_app, visit_app
-from relos.cli.visits import plan_app, visit_app
 from relos.domain.errors import (
     AlreadyExists,
     Conflict,
@@ -54,8 +53,6 @@ app.add_typer(visit_app, name="visit")
 app.add_typer(plan_app, name="plan")
 app.add_typer(key_app, name="key")
 app.add_typer(reconcile_app, name="reconcile")
-app.add_typer(visit_app, name="visit")
-app.add_typer(plan_app, name="plan")
 app.add_typer(netting.rates_app, name="rates")
 app.add_typer(netting.netting_app, name="netting")
 admin.user_app.command("passwd")(tokens.passwd)
