@@ -1,0 +1,64 @@
+"""End to end: the planner and the cap timeline from the `relos` command, on the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+RELOS = Path(sys.executable).parent / "relos"
+PLANNER = "Cdr Rahul Menon"  # the demo's Indian planner
+
+
+def run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RELOS_DATABASE_URL": f"sqlite:///{tmp / 'relos.db'}"}
+    return subprocess.run(
+        [str(RELOS), *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+
+
+def voyage(tmp: Path, unit: str, to: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run(
+        tmp,
+        "plan",
+        "voyage",
+        "--unit",
+        unit,
+        "--from",
+        "INBOM",
+        "--to",
+        to,
+        "--speed",
+        "14",
+        "--reserve",
+        "20%",
+        "--depart",
+        "2026-12-01",
+        "--as",
+        PLANNER,
+        *extra,
+    )
+
+
+def test_voyages_are_planned_or_refused_with_reasons_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    assert run(tmp_path, "demo", "--today", "2026-11-25").returncode == 0
+    plan = voyage(tmp_path, "INS-VIKRAMADITYA", "RUVVO", "--json")
+    assert plan.returncode == 0, plan.stderr
+    answer = json.loads(plan.stdout)
+    assert answer["legs"]
+    assert answer["legs"][0]["from"] == "INBOM"
+    assert answer["legs"][-1]["to"] == "RUVVO"
+    geo = voyage(tmp_path, "INS-VIKRAMADITYA", "RUVVO", "--geojson")
+    assert geo.returncode == 0, geo.stderr
+    assert json.loads(geo.stdout)["type"] == "FeatureCollection"
+    frigate = voyage(tmp_path, "INS-TABAR", "RUMMK")
+    assert frigate.returncode == 6
+    assert "no_voyage_plan" in frigate.stderr
+    assert "beyond" in frigate.stderr
+    caps = run(tmp_path, "visit", "caps", "--agreement", "RELOS", "--json", "--as", PLANNER)
+    assert caps.returncode == 0, caps.stderr
+    json.loads(caps.stdout)
