@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Engine
 
 from relos.domain.ledger import mirror_mismatches
-from relos.services import ordering
+from relos.services import netting, ordering
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.integration.builders import at, placed, world
 
@@ -53,3 +53,39 @@ def test_concurrent_partial_receipts_on_one_order_are_both_kept(engine: Engine) 
         assert len([e for e in entries if e.event == "receipt"]) == 2 * kept
         assert mirror_mismatches(setup.ledger.balances()) == []
         assert setup.ledger.balances() == setup.ledger.summed_balances()
+
+
+def test_concurrent_netting_proposals_get_distinct_numbers_and_no_raw_error(
+    engine: Engine,
+) -> None:
+    """Two finance officers propose a netting of one agreement at the same moment: the numbers
+    come from the sequence table, so both are stored, one after the other, no collision."""
+    setup = SqlUnitOfWork(engine)
+    world(setup)
+    for requesting, sup in (("IND", "ru"), ("RUS", "in")):
+        req = "in" if requesting == "IND" else "ru"
+        n = placed(setup, requesting, "cash", [("F76", "10")])
+        ordering.receive_all(setup, f"{req}_receive", n, date(2026, 3, 2), at(date(2026, 3, 2)))
+        ordering.invoice(setup, f"{sup}_finance", n, date(2026, 3, 5), at(date(2026, 3, 5)))
+    netting.import_rates(setup, "date,pair,rate,source\n2026-03-01,RUB/INR,1.05,CBR\n")
+    workers = 2
+    barrier = threading.Barrier(workers)
+    errors: list[BaseException] = []
+    numbers: list[str] = []
+
+    def propose(name: str) -> None:
+        barrier.wait()
+        try:
+            st = netting.propose(SqlUnitOfWork(engine), name, "RELOS", date(2026, 3, 31))
+            numbers.append(st.number)
+        except BaseException as e:  # collected, reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=propose, args=(n,)) for n in ("in_finance", "ru_finance")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert sorted(numbers) == ["NET-RELOS-2026-0001", "NET-RELOS-2026-0002"]
+    assert [s.number for s in netting.statements(setup, "in_finance")] == sorted(numbers)

@@ -33,6 +33,7 @@ from relos.domain.settlement import (
 from relos.services import audit
 from relos.services.actors import acting_user
 from relos.services.queries import may_see_order
+from relos.services.reconciliation import READERS as RECONCILIATION_READERS
 from relos.services.unit_of_work import UnitOfWork
 
 
@@ -148,7 +149,9 @@ def annual_report(
     uow: UnitOfWork, actor: str | None, agreement: str, year: int, as_of: date | None = None
 ) -> tuple[AnnualReport, dict[str, tuple[str, str]]]:
     """The agreement's annual report, over the orders the actor's party is a side of; with the
-    parties' names (English, own script)."""
+    parties' names (English, own script). Its transactions unreconciled for over a year come
+    from the party's reconciliation runs, shown to those who may read them (finance officers,
+    auditors, admins); for other roles that list is empty."""
     with uow:
         user = acting_user(uow, actor, "annual report")
         a = uow.reference.find_agreement(agreement)
@@ -165,4 +168,14 @@ def annual_report(
         names = {
             p.code: (p.name, p.native_name) for p in uow.reference.parties() if p.code in a.parties
         }
-    return compute_report(a, orders, year, as_of, rates), names
+        # unreconciled lines come from the party's reconciliation runs, for those who read them
+        runs = (
+            [
+                (r, uow.reconciliation.lines(r.id))
+                for r in uow.reconciliation.runs(user.party)
+                if r.agreement == a.code
+            ]
+            if user.active and user.role in RECONCILIATION_READERS
+            else []
+        )
+    return compute_report(a, orders, year, as_of, rates, runs), names

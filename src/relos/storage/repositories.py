@@ -221,33 +221,35 @@ class ReferenceRepository:
         ]
 
 
+def next_in_sequence(conn: Connection, prefix: str, start: int = 0) -> int:
+    """Next number under `prefix` in `order_sequences`, safe under concurrent writers.
+
+    The increment is one UPDATE (it takes the row lock, or SQLite's write lock, before reading),
+    and a new prefix is created with INSERT .. ON CONFLICT DO NOTHING, so two first numbers
+    under one prefix never collide (both SQLite and PostgreSQL have that statement). A new
+    prefix starts after `start` (the numbers already used before the sequence existed).
+    """
+    seq = t.order_sequences
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(pg_insert(seq).values(prefix=prefix, last=start).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        conn.execute(sqlite_insert(seq).values(prefix=prefix, last=start).on_conflict_do_nothing())
+    bumped = conn.execute(update(seq).where(seq.c.prefix == prefix).values(last=seq.c.last + 1))
+    if bumped.rowcount == 0:  # another engine, without ON CONFLICT
+        conn.execute(insert(seq).values(prefix=prefix, last=start + 1))
+        return start + 1
+    last = conn.execute(select(seq.c.last).where(seq.c.prefix == prefix)).scalar_one()
+    return int(last)
+
+
 class OrderRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def next_number(self, prefix: str) -> int:
-        """Next sequence number under `prefix`, safe under concurrent writers.
-
-        The increment is one UPDATE (it takes the row lock, or SQLite's write lock, before reading),
-        and a new prefix is created with INSERT .. ON CONFLICT DO NOTHING, so two first drafts
-        under one prefix never collide (both SQLite and PostgreSQL have that statement).
-        """
-        seq = t.order_sequences
-        dialect = self.conn.dialect.name
-        if dialect == "postgresql":
-            self.conn.execute(pg_insert(seq).values(prefix=prefix, last=0).on_conflict_do_nothing())
-        elif dialect == "sqlite":
-            self.conn.execute(
-                sqlite_insert(seq).values(prefix=prefix, last=0).on_conflict_do_nothing()
-            )
-        bumped = self.conn.execute(
-            update(seq).where(seq.c.prefix == prefix).values(last=seq.c.last + 1)
-        )
-        if bumped.rowcount == 0:  # another engine, without ON CONFLICT
-            self.conn.execute(insert(seq).values(prefix=prefix, last=1))
-            return 1
-        last = self.conn.execute(select(seq.c.last).where(seq.c.prefix == prefix)).scalar_one()
-        return int(last)
+        """Next sequence number under `prefix`, safe under concurrent writers."""
+        return next_in_sequence(self.conn, prefix)
 
     def get(self, number: str) -> Order:
         order = self.find(number)
