@@ -26,6 +26,7 @@ from relos.domain.errors import PermissionDenied, RelosError, RuleViolation
 from relos.domain.facilities import PriceItem, price_on
 from relos.domain.ledger import Entry, Posting
 from relos.domain.money import Amount, is_currency
+from relos.domain.netting import NettingDebt
 from relos.domain.orders import Conversion, Invoice, Order, OrderState
 from relos.domain.rates import Rate, choose
 from relos.domain.rates import convert as convert_currency
@@ -330,8 +331,37 @@ def alerts(
                         f"{what} due in {(due - as_of).days} days",
                     )
                 )
+    return sort_alerts(out)
+
+
+def sort_alerts(found: Iterable[Alert]) -> list[Alert]:
+    """By kind (the order of `AlertKind`), then date, then order or statement."""
     order_of = {k: i for i, k in enumerate(AlertKind)}
-    return sorted(out, key=lambda x: (order_of[x.kind], x.since or date.min, x.order))
+    return sorted(found, key=lambda x: (order_of[x.kind], x.since or date.min, x.order))
+
+
+def netting_alerts(
+    user: User, debts: Iterable[NettingDebt], as_of: date, soon_days: int = 14
+) -> list[Alert]:
+    """Netting obligations (a multilateral netting's new debts) due within `soon_days` or
+    overdue, for the finance officers of the debtor and of the creditor; `order` names the
+    statement."""
+    if not user.active or user.role is not Role.FINANCE_OFFICER:
+        return []
+    out = []
+    for d in debts:
+        if user.party not in (d.debtor, d.creditor) or d.outstanding.is_zero():
+            continue
+        other = d.creditor if user.party == d.debtor else d.debtor
+        what = f"netting obligation {d.debtor} to {d.creditor}: {d.outstanding}"
+        if as_of > d.due_on:
+            kind, detail = AlertKind.OVERDUE, f"{what} overdue by {(as_of - d.due_on).days} days"
+        elif (d.due_on - as_of).days <= soon_days:
+            kind, detail = AlertKind.DUE_SOON, f"{what} due in {(d.due_on - as_of).days} days"
+        else:
+            continue
+        out.append(Alert(kind, d.statement, d.agreement, other, d.due_on, detail))
+    return out
 
 
 def latest_runs(runs: list[ReconRun]) -> list[ReconRun]:

@@ -102,11 +102,39 @@ class ObligationRow:
 def obligations(
     uow: UnitOfWork, as_of: date, party: str | None = None, overdue_only: bool = False
 ) -> list[ObligationRow]:
-    """Invoiced, unsettled obligations with their due date and days overdue on `as_of`."""
+    """Invoiced, unsettled obligations with their due date and days overdue on `as_of`; and
+    the obligations netting statements created (method ``netting``; the statement's number
+    stands in the order's and the invoice's place), due the agreement's cash window after the
+    posting."""
     with uow:
         numbers = uow.orders.numbers(party=party, states=[OrderState.INVOICED])
         orders = [uow.orders.get(n) for n in numbers]
+        debts = [
+            d
+            for st in uow.netting.statements()
+            if party is None or party in st.parties
+            for d in st.debts()
+            if not d.outstanding.is_zero() and (party is None or party in (d.debtor, d.creditor))
+        ]
     rows = []
+    for d in debts:
+        late = max(0, (as_of - d.due_on).days)
+        if overdue_only and late == 0:
+            continue
+        rows.append(
+            ObligationRow(
+                d.statement,
+                d.agreement,
+                d.creditor,
+                d.debtor,
+                "netting",
+                d.amount.commodity,
+                d.outstanding.number,
+                d.statement,
+                d.due_on,
+                late,
+            )
+        )
     for o in orders:
         inv = o.invoices[-1]
         for commodity, owed in sorted(o.obligations().items()):

@@ -21,7 +21,9 @@ from relos.domain.settlement import (
     conversion_due,
     convert,
     latest_runs,
+    netting_alerts,
     require_may_convert,
+    sort_alerts,
     unreconciled_alerts,
 )
 from relos.domain.settlement import (
@@ -127,8 +129,9 @@ def alerts(
     uninvoiced_days: int = 30,
     soon_days: int = 14,
 ) -> list[Alert]:
-    """What needs the actor's action on `as_of`, for its role and party; with the lines of the
-    party's latest reconciliation runs still open a year after their transaction."""
+    """What needs the actor's action on `as_of`, for its role and party; with the netting
+    obligations due soon or overdue, and the lines of the party's latest reconciliation runs
+    still open a year after their transaction."""
     with uow:
         user = acting_user(uow, actor, "alerts")
         orders = [
@@ -141,7 +144,15 @@ def alerts(
             (r, uow.reconciliation.lines(r.id))
             for r in latest_runs(uow.reconciliation.runs(user.party))
         ]
+        debts = [
+            d
+            for st in uow.netting.statements()
+            if user.party in st.parties
+            for d in st.debts()
+            if d.posted_on <= as_of
+        ]
     found = compute_alerts(user, orders, agreements, as_of, uninvoiced_days, soon_days)
+    found = sort_alerts(found + netting_alerts(user, debts, as_of, soon_days))
     return found + unreconciled_alerts(user, runs, as_of)
 
 
