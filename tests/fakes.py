@@ -34,6 +34,9 @@ from relos.domain.users import Role, User
 from relos.domain.visits import Visit
 from relos.services import catalogue, people
 
+#: the passphrase tests encrypt party signing keys under (RELOS_KEY_PASSPHRASE)
+KEY_PASSPHRASE = "test passphrase: Arctic port call"
+
 
 @dataclass
 class FakeState:
@@ -374,11 +377,27 @@ class FakeReconciliationRepo(_Repo):
         found = sorted(self._s.party_keys, key=lambda k: (k.created_at, k.key_id))
         return [k for k in found if party is None or k.party == party]
 
+    def set_private(self, key_id: str, private_pem: str) -> None:
+        found = [k for k in self._s.party_keys if k.key_id == key_id]
+        if not found:
+            raise NotFound("key", key_id, field="key_id")
+        self._s.party_keys = [
+            replace(k, private_pem=private_pem) if k.key_id == key_id else k
+            for k in self._s.party_keys
+        ]
+
     def add_run(self, run: ReconRun, lines: list[ReconLine]) -> int:
         run_id = max(self._s.recon_runs, default=0) + 1
         self._s.recon_runs[run_id] = replace(run, id=run_id)
         self._s.recon_lines[run_id] = list(lines)
         return run_id
+
+    def add_lines(self, run_id: int, lines: list[ReconLine]) -> None:
+        self._s.recon_lines[run_id] = [*self._s.recon_lines.get(run_id, []), *lines]
+
+    def finish_run(self, run_id: int, statement_digest: str) -> None:
+        run = self._s.recon_runs[run_id]
+        self._s.recon_runs[run_id] = replace(run, statement_digest=statement_digest)
 
     def runs(self, party: str | None = None) -> list[ReconRun]:
         found = [self._s.recon_runs[i] for i in sorted(self._s.recon_runs)]

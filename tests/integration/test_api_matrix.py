@@ -39,6 +39,7 @@ from relos.services import ordering
 from relos.services.demo import USERS
 from relos.storage import tables as t
 from relos.storage.unit_of_work import SqlUnitOfWork
+from tests.fakes import KEY_PASSPHRASE
 from tests.integration.api_world import (
     LOGIN_USER,
     PASSWORD,
@@ -1278,7 +1279,7 @@ def test_reconciliation_is_run_read_and_disputed_only_within_the_callers_party(
 
     with copy_of(sqlite_world, tmp_path) as engine:
         uow = SqlUnitOfWork(engine)
-        recon.create_key(uow, user("IND", Role.PARTY_ADMIN), "IND")
+        recon.create_key(uow, user("IND", Role.PARTY_ADMIN), "IND", passphrase=KEY_PASSPHRASE)
         out = io.StringIO()
         recon.export_statement(
             uow,
@@ -1287,6 +1288,7 @@ def test_reconciliation_is_run_read_and_disputed_only_within_the_callers_party(
             agreement="RELOS",
             party="IND",
             as_of=TODAY,
+            passphrase=KEY_PASSPHRASE,
         )
         body = json_module.loads(out.getvalue())
         # Russia's record of one order differs, so the run has a line to dispute

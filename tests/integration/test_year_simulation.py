@@ -38,6 +38,7 @@ from relos.services import ordering, people, reconciliation, reports
 from relos.storage.engine import make_engine, upgrade
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.conftest import postgres_database
+from tests.fakes import KEY_PASSPHRASE
 from tests.integration.builders import DATA, FACILITY_OF, PREFIX, UNIT_OF, at, world
 from tests.integration.nodes import change_price, change_state, drop_order, second_node
 
@@ -156,7 +157,13 @@ def year_end(uow: SqlUnitOfWork) -> None:
 def statement(uow: SqlUnitOfWork, party: str) -> str:
     out = io.StringIO()
     reconciliation.export_statement(
-        uow, f"{PREFIX[party]}_finance", out, agreement="RELOS", party=party, as_of=YEAR_END
+        uow,
+        f"{PREFIX[party]}_finance",
+        out,
+        agreement="RELOS",
+        party=party,
+        as_of=YEAR_END,
+        passphrase=KEY_PASSPHRASE,
     )
     return out.getvalue()
 
@@ -261,8 +268,8 @@ def simulate(engine: Engine, tmp: Path, priced: list[Activity], others: list[Act
     check_obligations(uow)
 
     # reconciliation: both parties sign their view of the shared node
-    reconciliation.create_key(uow, "in_admin", "IND")
-    reconciliation.create_key(uow, "ru_admin", "RUS")
+    reconciliation.create_key(uow, "in_admin", "IND", passphrase=KEY_PASSPHRASE)
+    reconciliation.create_key(uow, "ru_admin", "RUS", passphrase=KEY_PASSPHRASE)
     russian = statement(uow, "RUS")
     shared = {ln.order: ln.status for ln in match_on(uow, "in_finance", russian).lines}
     assert set(shared.values()) == {MatchStatus.MATCHED}  # one node: nothing to find

@@ -97,6 +97,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         413: "Body too large",
         422: "Invalid input: the problem names the field and the rule",
         428: "Precondition required: send Idempotency-Key (writes) and If-Match (order actions)",
+        503: "Not configured: the node lacks a setting this needs (e.g. RELOS_KEY_PASSPHRASE)",
     }
     return {
         c: {
