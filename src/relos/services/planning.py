@@ -8,8 +8,9 @@ Nothing is written: the visits and orders are proposals (the planner creates the
 
 from __future__ import annotations
 
-import itertools
+import heapq
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -62,6 +63,71 @@ def sea_route(a: tuple[float, float], b: tuple[float, float]) -> Route:
     _ROUTES[key] = route
     _ROUTES[(b[0], b[1], a[0], a[1])] = Route(route.hop, tuple(reversed(coords)))
     return route
+
+
+def sea_routes_from(
+    a: tuple[float, float], targets: list[tuple[float, float]]
+) -> dict[tuple[float, float], Route]:
+    """The sea routes from `a` to every point of `targets` (lon, lat), cached like `sea_route`.
+
+    One shortest-path search from `a` over searoute's maritime network that stops once every
+    target is reached, instead of one search per pair: the same network, weights and
+    restrictions (the Northwest Passage closed) as ``searoute.searoute``, and the same length
+    (recomputed by searoute over the route's coordinates, in nautical miles). When searoute's
+    internals differ (another version), each pair is routed with ``searoute.searoute``.
+    """
+    missing = [b for b in targets if b != a and (a[0], a[1], b[0], b[1]) not in _ROUTES]
+    if missing:
+        try:
+            _route_from(a, missing)
+        except (ImportError, AttributeError, KeyError, TypeError):
+            for b in missing:
+                sea_route(a, b)
+    return {b: _ROUTES[(a[0], a[1], b[0], b[1])] for b in targets if b != a}
+
+
+def _route_from(a: tuple[float, float], targets: list[tuple[float, float]]) -> None:
+    from searoute.searoute import setup_M  # heavy: loads the maritime network (once)
+    from searoute.utils import distance_length, process_route
+
+    network = setup_M()
+    restricted = network.restrictions
+    source = network.kdtree.query(a)
+    ends = {b: network.kdtree.query(b) for b in targets}
+    wanted = set(ends.values()) - {source}
+    dist = {source: 0.0}
+    pred: dict[Any, Any] = {}
+    done: set[Any] = set()
+    heap: list[tuple[float, int, Any]] = [(0.0, 0, source)]
+    counter = 0
+    while heap and wanted:
+        d, _, u = heapq.heappop(heap)
+        if u in done:
+            continue
+        done.add(u)
+        wanted.discard(u)
+        for v, edge in network.adj[u].items():
+            if v in done or edge.get("passage") in restricted:
+                continue
+            nd = d + edge["weight"]
+            if nd < dist.get(v, math.inf):
+                dist[v] = nd
+                pred[v] = u
+                counter += 1
+                heapq.heappush(heap, (nd, counter, v))
+    for b, end in ends.items():
+        if end != source and end not in done:
+            sea_route(a, b)  # unreachable within the network: let searoute say so
+            continue
+        nodes = [end]
+        while nodes[-1] != source:
+            nodes.append(pred[nodes[-1]])
+        line, _ = process_route(list(reversed(nodes)), network, False)
+        coords = tuple((float(x), float(y)) for x, y in line)
+        length = float(distance_length(line, units="naut"))
+        route = Route(Hop(length, max((y for _, y in coords), default=max(a[1], b[1]))), coords)
+        _ROUTES[(a[0], a[1], b[0], b[1])] = route
+        _ROUTES[(b[0], b[1], a[0], a[1])] = Route(route.hop, tuple(reversed(coords)))
 
 
 def load_routes(path: Path) -> int:
@@ -233,14 +299,18 @@ def plan(
         known = load_routes(route_cache)
     hops: dict[tuple[str, str], Hop] = {}
     routes: dict[tuple[str, str], Route] = {}
-    for a, b in itertools.permutations(ports, 2):
-        if not (ports[a].stop or a == origin) or not (ports[b].stop or b == destination):
+    for a in ports:
+        if not (ports[a].stop or a == origin):
             continue
-        route = sea_route(
-            (ports[a].longitude, ports[a].latitude), (ports[b].longitude, ports[b].latitude)
+        ends = [b for b in ports if b != a and (ports[b].stop or b == destination)]
+        found = sea_routes_from(
+            (ports[a].longitude, ports[a].latitude),
+            [(ports[b].longitude, ports[b].latitude) for b in ends],
         )
-        hops[(a, b)] = route.hop
-        routes[(a, b)] = route
+        for b in ends:
+            route = found[(ports[b].longitude, ports[b].latitude)]
+            hops[(a, b)] = route.hop
+            routes[(a, b)] = route
     if route_cache is not None and len(_ROUTES) > known:
         save_routes(route_cache)
     start = datetime.combine(depart, time(8, 0), UTC)
