@@ -24,6 +24,7 @@ from relos.domain.orders import OrderState
 from relos.domain.reconciliation import MatchStatus
 from relos.services import annual_files, ordering, people, reconciliation, settlement
 from relos.storage.unit_of_work import SqlUnitOfWork
+from tests.fakes import KEY_PASSPHRASE
 from tests.integration.builders import (
     IND_NATIVE,
     NSN_OIL_COMMODITY,
@@ -211,10 +212,16 @@ def test_the_annual_report_lists_what_reconciliation_left_open_over_a_year_in_ev
     world(uow)
     lc = lifecycle(uow)
     people.add_user(uow, None, "ru_admin", "RUS", "party_admin")
-    reconciliation.create_key(uow, "ru_admin", "RUS")
+    reconciliation.create_key(uow, "ru_admin", "RUS", passphrase=KEY_PASSPHRASE)
     russian = io.StringIO()
     reconciliation.export_statement(
-        uow, "ru_finance", russian, agreement="RELOS", party="RUS", as_of=date(2026, 12, 31)
+        uow,
+        "ru_finance",
+        russian,
+        agreement="RELOS",
+        party="RUS",
+        as_of=date(2026, 12, 31),
+        passphrase=KEY_PASSPHRASE,
     )
     change_price(engine, lc.rik_ru)  # India's copy of one order now differs
     run = reconciliation.match_statement(
