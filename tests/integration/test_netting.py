@@ -159,7 +159,7 @@ def trilateral_name(party: str, role: str) -> str:
 
 
 def test_a_multilateral_netting_obligation_is_paid_in_cash_and_both_books_agree(
-    uow: SqlUnitOfWork, engine: Engine
+    uow: SqlUnitOfWork, engine: Engine, tmp_path: Path
 ) -> None:
     """India owes Russia 600 INR by the netting alone: paid in two parts, the second sent twice
     with one reference (one effect), an overpayment refused naming field and value."""
@@ -207,3 +207,7 @@ def test_a_multilateral_netting_obligation_is_paid_in_cash_and_both_books_agree(
     html = statement_html(shown, netting.party_names(uow, shown))
     assert "Netting obligations created (due 2026-07-01)" in html
     assert "UTR-2" in html
+    path = tmp_path / "three.beancount"
+    path.write_text(journal.beancount(uow), encoding="utf-8")
+    checked = subprocess.run([str(BEAN_CHECK), str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
