@@ -1253,6 +1253,64 @@ def test_a_netting_is_proposed_and_approved_only_by_finance_officers_of_its_part
     assert fingerprint(w.engine)["counts"]["postings"] > postings
 
 
+# -- paying a netting obligation (a multilateral netting's new debts) -----------------------------
+
+CASES |= {("GET", "/netting-obligations"), ("POST", "/netting/{number}/pay")}
+
+
+def demo_name(party: str, role: str) -> str:
+    return USERS[party][Role(role)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_netting_obligation_is_paid_only_by_a_finance_officer_of_its_debtor_or_creditor(
+    backend: str, backend_writer: Callable[[str], Writer]
+) -> None:
+    """A three-party netting leaves India owing Russia 600 INR: only a finance officer of India
+    or Russia records its payment (the third party's, a party to the statement, is refused 403);
+    a retry with the same Idempotency-Key has one effect; paying more than outstanding is 422
+    naming the amount; every party of the statement reads the obligations."""
+    from tests import trilateral
+
+    w = backend_writer(backend)
+    uow = SqlUnitOfWork(w.engine)
+    trilateral.load(uow, demo_name, users=False)
+    n = trilateral.posted_netting(uow, demo_name).number
+    ind_fo, rus_fo = user("IND", Role.FINANCE_OFFICER), user("RUS", Role.FINANCE_OFFICER)
+    path = f"/netting/{n}/pay"
+    body = {"debtor": "IND", "creditor": "RUS", "amount": "10.00", "on": "2026-06-10"}
+    for name in ALL_USERS:
+        party, role = parties_of(name)
+        if role is Role.FINANCE_OFFICER and party in ("IND", "RUS"):
+            continue
+        before = fingerprint(w.engine)
+        refused(w, w.send(name, "POST", path, {**body, "reference": name[:60]}), 403, before)
+    pays = {**body, "reference": "UTR-0001"}
+    refused(w, w.send(ind_fo, "POST", path, pays, read_only=True), 403, fingerprint(w.engine))
+    key = bearer(w.world.tokens[ind_fo], **{"Idempotency-Key": uuid.uuid4().hex})
+    first = w.client.post(path, json=pays, headers=key)
+    assert first.status_code == 200, first.text
+    postings = fingerprint(w.engine)["counts"]["postings"]
+    again = w.client.post(path, json=pays, headers=key)
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert fingerprint(w.engine)["counts"]["postings"] == postings  # one effect
+    owed = {(o["debtor"], o["creditor"]): o["outstanding"] for o in first.json()["obligations"]}
+    assert owed == {("IND", "RUS"): "590.00", ("IND", "USA"): "300.00"}
+    r = w.send(rus_fo, "POST", path, {**body, "amount": "590.00", "reference": "UTR-0002"})
+    assert r.status_code == 200, r.text  # the creditor records the receipt of the rest
+    over = {**body, "creditor": "USA", "amount": "300.01", "reference": "UTR-0003"}
+    r = w.send(ind_fo, "POST", path, over)
+    refused(w, r, 422, fingerprint(w.engine))
+    assert (r.json()["field"], r.json()["value"]) == ("amount", "300.01 INR")
+    for name in ALL_USERS:  # every party of the statement reads what is still owed
+        got = w.client.get("/netting-obligations", headers=bearer(w.world.tokens[name]))
+        assert got.status_code == 200, got.text
+        assert [(o["creditor"], o["outstanding"], o["due_on"]) for o in got.json()] == [
+            ("USA", "300.00", "2026-07-01")
+        ]
+
+
 # -- reconciliation between the parties -----------------------------------------------------------
 
 RECONCILIATION_READS = {"/reconciliation/runs", "/reconciliation/runs/{run_id}"}

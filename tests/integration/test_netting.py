@@ -20,7 +20,7 @@ from relos.domain.ledger import mirror_mismatches
 from relos.domain.netting import StatementState
 from relos.domain.orders import OrderState
 from relos.services import journal, netting, ordering
-from relos.services.netting_pdf import statement_pdf
+from relos.services.netting_pdf import statement_html, statement_pdf
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests import trilateral
 from tests.integration.builders import IND_NATIVE, RUS_NATIVE, at, placed, snapshot, world
@@ -159,7 +159,7 @@ def trilateral_name(party: str, role: str) -> str:
 
 
 def test_a_multilateral_netting_obligation_is_paid_in_cash_and_both_books_agree(
-    uow: SqlUnitOfWork, engine: Engine
+    uow: SqlUnitOfWork, engine: Engine, tmp_path: Path
 ) -> None:
     """India owes Russia 600 INR by the netting alone: paid in two parts, the second sent twice
     with one reference (one effect), an overpayment refused naming field and value."""
@@ -204,3 +204,10 @@ def test_a_multilateral_netting_obligation_is_paid_in_cash_and_both_books_agree(
     assert len(paid) == 2
     rows = netting.statement_csv(shown).splitlines()
     assert f"{st.number},obligation,,IND,RUS,INR,600.00,600.00,0.00,INR" in rows
+    html = statement_html(shown, netting.party_names(uow, shown))
+    assert "Netting obligations created (due 2026-07-01)" in html
+    assert "UTR-2" in html
+    path = tmp_path / "three.beancount"
+    path.write_text(journal.beancount(uow), encoding="utf-8")
+    checked = subprocess.run([str(BEAN_CHECK), str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -172,6 +172,8 @@ def test_the_same_reference_has_one_effect_and_other_content_is_a_conflict(
     with pytest.raises(Conflict) as err:
         pay(uow, number, "ind-fo", "101.00", reference="UTR-1")
     assert (err.value.field, err.value.value) == ("reference", "UTR-1")
+    with pytest.raises(PermissionDenied):  # a replay is no way around who may pay
+        pay(uow, number, "usa-fo", "100.00", reference="UTR-1")
     assert stored(uow) == after_first
 
 

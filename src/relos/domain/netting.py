@@ -279,17 +279,7 @@ class Statement:
         """Record a cash payment of the netting obligation of `debtor` to `creditor`: by a
         finance officer of either side (the payer records its payment, the payee its receipt),
         on or after the posting, in the statement's currency, never more than outstanding."""
-        what = "pay a netting obligation"
-        if not user.active:
-            raise PermissionDenied(user.name, what, "the user is disabled")
-        if user.role is not Role.FINANCE_OFFICER:
-            raise PermissionDenied(
-                user.name, what, f"role {user.role.value}; needs finance_officer"
-            )
-        if user.party not in (debtor, creditor):
-            raise PermissionDenied(
-                user.name, what, f"party {user.party} is neither {debtor} nor {creditor}"
-            )
+        require_may_pay(user, debtor, creditor)
         if self.state is not StatementState.POSTED:
             raise RuleViolation(
                 "netting_not_posted",
@@ -528,6 +518,20 @@ def check_fresh(statement: Statement, obligations: Iterable[Obligation]) -> None
             "statement",
             statement.number,
             "the obligations changed since the proposal: propose again",
+        )
+
+
+def require_may_pay(user: User, debtor: str, creditor: str) -> None:
+    """A netting obligation is paid, or its receipt recorded, by an active finance officer of
+    the debtor or of the creditor (decision 23)."""
+    what = "pay a netting obligation"
+    if not user.active:
+        raise PermissionDenied(user.name, what, "the user is disabled")
+    if user.role is not Role.FINANCE_OFFICER:
+        raise PermissionDenied(user.name, what, f"role {user.role.value}; needs finance_officer")
+    if user.party not in (debtor, creditor):
+        raise PermissionDenied(
+            user.name, what, f"party {user.party} is neither {debtor} nor {creditor}"
         )
 
 

@@ -346,6 +346,7 @@ def pay(
         if not is_currency(cur):
             raise ValidationError("currency", currency, "not an ISO 4217 currency")
         sent = Amount.of(value, cur)
+        dn.require_may_pay(user, debtor, creditor)  # before a replay: others learn nothing
         earlier = next((p for p in st.debt_payments if p.reference == ref), None)
         if earlier is not None:
             same = (earlier.payer, earlier.payee, earlier.amount, earlier.on) == (
