@@ -383,9 +383,10 @@ def test_a_statement_must_list_each_order_once_sorted_by_number(
             lambda s: s.replace('"revision":', '"revision":1.5,"x":', 1),
             "orders[RELOS-IN-2026-000001]",
         ),
-        (lambda s: s.replace('{"format"', '{"header":{},"format"', 1), "statement"),
+        (lambda s: s.replace('{"format"', '{"header":{},"format"', 1), "header"),
+        (lambda s: s.replace(',\n"digest"', ',"signature":"x",\n"digest"', 1), "signature"),
     ],
-    ids=["version-1", "truncated", "trailing", "float", "key-order"],
+    ids=["version-1", "truncated", "trailing", "float", "header-twice", "signature-twice"],
 )
 def test_a_malformed_statement_is_refused_naming_what_is_wrong_and_nothing_is_stored(
     uow: FakeUnitOfWork, tamper: Callable[[str], str], field: str

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -464,62 +465,24 @@ def export_statement(
 # -- reading a statement, streamed ----------------------------------------------------------------
 
 
-class _Events:
-    """The parse events of a statement (ijson), read one at a time."""
+def _values(source: IO[bytes], prefix: str) -> Iterator[Any]:
+    """The values at `prefix` of a statement, in one pass over the whole file (ijson's C parser:
+    a malformed byte anywhere is refused on every pass)."""
+    source.seek(0)
+    try:
+        yield from ijson.items(source, prefix, use_float=False)
+    except ijson.JSONError as e:
+        raise ValidationError("statement", "", f"not JSON: {e}") from None
 
-    def __init__(self, source: IO[bytes]) -> None:
-        self._events: Iterator[tuple[str, str, Any]] = ijson.parse(source, use_float=False)
 
-    def next(self) -> tuple[str, Any]:
-        try:
-            _, event, value = next(self._events)
-        except StopIteration:
-            raise ValidationError(
-                "statement", "", "ends early: not a complete relos statement"
-            ) from None
-        except ijson.JSONError as e:
-            raise ValidationError("statement", "", f"not JSON: {e}") from None
-        return event, value
-
-    def expect(self, event: str, what: str) -> None:
-        got, value = self.next()
-        if got != event:
-            shown = value if value is not None else got
-            raise ValidationError("statement", shown, f"expected {what} ({STATEMENT_FORMAT})")
-
-    def key(self, name: str) -> None:
-        got, value = self.next()
-        if (got, value) != ("map_key", name):
-            shown = value if value is not None else got
-            raise ValidationError(
-                "statement",
-                shown,
-                f"expected the key {name!r} here: a {STATEMENT_FORMAT} statement holds format, "
-                "header, orders, digest and signature in this order",
-            )
-
-    def value(self, first: tuple[str, Any] | None = None) -> Any:
-        """One whole JSON value (an order, the header): built from its events."""
-        builder = ijson.ObjectBuilder()
-        depth = 0
-        event, value = first or self.next()
-        while True:
-            builder.event(event, value)
-            if event in ("start_map", "start_array"):
-                depth += 1
-            elif event in ("end_map", "end_array"):
-                depth -= 1
-            if depth == 0:
-                return builder.value
-            event, value = self.next()
-
-    def end(self) -> None:
-        try:
-            extra = next(self._events, None)
-        except ijson.JSONError as e:
-            raise ValidationError("statement", "", f"not JSON after its end: {e}") from None
-        if extra is not None:
-            raise ValidationError("statement", extra[1], "more after the statement's end")
+def _one(source: IO[bytes], name: str) -> Any:
+    """The statement's top-level `name`, which it must hold exactly once."""
+    found = list(itertools.islice(_values(source, name), 2))
+    if not found:
+        raise ValidationError(name, "", f"missing: not a {STATEMENT_FORMAT} statement")
+    if len(found) > 1:
+        raise ValidationError(name, "", "the statement holds it twice")
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -564,22 +527,22 @@ class RunSummary:
 def reconcile(
     uow: UnitOfWork, actor: str | None, source: IO[bytes], at: datetime | None = None
 ) -> RunSummary:
-    """Verify their statement and match it against our records, streaming: the statement is
-    parsed one order at a time, hashed as it is parsed and merged with our orders (both sorted
-    by number), and lines are stored in batches. The signature comes last, so everything is
-    written in one transaction that commits only once it verifies: an altered or unsigned
-    statement leaves nothing behind."""
+    """Verify their statement and match it against our records, streaming. `source` is a
+    seekable file: a few passes of ijson's C parser pick the format, header, digest and
+    signature (each must be there exactly once; other top-level keys are not signed and are
+    ignored), then one more reads the orders one at a time, hashes each as parsed and merges it
+    with our orders (both sorted by number), and lines are stored in batches. Everything is
+    written in one transaction that commits only once the signature verifies over the digest
+    of what was read: an altered or unsigned statement leaves nothing behind."""
     at = at or now()
-    ev = _Events(source)
-    ev.expect("start_map", "a JSON object")
-    ev.key("format")
-    fmt = ev.value()
+    fmt = _one(source, "format")
     if fmt != STATEMENT_FORMAT:
         raise ValidationError(
             "format", fmt, f"expected {STATEMENT_FORMAT}; ask the counterpart to export it again"
         )
-    ev.key("header")
-    raw_header = ev.value()
+    raw_header = _one(source, "header")
+    claimed = _one(source, "digest")
+    signature_text = _one(source, "signature")
     h = hashlib.sha256(_framed(raw_header, "header"))
     theirs = _header(raw_header)
     kid = theirs.key_id
@@ -609,13 +572,7 @@ def reconcile(
         run_id = uow.reconciliation.add_run(run, [])
 
         def their_orders() -> Iterator[OrderView]:
-            ev.key("orders")
-            ev.expect("start_array", "the list of orders")
-            while True:
-                first = ev.next()
-                if first[0] == "end_array":
-                    return
-                doc = ev.value(first)
+            for doc in _values(source, "orders.item"):
                 number = doc.get("number", "?") if isinstance(doc, dict) else "?"
                 h.update(_framed(doc, f"orders[{number}]"))
                 yield OrderView.from_document(doc)
@@ -631,12 +588,6 @@ def reconcile(
                 batch = []
         if batch:
             uow.reconciliation.add_lines(run_id, batch)
-        ev.key("digest")
-        claimed = ev.value()
-        ev.key("signature")
-        signature_text = ev.value()
-        ev.expect("end_map", "the statement's end")
-        ev.end()
         digest = h.hexdigest()
         public = serialization.load_pem_public_key(key.public_pem.encode("ascii"))
         assert isinstance(public, Ed25519PublicKey)
