@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import ijson
 from cryptography.exceptions import InvalidSignature
@@ -372,8 +372,9 @@ def write_statement(
     h = hashlib.sha256()
     part = _framed(dict(header), "header")
     h.update(part)
-    out.write('{"format":' + canonical(STATEMENT_FORMAT) + ',\n"header":' + part.decode("utf-8"))
-    out.write(',"orders":[\n')
+    # the layout `_StatementReader` reads fastest: one part per line
+    out.write('{"format":' + canonical(STATEMENT_FORMAT) + ',\n"header":')
+    out.write(part.decode("utf-8").rstrip("\n") + ',"orders":[\n')
     count = 0
     for doc in orders:
         part = _framed(doc, f"orders[{doc.get('number', '?')}]")
@@ -485,6 +486,90 @@ def _one(source: IO[bytes], name: str) -> Any:
     return found[0]
 
 
+def _no_constant(text: str) -> Any:
+    raise ValidationError("statement", text, "not a number: numbers are exact decimal text")
+
+
+FIRST_LINE = b'{"format":' + json.dumps(STATEMENT_FORMAT).encode() + b",\n"
+
+
+class _StatementReader:
+    """A statement read streamed, in one of two ways:
+
+    - **as written** (the fast path): `write_statement`'s layout, one part per line — the
+      format, the header, one order per line, the digest and signature — each line parsed with
+      `json` as it is read: one pass, nothing but the current order held;
+    - **any other JSON layout** (re-indented, keys moved): ijson's C parser, a pass each for
+      the format, header, digest and signature (each exactly once) and one for the orders.
+
+    Both give the same values, and the digest is computed over their canonical re-encoding,
+    so the layout never changes what verifies."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self.source = source
+        source.seek(0)
+        self.lined = source.readline() == FIRST_LINE
+        self._trailer: tuple[Any, Any] | None = None
+        if self.lined:
+            self.line_no = 1
+            line = self._line()
+            head, tail = b'"header":', b',"orders":[\n'
+            if not (line.startswith(head) and line.endswith(tail)):
+                self._layout("the header, then the list of orders")
+            self.header = self._json(line[len(head) : -len(tail)], "header")
+        else:
+            fmt = _one(source, "format")
+            if fmt != STATEMENT_FORMAT:
+                raise ValidationError(
+                    "format",
+                    fmt,
+                    f"expected {STATEMENT_FORMAT}; ask the counterpart to export it again",
+                )
+            self.header = _one(source, "header")
+
+    def _line(self) -> bytes:
+        self.line_no += 1
+        return self.source.readline()
+
+    def _layout(self, expected: str) -> NoReturn:
+        raise ValidationError(
+            "statement", f"line {self.line_no}", f"expected {expected} ({STATEMENT_FORMAT})"
+        )
+
+    def _json(self, text: bytes, where: str) -> Any:
+        try:
+            # a float is read as a Decimal, and refused by `_framed` naming its order
+            return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValidationError(where, f"line {self.line_no}", f"not JSON: {e}") from None
+
+    def orders(self) -> Iterator[Any]:
+        if not self.lined:
+            yield from _values(self.source, "orders.item")
+            return
+        first = True
+        while True:
+            line = self._line()
+            if line == b"],\n":
+                break
+            if not line.endswith(b"\n") or (not first and not line.startswith(b",")):
+                self._layout("one order per line, or the end of the orders")
+            yield self._json(line[0 if first else 1 :], "orders")
+            first = False
+        trailer = self._json(b"{" + self._line(), "statement")
+        if not isinstance(trailer, dict) or set(trailer) != {"digest", "signature"}:
+            self._layout("the digest and the signature, and the end")
+        if self.source.read(1):
+            self._layout("nothing after the statement's end")
+        self._trailer = (trailer["digest"], trailer["signature"])
+
+    def trailer(self) -> tuple[Any, Any]:
+        """The claimed digest and the signature (once the orders have been read)."""
+        if self._trailer is None:
+            self._trailer = (_one(self.source, "digest"), _one(self.source, "signature"))
+        return self._trailer
+
+
 @dataclass(frozen=True)
 class Header:
     agreement: str
@@ -528,21 +613,13 @@ def reconcile(
     uow: UnitOfWork, actor: str | None, source: IO[bytes], at: datetime | None = None
 ) -> RunSummary:
     """Verify their statement and match it against our records, streaming. `source` is a
-    seekable file: a few passes of ijson's C parser pick the format, header, digest and
-    signature (each must be there exactly once; other top-level keys are not signed and are
-    ignored), then one more reads the orders one at a time, hashes each as parsed and merges it
-    with our orders (both sorted by number), and lines are stored in batches. Everything is
-    written in one transaction that commits only once the signature verifies over the digest
-    of what was read: an altered or unsigned statement leaves nothing behind."""
+    seekable file, read by `_StatementReader` one order at a time; each order is hashed as
+    parsed and merged with our orders (both sorted by number), and lines are stored in batches.
+    Everything is written in one transaction that commits only once the signature verifies
+    over the digest of what was read: an altered or unsigned statement leaves nothing behind."""
     at = at or now()
-    fmt = _one(source, "format")
-    if fmt != STATEMENT_FORMAT:
-        raise ValidationError(
-            "format", fmt, f"expected {STATEMENT_FORMAT}; ask the counterpart to export it again"
-        )
-    raw_header = _one(source, "header")
-    claimed = _one(source, "digest")
-    signature_text = _one(source, "signature")
+    reader = _StatementReader(source)
+    raw_header = reader.header
     h = hashlib.sha256(_framed(raw_header, "header"))
     theirs = _header(raw_header)
     kid = theirs.key_id
@@ -572,7 +649,7 @@ def reconcile(
         run_id = uow.reconciliation.add_run(run, [])
 
         def their_orders() -> Iterator[OrderView]:
-            for doc in _values(source, "orders.item"):
+            for doc in reader.orders():
                 number = doc.get("number", "?") if isinstance(doc, dict) else "?"
                 h.update(_framed(doc, f"orders[{number}]"))
                 yield OrderView.from_document(doc)
@@ -588,6 +665,7 @@ def reconcile(
                 batch = []
         if batch:
             uow.reconciliation.add_lines(run_id, batch)
+        claimed, signature_text = reader.trailer()
         digest = h.hexdigest()
         public = serialization.load_pem_public_key(key.public_pem.encode("ascii"))
         assert isinstance(public, Ed25519PublicKey)
