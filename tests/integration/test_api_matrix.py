@@ -38,9 +38,10 @@ from relos.domain.users import Role, User
 from relos.services import ordering
 from relos.services.demo import USERS
 from relos.storage import tables as t
+from relos.storage.reconciliation_tables import party_keys
 from relos.storage.unit_of_work import SqlUnitOfWork
-from tests.fakes import KEY_PASSPHRASE
 from tests.integration.api_world import (
+    KEY_PASSPHRASE,
     LOGIN_USER,
     PASSWORD,
     SIDES,
@@ -1313,49 +1314,173 @@ def test_a_netting_obligation_is_paid_only_by_a_finance_officer_of_its_debtor_or
 
 # -- reconciliation between the parties -----------------------------------------------------------
 
-RECONCILIATION_READS = {"/reconciliation/runs", "/reconciliation/runs/{run_id}"}
+RECONCILIATION_READS = {
+    "/reconciliation/runs",
+    "/reconciliation/runs/{run_id}",
+    "/reconciliation/statement",
+    "/parties/{party}/keys",
+}
 RECONCILIATION_WRITES = {
     ("POST", "/reconciliation/runs"),
     ("POST", "/reconciliation/runs/{run_id}/lines/{line_no}/dispute"),
     ("POST", "/reconciliation/runs/{run_id}/lines/{line_no}/resolve"),
+    ("POST", "/parties/{party}/keys"),
+    ("POST", "/parties/{party}/keys/import"),
 }
 CASES |= {("GET", p) for p in RECONCILIATION_READS} | RECONCILIATION_WRITES
 RECONCILERS = {Role.FINANCE_OFFICER}
 RECONCILIATION_READERS = {Role.FINANCE_OFFICER, Role.AUDITOR, Role.PARTY_ADMIN}
+#: who may read a party's public keys: its own users and those of its counterparts
+KEY_READERS = {"IND": {"IND", "RUS", "USA"}, "RUS": {"IND", "RUS"}, "USA": {"IND", "USA"}}
+
+
+def test_party_keys_are_made_by_their_admin_and_read_by_the_party_and_its_counterparts(
+    sqlite_world: World, tmp_path: Path
+) -> None:
+    """Only India's admin creates (rotates) India's key, and only with the node's passphrase
+    set (503 naming RELOS_KEY_PASSPHRASE otherwise); India's, Russia's and the US's users read
+    India's public keys, a third party gets 404; only India's admin imports a counterpart's key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    with copy_of(sqlite_world, tmp_path) as engine:
+        w = Writer(engine, client(engine), sqlite_world)
+        ind_admin = user("IND", Role.PARTY_ADMIN)
+        for name in ALL_USERS:
+            if name != ind_admin:
+                r = w.send(name, "POST", "/parties/IND/keys")
+                refused(w, r, 403, fingerprint(engine))
+        r = w.send(ind_admin, "POST", "/parties/IND/keys", read_only=True)
+        refused(w, r, 403, fingerprint(engine))
+        blind = Writer(engine, client(engine, passphrase=None), sqlite_world)
+        r = blind.send(ind_admin, "POST", "/parties/IND/keys")
+        refused(w, r, 503, fingerprint(engine))
+        assert (r.json()["rule"], r.json()["field"]) == (
+            "key_passphrase_missing",
+            "RELOS_KEY_PASSPHRASE",
+        )
+        first = w.send(ind_admin, "POST", "/parties/IND/keys")
+        assert first.status_code == 201, first.text
+        second = w.send(ind_admin, "POST", "/parties/IND/keys")  # a rotation
+        assert second.status_code == 201, second.text
+        assert "PRIVATE" not in first.text + second.text
+        with engine.connect() as conn:
+            stored = [r.private_pem for r in conn.execute(select(party_keys))]
+        assert len(stored) == 2
+        assert all("ENCRYPTED PRIVATE KEY" in pem for pem in stored)
+
+        for party in ("IND", "RUS", "USA"):
+            for name in ALL_USERS:
+                r = w.client.get(f"/parties/{party}/keys", headers=bearer(w.world.tokens[name]))
+                if parties_of(name)[0] not in KEY_READERS[party]:
+                    assert r.status_code == 404, (party, name, r.text)
+                    continue
+                assert r.status_code == 200, (party, name, r.text)
+                if party == "IND":
+                    keys = [(k["key_id"], k["signing"]) for k in r.json()]
+                    assert keys == [
+                        (first.json()["key_id"], False),
+                        (second.json()["key_id"], True),
+                    ]
+                else:
+                    assert r.json() == []
+
+        pem = (
+            Ed25519PrivateKey.generate()
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+        for name in ALL_USERS:
+            if name != ind_admin:
+                r = w.send(name, "POST", "/parties/USA/keys/import", {"public_pem": pem})
+                own = name == user("USA", Role.PARTY_ADMIN)  # its own key is created, not imported
+                refused(w, r, 422 if own else 403, fingerprint(engine))
+        r = w.send(ind_admin, "POST", "/parties/USA/keys/import", {"public_pem": "not a key"})
+        refused(w, r, 422, fingerprint(engine))
+        assert r.json()["field"] == "key"
+        r = w.send(ind_admin, "POST", "/parties/USA/keys/import", {"public_pem": pem})
+        assert r.status_code == 201, r.text
+        assert r.json()["party"] == "USA"
+        r = w.send(ind_admin, "POST", "/parties/USA/keys/import", {"public_pem": pem})
+        refused(w, r, 409, fingerprint(engine))
+
+
+def test_a_partys_signed_statement_is_exported_streamed_to_its_finance_officers_and_auditors(
+    sqlite_world: World, tmp_path: Path
+) -> None:
+    """India's finance officers and auditors get India's signed statement (read scope is
+    enough); other roles 403; Russia, with no signing key on this node, 404; the US, no party to
+    RELOS, 422; a node without its passphrase 503, naming the setting; nothing is written."""
+    from relos.services import reconciliation as recon
+
+    with copy_of(sqlite_world, tmp_path) as engine:
+        uow = SqlUnitOfWork(engine)
+        kid = recon.create_key(uow, user("IND", Role.PARTY_ADMIN), "IND", passphrase=KEY_PASSPHRASE)
+        w = Writer(engine, client(engine), sqlite_world)
+        path = f"/reconciliation/statement?agreement=RELOS&as_of={TODAY.isoformat()}"
+        for name in ALL_USERS:
+            party, role = parties_of(name)
+            before = fingerprint(engine)
+            r = w.client.get(path, headers=bearer(w.world.read_tokens[name]))
+            if role not in (Role.FINANCE_OFFICER, Role.AUDITOR):
+                refused(w, r, 403, before)
+                continue
+            if party != "IND":
+                refused(w, r, 404 if party == "RUS" else 422, before)
+                continue
+            assert r.status_code == 200, r.text
+            assert r.headers["content-type"].startswith("application/json")
+            doc = r.json()
+            assert doc["format"] == "relos-statement/2"
+            assert (doc["header"]["party"], doc["header"]["key_id"]) == ("IND", kid)
+            assert doc["header"]["generated_by"] == name
+            assert r.headers["X-Statement-Digest"] == doc["digest"]
+            numbers = [o["number"] for o in doc["orders"]]
+            assert numbers
+            assert numbers == sorted(numbers)
+        blind = client(engine, passphrase=None)
+        ind_fo = user("IND", Role.FINANCE_OFFICER)
+        r = blind.get(path, headers=bearer(w.world.tokens[ind_fo]))
+        refused(w, r, 503, fingerprint(engine))
+        assert (r.json()["rule"], r.json()["field"]) == (
+            "key_passphrase_missing",
+            "RELOS_KEY_PASSPHRASE",
+        )
+        r = w.client.get(
+            "/reconciliation/statement?agreement=RELOS&counterparty=USA",
+            headers=bearer(w.world.tokens[ind_fo]),
+        )
+        refused(w, r, 422, fingerprint(engine))
+        assert (r.json()["field"], r.json()["value"]) == ("counterparty", "USA")
 
 
 def test_reconciliation_is_run_read_and_disputed_only_within_the_callers_party(
     sqlite_world: World, tmp_path: Path
 ) -> None:
-    """India signs a statement; only Russia's finance officer may match it (201); the run is
-    Russia's: its finance officers, auditors and admins read it, other parties get 404, other
-    roles 403; only Russia's finance officer disputes and resolves its lines."""
-    import io
-    import json as json_module
-
+    """India signs a statement (exported over HTTP); only Russia's finance officer may match it
+    (201); the run is Russia's: its finance officers, auditors and admins read it, other parties
+    get 404, other roles 403; only Russia's finance officer disputes and resolves its lines."""
     from relos.services import reconciliation as recon
 
     with copy_of(sqlite_world, tmp_path) as engine:
         uow = SqlUnitOfWork(engine)
-        recon.create_key(uow, user("IND", Role.PARTY_ADMIN), "IND", passphrase=KEY_PASSPHRASE)
-        out = io.StringIO()
-        recon.export_statement(
-            uow,
-            user("IND", Role.FINANCE_OFFICER),
-            out,
-            agreement="RELOS",
-            party="IND",
-            as_of=TODAY,
-            passphrase=KEY_PASSPHRASE,
+        kid = recon.create_key(uow, user("IND", Role.PARTY_ADMIN), "IND", passphrase=KEY_PASSPHRASE)
+        w = Writer(engine, client(engine), sqlite_world)
+        exported = w.client.get(
+            f"/reconciliation/statement?agreement=RELOS&as_of={TODAY.isoformat()}",
+            headers=bearer(w.world.tokens[user("IND", Role.FINANCE_OFFICER)]),
         )
-        body = json_module.loads(out.getvalue())
+        assert exported.status_code == 200, exported.text
+        body = exported.json()
         # Russia's record of one order differs, so the run has a line to dispute
         with engine.begin() as conn:
-            number = body["statement"]["orders"][0]["number"]
+            number = body["orders"][0]["number"]
             conn.execute(
                 t.orders.update().where(t.orders.c.number == number).values(state="cancelled")
             )
-        w = Writer(engine, client(engine), sqlite_world)
         rus_finance = user("RUS", Role.FINANCE_OFFICER)
         for name in ALL_USERS:
             if name == rus_finance:
@@ -1373,11 +1498,27 @@ def test_reconciliation_is_run_read_and_disputed_only_within_the_callers_party(
         run = r.json()
         assert run["party"] == "RUS"
         assert run["counts"]["state_mismatch"] == 1
-        line = next(ln["line"] for ln in run["lines"] if ln["status"] == "state_mismatch")
-        tampered = {**body, "statement": {**body["statement"], "as_of": "2026-01-01"}}
+        assert r.headers["Location"] == f"/reconciliation/runs/{run['id']}"
+        lines = w.client.get(r.headers["Location"], headers=bearer(w.world.tokens[rus_finance]))
+        line = next(ln["line"] for ln in lines.json()["lines"] if ln["status"] == "state_mismatch")
+        tampered = {**body, "header": {**body["header"], "as_of": "2026-01-01"}}
         before = fingerprint(engine)
         r = w.send(rus_finance, "POST", "/reconciliation/runs", tampered)
         refused(w, r, 422, before)
+        problem = r.json()
+        assert (problem["rule"], problem["field"], problem["value"]) == (
+            "bad_signature",
+            "signature",
+            kid,
+        )
+        assert "statement of IND for RUS under RELOS as of 2026-01-01" in problem["detail"]
+        r = w.client.post(
+            "/reconciliation/runs",
+            content=b'{"format": "relos-statement/2"',
+            headers=bearer(w.world.tokens[rus_finance], **{"Idempotency-Key": "truncated"}),
+        )
+        refused(w, r, 422, before)
+        assert r.json()["field"] == "statement"
 
         for name in ALL_USERS:
             party, role = parties_of(name)

@@ -383,9 +383,17 @@ def test_a_statement_must_list_each_order_once_sorted_by_number(
             lambda s: s.replace('"revision":', '"revision":1.5,"x":', 1),
             "orders[RELOS-IN-2026-000001]",
         ),
-        (lambda s: s.replace('{"format"', '{"header":{},"format"', 1), "statement"),
+        (lambda s: s.replace('{"format"', '{"header":{},"format"', 1), "header"),
+        (lambda s: s.replace(',\n"digest"', ',"signature":"x",\n"digest"', 1), "statement"),
     ],
-    ids=["version-1", "truncated", "trailing", "float", "key-order"],
+    ids=[
+        "version-1",
+        "truncated",
+        "trailing",
+        "float",
+        "header-twice",
+        "layout",
+    ],
 )
 def test_a_malformed_statement_is_refused_naming_what_is_wrong_and_nothing_is_stored(
     uow: FakeUnitOfWork, tamper: Callable[[str], str], field: str
@@ -397,6 +405,24 @@ def test_a_malformed_statement_is_refused_naming_what_is_wrong_and_nothing_is_st
     assert e.value.field == field
     with uow:
         assert uow.reconciliation.runs() == []
+
+
+def test_a_statement_laid_out_otherwise_still_verifies_read_by_ijson(
+    uow: FakeUnitOfWork,
+) -> None:
+    """Re-indented, keys moved, an unsigned key added: the values are what is signed."""
+    o = to_invoiced(uow)
+    keyed(uow)
+    doc = json.loads(statement(uow))
+    moved = {"signature": doc["signature"], "note": "unsigned", **doc}
+    text = json.dumps(moved, indent=2, ensure_ascii=False)
+    report = reconciliation.match_statement(uow, "rus-fo", text)
+    assert [(ln.order, ln.status) for ln in report.lines] == [(o.number, MatchStatus.MATCHED)]
+    assert report.run.statement_digest == doc["digest"]
+    doc["orders"][0]["state"] = "settled"
+    with pytest.raises(RuleViolation) as e:
+        reconciliation.match_statement(uow, "rus-fo", json.dumps(doc, indent=2))
+    assert e.value.rule == "bad_signature"
 
 
 def test_a_bad_signature_names_the_statement_and_the_key(uow: FakeUnitOfWork) -> None:

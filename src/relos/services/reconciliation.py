@@ -21,12 +21,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import ijson
 from cryptography.exceptions import InvalidSignature
@@ -371,8 +372,9 @@ def write_statement(
     h = hashlib.sha256()
     part = _framed(dict(header), "header")
     h.update(part)
-    out.write('{"format":' + canonical(STATEMENT_FORMAT) + ',\n"header":' + part.decode("utf-8"))
-    out.write(',"orders":[\n')
+    # the layout `_StatementReader` reads fastest: one part per line
+    out.write('{"format":' + canonical(STATEMENT_FORMAT) + ',\n"header":')
+    out.write(part.decode("utf-8").rstrip("\n") + ',"orders":[\n')
     count = 0
     for doc in orders:
         part = _framed(doc, f"orders[{doc.get('number', '?')}]")
@@ -464,62 +466,108 @@ def export_statement(
 # -- reading a statement, streamed ----------------------------------------------------------------
 
 
-class _Events:
-    """The parse events of a statement (ijson), read one at a time."""
+def _values(source: IO[bytes], prefix: str) -> Iterator[Any]:
+    """The values at `prefix` of a statement, in one pass over the whole file (ijson's C parser:
+    a malformed byte anywhere is refused on every pass)."""
+    source.seek(0)
+    try:
+        yield from ijson.items(source, prefix, use_float=False)
+    except ijson.JSONError as e:
+        raise ValidationError("statement", "", f"not JSON: {e}") from None
+
+
+def _one(source: IO[bytes], name: str) -> Any:
+    """The statement's top-level `name`, which it must hold exactly once."""
+    found = list(itertools.islice(_values(source, name), 2))
+    if not found:
+        raise ValidationError(name, "", f"missing: not a {STATEMENT_FORMAT} statement")
+    if len(found) > 1:
+        raise ValidationError(name, "", "the statement holds it twice")
+    return found[0]
+
+
+def _no_constant(text: str) -> Any:
+    raise ValidationError("statement", text, "not a number: numbers are exact decimal text")
+
+
+FIRST_LINE = b'{"format":' + json.dumps(STATEMENT_FORMAT).encode() + b",\n"
+
+
+class _StatementReader:
+    """A statement read streamed, in one of two ways:
+
+    - **as written** (the fast path): `write_statement`'s layout, one part per line — the
+      format, the header, one order per line, the digest and signature — each line parsed with
+      `json` as it is read: one pass, nothing but the current order held;
+    - **any other JSON layout** (re-indented, keys moved): ijson's C parser, a pass each for
+      the format, header, digest and signature (each exactly once) and one for the orders.
+
+    Both give the same values, and the digest is computed over their canonical re-encoding,
+    so the layout never changes what verifies."""
 
     def __init__(self, source: IO[bytes]) -> None:
-        self._events: Iterator[tuple[str, str, Any]] = ijson.parse(source, use_float=False)
+        self.source = source
+        source.seek(0)
+        self.lined = source.readline() == FIRST_LINE
+        self._trailer: tuple[Any, Any] | None = None
+        if self.lined:
+            self.line_no = 1
+            line = self._line()
+            head, tail = b'"header":', b',"orders":[\n'
+            if not (line.startswith(head) and line.endswith(tail)):
+                self._layout("the header, then the list of orders")
+            self.header = self._json(line[len(head) : -len(tail)], "header")
+        else:
+            fmt = _one(source, "format")
+            if fmt != STATEMENT_FORMAT:
+                raise ValidationError(
+                    "format",
+                    fmt,
+                    f"expected {STATEMENT_FORMAT}; ask the counterpart to export it again",
+                )
+            self.header = _one(source, "header")
 
-    def next(self) -> tuple[str, Any]:
+    def _line(self) -> bytes:
+        self.line_no += 1
+        return self.source.readline()
+
+    def _layout(self, expected: str) -> NoReturn:
+        raise ValidationError(
+            "statement", f"line {self.line_no}", f"expected {expected} ({STATEMENT_FORMAT})"
+        )
+
+    def _json(self, text: bytes, where: str) -> Any:
         try:
-            _, event, value = next(self._events)
-        except StopIteration:
-            raise ValidationError(
-                "statement", "", "ends early: not a complete relos statement"
-            ) from None
-        except ijson.JSONError as e:
-            raise ValidationError("statement", "", f"not JSON: {e}") from None
-        return event, value
+            # a float is read as a Decimal, and refused by `_framed` naming its order
+            return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValidationError(where, f"line {self.line_no}", f"not JSON: {e}") from None
 
-    def expect(self, event: str, what: str) -> None:
-        got, value = self.next()
-        if got != event:
-            shown = value if value is not None else got
-            raise ValidationError("statement", shown, f"expected {what} ({STATEMENT_FORMAT})")
-
-    def key(self, name: str) -> None:
-        got, value = self.next()
-        if (got, value) != ("map_key", name):
-            shown = value if value is not None else got
-            raise ValidationError(
-                "statement",
-                shown,
-                f"expected the key {name!r} here: a {STATEMENT_FORMAT} statement holds format, "
-                "header, orders, digest and signature in this order",
-            )
-
-    def value(self, first: tuple[str, Any] | None = None) -> Any:
-        """One whole JSON value (an order, the header): built from its events."""
-        builder = ijson.ObjectBuilder()
-        depth = 0
-        event, value = first or self.next()
+    def orders(self) -> Iterator[Any]:
+        if not self.lined:
+            yield from _values(self.source, "orders.item")
+            return
+        first = True
         while True:
-            builder.event(event, value)
-            if event in ("start_map", "start_array"):
-                depth += 1
-            elif event in ("end_map", "end_array"):
-                depth -= 1
-            if depth == 0:
-                return builder.value
-            event, value = self.next()
+            line = self._line()
+            if line == b"],\n":
+                break
+            if not line.endswith(b"\n") or (not first and not line.startswith(b",")):
+                self._layout("one order per line, or the end of the orders")
+            yield self._json(line[0 if first else 1 :], "orders")
+            first = False
+        trailer = self._json(b"{" + self._line(), "statement")
+        if not isinstance(trailer, dict) or set(trailer) != {"digest", "signature"}:
+            self._layout("the digest and the signature, and the end")
+        if self.source.read(1):
+            self._layout("nothing after the statement's end")
+        self._trailer = (trailer["digest"], trailer["signature"])
 
-    def end(self) -> None:
-        try:
-            extra = next(self._events, None)
-        except ijson.JSONError as e:
-            raise ValidationError("statement", "", f"not JSON after its end: {e}") from None
-        if extra is not None:
-            raise ValidationError("statement", extra[1], "more after the statement's end")
+    def trailer(self) -> tuple[Any, Any]:
+        """The claimed digest and the signature (once the orders have been read)."""
+        if self._trailer is None:
+            self._trailer = (_one(self.source, "digest"), _one(self.source, "signature"))
+        return self._trailer
 
 
 @dataclass(frozen=True)
@@ -564,22 +612,14 @@ class RunSummary:
 def reconcile(
     uow: UnitOfWork, actor: str | None, source: IO[bytes], at: datetime | None = None
 ) -> RunSummary:
-    """Verify their statement and match it against our records, streaming: the statement is
-    parsed one order at a time, hashed as it is parsed and merged with our orders (both sorted
-    by number), and lines are stored in batches. The signature comes last, so everything is
-    written in one transaction that commits only once it verifies: an altered or unsigned
-    statement leaves nothing behind."""
+    """Verify their statement and match it against our records, streaming. `source` is a
+    seekable file, read by `_StatementReader` one order at a time; each order is hashed as
+    parsed and merged with our orders (both sorted by number), and lines are stored in batches.
+    Everything is written in one transaction that commits only once the signature verifies
+    over the digest of what was read: an altered or unsigned statement leaves nothing behind."""
     at = at or now()
-    ev = _Events(source)
-    ev.expect("start_map", "a JSON object")
-    ev.key("format")
-    fmt = ev.value()
-    if fmt != STATEMENT_FORMAT:
-        raise ValidationError(
-            "format", fmt, f"expected {STATEMENT_FORMAT}; ask the counterpart to export it again"
-        )
-    ev.key("header")
-    raw_header = ev.value()
+    reader = _StatementReader(source)
+    raw_header = reader.header
     h = hashlib.sha256(_framed(raw_header, "header"))
     theirs = _header(raw_header)
     kid = theirs.key_id
@@ -609,13 +649,7 @@ def reconcile(
         run_id = uow.reconciliation.add_run(run, [])
 
         def their_orders() -> Iterator[OrderView]:
-            ev.key("orders")
-            ev.expect("start_array", "the list of orders")
-            while True:
-                first = ev.next()
-                if first[0] == "end_array":
-                    return
-                doc = ev.value(first)
+            for doc in reader.orders():
                 number = doc.get("number", "?") if isinstance(doc, dict) else "?"
                 h.update(_framed(doc, f"orders[{number}]"))
                 yield OrderView.from_document(doc)
@@ -631,12 +665,7 @@ def reconcile(
                 batch = []
         if batch:
             uow.reconciliation.add_lines(run_id, batch)
-        ev.key("digest")
-        claimed = ev.value()
-        ev.key("signature")
-        signature_text = ev.value()
-        ev.expect("end_map", "the statement's end")
-        ev.end()
+        claimed, signature_text = reader.trailer()
         digest = h.hexdigest()
         public = serialization.load_pem_public_key(key.public_pem.encode("ascii"))
         assert isinstance(public, Ed25519PublicKey)
