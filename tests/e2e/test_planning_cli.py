@@ -55,10 +55,17 @@ def test_voyages_are_planned_or_refused_with_reasons_from_the_command_line(
     geo = voyage(tmp_path, "INS-VIKRAMADITYA", "RUVVO", "--geojson")
     assert geo.returncode == 0, geo.stderr
     assert json.loads(geo.stdout)["type"] == "FeatureCollection"
-    frigate = voyage(tmp_path, "INS-TABAR", "RUMMK")
-    assert frigate.returncode == 6
-    assert "no_voyage_plan" in frigate.stderr
-    assert "beyond" in frigate.stderr
+    frigate = voyage(tmp_path, "INS-TABAR", "RUMMK", "--json")  # by Suez, US bases (LEMOA)
+    assert frigate.returncode == 0, frigate.stderr
+    assert json.loads(frigate.stdout)["stops"] == ["GRSUD", "ESROT"]
+    winter = voyage(tmp_path, "INS-TABAR", "RUSMR")  # December: out of the open-water season
+    assert winter.returncode == 6
+    assert "arctic_out_of_season" in winter.stderr
+    assert "not ice-class: refused" in winter.stderr
+    far = voyage(tmp_path, "INS-TABAR", "RUMMK", "--reserve", "60%")
+    assert far.returncode == 6
+    assert "no_voyage_plan" in far.stderr
+    assert "beyond" in far.stderr
     caps = run(tmp_path, "visit", "caps", "--agreement", "RELOS", "--json", "--as", PLANNER)
     assert caps.returncode == 0, caps.stderr
     json.loads(caps.stdout)

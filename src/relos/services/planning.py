@@ -325,7 +325,7 @@ def plan(
         depart=start,
         cheapest=cheapest,
     )
-    return _describe(
+    described = _describe(
         result,
         u,
         facilities,
@@ -339,6 +339,9 @@ def plan(
         today,
         cheapest,
     )
+    # the cost counts only stops priced in the unit's currency (foreign prices need a --rate)
+    described["unpriced_stops"] = [c for c in result.stops if ports[c].price_per_t is None]
+    return described
 
 
 def _describe(
