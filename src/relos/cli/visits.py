@@ -370,5 +370,10 @@ def _table(p: dict[str, Any]) -> None:
             for o in p["draft_orders"]
         ],
     )
+    unpriced = p.get("unpriced_stops") or []
+    render.out.print(
+        f"fuel bought at the stops: {p['cost']} {p['cost_currency']}"
+        + (f" (without {', '.join(unpriced)}: give --rate for their currency)" if unpriced else "")
+    )
     for note in p["notes"]:
         render.out.print(f"note: {note}")
