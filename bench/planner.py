@@ -15,6 +15,8 @@ import contextlib
 import math
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -46,7 +48,8 @@ def timed(fn: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
 
 def demo_network() -> None:
     with tempfile.TemporaryDirectory() as d:
-        settings = Settings(database_url=f"sqlite:///{Path(d) / 'bench.db'}")
+        url = f"sqlite:///{Path(d) / 'bench.db'}"
+        settings = Settings(database_url=url)
         database.upgrade(settings)
         uow = database.unit_of_work(settings)
         with uow:
@@ -58,15 +61,26 @@ def demo_network() -> None:
             uow.commit()
         with uow:
             ports = len([f for f in uow.reference.facilities() if f.latitude is not None])
-        print(f"demo network: {ports} facilities with coordinates")
+        print(
+            f"demo network: {ports} facilities with coordinates; the first plan in this process "
+            "loads searoute's network and computes the sea routes (no file cache here)"
+        )
         cases = [
-            ("INS-VIKRAMADITYA", "INBOM", "RUVVO", "20%"),
-            ("INS-TABAR", "INBOM", "RUVVO", "15%"),
-            ("INS-TABAR", "INBOM", "RUMMK", "20%"),
+            ("INS-TABAR", "INBOM", "RUSMR", "20%", False),  # the seed's case: via Suez
+            ("INS-TABAR", "INBOM", "RUSMR", "20%", True),
+            ("INS-VIKRAMADITYA", "INBOM", "RUVVO", "20%", False),
+            ("INS-TABAR", "INBOM", "RUVVO", "15%", False),
+            ("INS-TABAR", "INBOM", "RUMMK", "60%", False),  # no plan, and why
         ]
-        for unit, a, b, reserve in cases:
+        for unit, a, b, reserve, cheapest in cases:
 
-            def run(unit: str = unit, a: str = a, b: str = b, reserve: str = reserve) -> None:
+            def run(
+                unit: str = unit,
+                a: str = a,
+                b: str = b,
+                reserve: str = reserve,
+                cheap: bool = cheapest,
+            ) -> None:
                 with contextlib.suppress(NoPlan):  # "no plan, because ..." is timed as well
                     planning.plan(
                         uow,
@@ -77,14 +91,53 @@ def demo_network() -> None:
                         speed_kn="14",
                         reserve=reserve,
                         depart=date(2026, 8, 1),
+                        cheapest=cheap,
+                        rates={"USD": Decimal("88.5"), "RUB": Decimal("1.05")},
                     )
 
             first, warm = timed(run)
             print(
-                f"  {unit:17} {a}->{b} reserve {reserve:>3}: first {first:6.3f} s "
-                f"(searoute distances), then {warm * 1000:7.1f} ms  "
+                f"  {unit:17} {a}->{b} reserve {reserve:>3}{' cheapest' if cheapest else ''}: "
+                f"first {first:6.3f} s, then {warm * 1000:7.1f} ms  "
                 f"= {warm / BUDGET_S:.3f} of the 1 s budget"
             )
+        cold_process(url)
+
+
+COLD = """
+import sys, time
+t0 = time.perf_counter()
+from pathlib import Path
+from datetime import date
+from relos.config import Settings
+from relos.services import database, planning
+from relos.services.demo import USERS
+from relos.domain.users import Role
+if sys.argv[2] == "pairwise":  # the way before: one searoute.searoute call per pair of ports
+    def pairwise(a, targets):
+        return {b: planning.sea_route(a, b) for b in targets if b != a}
+    planning.sea_routes_from = pairwise
+uow = database.unit_of_work(Settings(database_url=sys.argv[1]))
+t1 = time.perf_counter()
+planning.plan(uow, USERS["IND"][Role.PLANNER], unit="INS-TABAR", origin="INBOM",
+              destination="RUSMR", speed_kn="14", depart=date(2026, 8, 1))
+t2 = time.perf_counter()
+print(f"{t2 - t0:.2f} {t2 - t1:.2f} {len(planning._ROUTES) // 2}")
+"""
+
+
+def cold_process(url: str) -> None:
+    """A fresh process, no route file: start-up and the first plan (searoute loads its network
+    and computes every route the plan may use), with one search per port (now) and with one
+    searoute call per pair of ports (before)."""
+    print("cold process, INS-TABAR INBOM->RUSMR, no route cache file:")
+    for mode in ("per-port", "pairwise"):
+        out = subprocess.run(
+            [sys.executable, "-c", COLD, url, mode], capture_output=True, text=True, check=True
+        ).stdout.split()
+        print(
+            f"  {mode:8}: process {out[0]} s, of which the first plan {out[1]} s ({out[2]} routes)"
+        )
 
 
 def synthetic(n: int, seed: int = 7) -> tuple[dict[str, Port], SeaNetwork]:

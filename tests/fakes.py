@@ -547,6 +547,13 @@ class FakeVisitRepo(_Repo):
         ]
         return sorted(found, key=lambda v: (v.arrival, v.number))
 
+    def replace(self, visit: Visit) -> None:
+        self.get(visit.number)
+        self._s.visits[visit.number] = visit
+
+    def orders_of(self, visit: str) -> list[str]:
+        return sorted(o for o, v in self._s.order_visits.items() if v == visit)
+
     def link_order(self, order: str, visit: str) -> None:
         self._s.order_visits[order] = visit
 

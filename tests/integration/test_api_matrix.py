@@ -357,7 +357,11 @@ VISIT_READS = {
     "/agreements/{code}/caps",
     "/plans/voyage",
 }
-CASES |= {("GET", p) for p in VISIT_READS} | {("POST", "/visits")}
+CASES |= {("GET", p) for p in VISIT_READS} | {
+    ("POST", "/visits"),
+    ("POST", "/visits/{number}/amend"),
+    ("POST", "/visits/{number}/cancel"),
+}
 
 
 def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
@@ -1011,7 +1015,13 @@ def test_a_visit_is_notified_only_by_a_planner_of_the_visiting_party_and_read_by
             "lines": [{"item": "RU-DT-GOST305", "quantity": "100"}],
             "visit": number,
         }
-        assert w.send(planner, "POST", "/orders", order).status_code == 201
+        drafted = w.send(planner, "POST", "/orders", order)
+        assert drafted.status_code == 201, drafted.text
+        assert drafted.json()["visit"] == number  # OrderPublic names the order's visit
+        shown = w.client.get(
+            f"/orders/{drafted.json()['number']}", headers=bearer(sqlite_world.tokens[planner])
+        )
+        assert shown.json()["visit"] == number
         before = fingerprint(engine)
         outside = {**order, "required_by": (arrival + timedelta(days=9)).isoformat()}
         r = w.send(planner, "POST", "/orders", outside)
@@ -1022,6 +1032,72 @@ def test_a_visit_is_notified_only_by_a_planner_of_the_visiting_party_and_read_by
         )
         assert notice.json()["missing_particulars"] == []
         assert notice.json()["requests"] == {"pilot": True, "tugs": 2, "other": ""}
+
+
+def test_a_visit_is_amended_and_cancelled_only_by_a_planner_of_the_visiting_party(
+    sqlite_world: World, tmp_path: Path
+) -> None:
+    """A visit's notice is changed by whoever may give it: a planner of the visiting party; the
+    host's users get 403, a third party 404 (it does not see the visit), a read-only token 403;
+    every refusal writes nothing, and a replayed Idempotency-Key has one effect."""
+    arrival = date.today() + timedelta(days=40)
+    body = {
+        "agreement": "RELOS",
+        "facility": "RUVVO",
+        "units": ["INS-TABAR"],
+        "use": "port_call",
+        "arrival": arrival.isoformat(),
+        "departure": (arrival + timedelta(days=4)).isoformat(),
+        "commander_name": "Arjun Mehta",
+        "commander_rank": "Captain",
+        "frequencies": ["4.125 MHz"],
+    }
+    planner = user("IND", Role.PLANNER)
+    with copy_of(sqlite_world, tmp_path) as engine:
+        w = Writer(engine, client(engine), sqlite_world)
+        number = w.send(planner, "POST", "/visits", body).json()["number"]
+        amend = {
+            "commander_name": "Vikram Rao",
+            "departure": (arrival + timedelta(days=6)).isoformat(),
+        }
+        cancel = {"reason": "exercise called off"}
+        for path, payload in (("amend", amend), ("cancel", cancel)):
+            before = fingerprint(engine)
+            url = f"/visits/{number}/{path}"
+            refused(w, w.send(planner, "POST", url, payload, read_only=True), 403, before)
+            for name in ALL_USERS:
+                if name == planner:
+                    continue
+                party, _ = parties_of(name)
+                expected = 403 if party in ("IND", "RUS") else 404
+                refused(w, w.send(name, "POST", url, payload), expected, before)
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        h = bearer(sqlite_world.tokens[planner], **key)
+        first = w.client.post(f"/visits/{number}/amend", json=amend, headers=h)
+        assert first.status_code == 200, first.text
+        assert (first.json()["revision"], first.json()["commander_name"]) == (2, "Vikram Rao")
+        again = w.client.post(f"/visits/{number}/amend", json=amend, headers=h)
+        assert again.json() == first.json()  # the same key: the first answer, no third revision
+        before = fingerprint(engine)
+        r = w.send(
+            planner, "POST", f"/visits/{number}/amend", {"arrival": date.today().isoformat()}
+        )
+        refused(w, r, 422, before)
+        assert r.json()["rule"] == "notice_late"
+        r = w.send(planner, "POST", f"/visits/{number}/cancel", cancel)
+        assert r.status_code == 200, r.text
+        assert (r.json()["status"], r.json()["cancel_reason"]) == (
+            "cancelled",
+            "exercise called off",
+        )
+        notice = w.client.get(
+            f"/visits/{number}/notice", headers=bearer(sqlite_world.tokens[planner])
+        )
+        assert (notice.json()["revision"], notice.json()["status"]) == (2, "cancelled")
+        before = fingerprint(engine)
+        r = w.send(planner, "POST", f"/visits/{number}/cancel", cancel)
+        refused(w, r, 422, before)
+        assert r.json()["rule"] == "visit_cancelled"
 
 
 # -- sessions, and no one unauthenticated --------------------------------------------------------

@@ -566,6 +566,7 @@ def _amount(number: Any, commodity: str) -> AmountPublic:
 
 
 class OrderPublic(OrderSummary):
+    visit: str | None = None  # the visit the order supports, if any
     data: dict[str, str]
     lines: list[LinePublic]
     value: AmountPublic | None
@@ -577,10 +578,11 @@ class OrderPublic(OrderSummary):
     signatures: list[SignaturePublic]
 
     @classmethod
-    def of(cls, o: Order) -> OrderPublic:
+    def of(cls, o: Order, visit: str | None = None) -> OrderPublic:
         value = o.value()
         return cls(
             **_summary(o),
+            visit=visit,
             data=dict(o.data),
             lines=[
                 LinePublic(

@@ -26,6 +26,7 @@ from relos.domain.planning import (
     NoPlan,
     Plan,
     Port,
+    SeaNetwork,
     Vessel,
     parse_reserve,
     plan_voyage,
@@ -128,6 +129,54 @@ def _route_from(a: tuple[float, float], targets: list[tuple[float, float]]) -> N
         route = Route(Hop(length, max((y for _, y in coords), default=max(a[1], b[1]))), coords)
         _ROUTES[(a[0], a[1], b[0], b[1])] = route
         _ROUTES[(b[0], b[1], a[0], a[1])] = Route(route.hop, tuple(reversed(coords)))
+
+
+_NETWORK: dict[tuple[tuple[str, float, float], ...], SeaNetwork] = {}
+
+
+def sea_network(points: Mapping[str, tuple[float, float]]) -> SeaNetwork:
+    """The sea distances between these ports (code -> (lon, lat)) as a `SeaNetwork`, built once
+    per set of ports in the process (the last one is kept) from the cached sea routes."""
+    key = tuple(sorted((c, p[0], p[1]) for c, p in points.items()))
+    found = _NETWORK.get(key)
+    if found is not None:
+        return found
+    codes = [k[0] for k in key]
+    distance: list[list[float]] = []
+    latitude: list[list[float]] = []
+    for a in codes:
+        pa = points[a]
+        routes = sea_routes_from(pa, [points[b] for b in codes])
+        d_row: list[float] = []
+        l_row: list[float] = []
+        for b in codes:
+            pb = points[b]
+            if b == a:
+                d_row.append(math.inf)
+                l_row.append(-90.0)
+            else:
+                hop = _route(pa, pb, routes).hop
+                d_row.append(hop.distance_nm)
+                l_row.append(hop.max_latitude)
+        distance.append(d_row)
+        latitude.append(l_row)
+    net = SeaNetwork(codes, distance, latitude)
+    _NETWORK.clear()
+    _NETWORK[key] = net
+    return net
+
+
+def _route(
+    a: tuple[float, float],
+    b: tuple[float, float],
+    found: Mapping[tuple[float, float], Route] | None = None,
+) -> Route:
+    """The cached route a -> b (two facilities at the same point: a route of no length)."""
+    if a == b:
+        return Route(Hop(0.0, a[1]), (a,))
+    if found is not None and b in found:
+        return found[b]
+    return _ROUTES.get((a[0], a[1], b[0], b[1])) or sea_route(a, b)
 
 
 def load_routes(path: Path) -> int:
@@ -297,20 +346,7 @@ def plan(
     known = len(_ROUTES)
     if route_cache is not None and not known:
         known = load_routes(route_cache)
-    hops: dict[tuple[str, str], Hop] = {}
-    routes: dict[tuple[str, str], Route] = {}
-    for a in ports:
-        if not (ports[a].stop or a == origin):
-            continue
-        ends = [b for b in ports if b != a and (ports[b].stop or b == destination)]
-        found = sea_routes_from(
-            (ports[a].longitude, ports[a].latitude),
-            [(ports[b].longitude, ports[b].latitude) for b in ends],
-        )
-        for b in ends:
-            route = found[(ports[b].longitude, ports[b].latitude)]
-            hops[(a, b)] = route.hop
-            routes[(a, b)] = route
+    net = sea_network({c: (p.longitude, p.latitude) for c, p in ports.items()})
     if route_cache is not None and len(_ROUTES) > known:
         save_routes(route_cache)
     start = datetime.combine(depart, time(8, 0), UTC)
@@ -319,13 +355,20 @@ def plan(
         origin,
         destination,
         ports,
-        hops,
+        net,
         speed_kn=speed,
         reserve=r,
         depart=start,
         cheapest=cheapest,
     )
-    return _describe(
+    routes = {
+        (leg.origin, leg.destination): _route(
+            (ports[leg.origin].longitude, ports[leg.origin].latitude),
+            (ports[leg.destination].longitude, ports[leg.destination].latitude),
+        )
+        for leg in result.legs
+    }
+    described = _describe(
         result,
         u,
         facilities,
@@ -339,6 +382,9 @@ def plan(
         today,
         cheapest,
     )
+    # the cost counts only stops priced in the unit's currency (foreign prices need a --rate)
+    described["unpriced_stops"] = [c for c in result.stops if ports[c].price_per_t is None]
+    return described
 
 
 def _describe(

@@ -294,6 +294,13 @@ def order(uow: UnitOfWork, user: User, number: str) -> Order:
         return visible_order(uow, user, number)
 
 
+def order_visit(uow: UnitOfWork, number: str) -> str | None:
+    """The number of the visit an order supports (None: outside any visit). The caller has
+    already checked that the order may be seen."""
+    with uow:
+        return uow.visits.order_visit(number)
+
+
 def visible_order(uow: UnitOfWork, user: User, number: str) -> Order:
     """`order` inside a unit of work the caller holds open (before acting on the order)."""
     found = uow.orders.find(number)
