@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -14,6 +14,7 @@ from relos.domain.credentials import ApiToken, Session
 from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.ledger import BalanceKey, Entry
 from relos.domain.netting import Statement
+from relos.domain.order_search import OrderHead, OrderSearch
 from relos.domain.orders import Conversion, Order, OrderState
 from relos.domain.rates import Rate
 from relos.domain.reconciliation import PartyKey, ReconLine, ReconRun
@@ -58,6 +59,13 @@ class OrderRepo(Protocol):
         states: Iterable[OrderState] | None = None,
     ) -> list[str]: ...
     def count_by_state(self, party: str | None = None) -> dict[str, int]: ...
+    def load(self, numbers: Sequence[str]) -> list[Order]: ...
+    def search(
+        self, s: OrderSearch, limit: int | None = None, offset: int = 0
+    ) -> list[OrderHead]: ...
+    def count(self, s: OrderSearch) -> int: ...
+    def state_counts(self, s: OrderSearch) -> dict[str, int]: ...
+    def foreign_units(self, viewer: str) -> set[str]: ...
     def invoice_exists(self, number: str) -> bool: ...
 
 
@@ -66,7 +74,9 @@ class LedgerRepo(Protocol):
     def balances(
         self, book: str | None = None, as_of: date | None = None
     ) -> dict[BalanceKey, Decimal]: ...
-    def summed_balances(self) -> dict[BalanceKey, Decimal]: ...
+    def summed_balances(
+        self, book: str | None = None, as_of: date | None = None
+    ) -> dict[BalanceKey, Decimal]: ...
     def entries(self, book: str | None = None, order: str | None = None) -> list[Entry]: ...
 
 
