@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy import (
     Connection,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -55,6 +56,16 @@ from relos.storage import conversion_repository
 from relos.storage import tables as t
 
 MILLI = 3
+POSTING_COLUMNS = (
+    "entry_id",
+    "book",
+    "on",
+    "account",
+    "counterparty",
+    "method",
+    "commodity",
+    "amount_minor",
+)
 CHUNK = 500  # numbers per IN (...) list: well under every engine's parameter limit
 
 
@@ -656,6 +667,13 @@ class OrderRepository:
         return self.conn.execute(q).first() is not None
 
 
+# Entries by book and txn, the lists bound at execution (one compiled statement, cached).
+BY_BOOK_TXN = select(t.ledger_entries.c.book, t.ledger_entries.c.txn, t.ledger_entries.c.id).where(
+    t.ledger_entries.c.book.in_(bindparam("books", expanding=True)),
+    t.ledger_entries.c.txn.in_(bindparam("txns", expanding=True)),
+)
+
+
 class LedgerRepository:
     """Append-only entries and postings, with balances kept in step in the same transaction."""
 
@@ -665,10 +683,10 @@ class LedgerRepository:
     def append(self, entries: list[Entry]) -> None:
         """Append entries, their postings and the kept balances, in sets: one query per chunk
         finds duplicates, one executemany inserts the entries (their ids are read back by
-        (book, txn)), one the postings, and each kept balance key is bumped once.
+        (book, txn)), one the postings, and one upsert per kept table adds each key's change.
 
-        Refused as a whole (`AlreadyExists` naming the first duplicate in the list's order, or the
-        amount with too many decimals) before anything is written."""
+        Refused as a whole (`AlreadyExists` naming the first duplicate in the list's order, or
+        the amount with too many decimals) before anything is written."""
         if not entries:
             return
         existing = self._existing({(e.book, e.txn) for e in entries})
@@ -680,97 +698,99 @@ class LedgerRepository:
                 raise AlreadyExists("ledger entry", f"{e.book} {e.txn}", field="txn")
             seen.add((e.book, e.txn))
             minors.append(amounts)
-        c = self.conn
-        c.execute(
-            insert(t.ledger_entries),
+        day = self._bind(t.postings, "on")
+        self._insert(
+            t.ledger_entries,
+            ("book", "txn", "on", "event", "order_number", "description", "reverses"),
             [
-                {
-                    "book": e.book,
-                    "txn": e.txn,
-                    "on": e.on,
-                    "event": e.event,
-                    "order_number": e.order,
-                    "description": e.description,
-                    "reverses": e.reverses,
-                }
+                (e.book, e.txn, day(e.on), e.event, e.order, e.description, e.reverses)
                 for e in entries
             ],
         )
         ids = self._ids(entries)
-        postings: list[dict[str, Any]] = []
+        postings: list[tuple[Any, ...]] = []
         kept: dict[BalanceKey, int] = {}
         daily: dict[tuple[str, str, str, str, str, date], int] = {}
         for e, amounts in zip(entries, minors, strict=True):
-            entry_id = ids[e.book, e.txn]
+            entry_id, on = ids[e.book, e.txn], day(e.on)
             for p, minor in zip(e.postings, amounts, strict=True):
+                c = p.amount.commodity
                 postings.append(
-                    {
-                        "entry_id": entry_id,
-                        "book": e.book,
-                        "on": e.on,
-                        "account": p.account,
-                        "counterparty": p.counterparty,
-                        "method": p.method,
-                        "commodity": p.amount.commodity,
-                        "amount_minor": minor,
-                    }
+                    (entry_id, e.book, on, p.account, p.counterparty, p.method, c, minor)
                 )
-                key = (e.book, p.account, p.counterparty, p.method, p.amount.commodity)
+                key = (e.book, p.account, p.counterparty, p.method, c)
                 kept[key] = kept.get(key, 0) + minor
-                day = (*key, e.on)
-                daily[day] = daily.get(day, 0) + minor
+                dkey = (*key, e.on)
+                daily[dkey] = daily.get(dkey, 0) + minor
         if postings:
-            c.execute(insert(t.postings), postings)
+            self._insert(t.postings, POSTING_COLUMNS, postings)
         # Keys in sorted order: concurrent writers take the rows' locks in the same order.
         self._bump(t.balances, [(*k, v) for k, v in sorted(kept.items())])
-        self._bump(t.daily_balances, [(*k, v) for k, v in sorted(daily.items())])
+        self._bump(t.daily_balances, [(*k[:5], day(k[5]), v) for k, v in sorted(daily.items())])
 
-    def _existing(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
-        e = t.ledger_entries.c
-        books, txns = sorted({b for b, _ in keys}), sorted({txn for _, txn in keys})
-        found: set[tuple[str, str]] = set()
-        for k in range(0, len(txns), CHUNK):
-            chunk = txns[k : k + CHUNK]
-            q = select(e.book, e.txn).where(e.book.in_(books), e.txn.in_(chunk))
-            found.update((r[0], r[1]) for r in self.conn.execute(q) if (r[0], r[1]) in keys)
-        return found
+    def _bind(self, table: Table, column: str) -> Callable[[Any], Any]:
+        """The column type's own conversion of a value for the driver (SQLite: a date becomes
+        ISO text, as SQLAlchemy stores it); the identity where there is none or none is needed."""
+        d = self.conn.dialect
+        f = table.c[column].type.dialect_impl(d).bind_processor(d)
+        if f is None or self._mark() is None:  # the ordinary path converts by itself
+            return lambda v: v
+        done: dict[Any, Any] = {}  # a batch holds few distinct days: convert each once
 
-    def _ids(self, entries: list[Entry]) -> dict[tuple[str, str], int]:
-        """The ids just given to these entries, read back by (book, txn): portable (no RETURNING
-        from an executemany, no ids guessed), and (book, txn) is unique."""
-        e = t.ledger_entries.c
-        keys = {(x.book, x.txn) for x in entries}
-        books, txns = sorted({b for b, _ in keys}), sorted({txn for _, txn in keys})
-        ids: dict[tuple[str, str], int] = {}
-        for k in range(0, len(txns), CHUNK):
-            chunk = txns[k : k + CHUNK]
-            q = select(e.book, e.txn, e.id).where(e.book.in_(books), e.txn.in_(chunk))
-            for r in self.conn.execute(q):
-                if (r[0], r[1]) in keys:
-                    ids[r[0], r[1]] = int(r[2])
-        return ids
+        def convert(v: Any) -> Any:
+            out = done.get(v)
+            if out is None:
+                out = done[v] = f(v)
+            return out
 
-    def _bump(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
-        """Add each row's amount to the kept row of its key (the table's primary key), or
-        insert it: one upsert executemany on SQLite and PostgreSQL (INSERT .. ON CONFLICT DO
-        UPDATE, both have it), else an UPDATE, then an INSERT where nothing was updated."""
-        if not rows:
+        return convert
+
+    def _mark(self) -> str | None:
+        return {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(self.conn.dialect.paramstyle)
+
+    def _insert(
+        self,
+        table: Table,
+        names: Sequence[str],
+        rows: list[tuple[Any, ...]],
+        add_on_conflict: Sequence[str] = (),
+    ) -> None:
+        """One executemany of an INSERT (with `add_on_conflict`: the key whose existing row gets
+        the new row's amount_minor added, INSERT .. ON CONFLICT DO UPDATE, written alike on SQLite
+        and PostgreSQL), handed to the driver as tuples: SQLAlchemy's per-row parameter handling
+        costs more than the insert itself at a million rows. Values must already be converted
+        (`_bind`). Other drivers and engines take SQLAlchemy's path."""
+        mark = self._mark()
+        d = self.conn.dialect
+        if mark is None or d.name not in ("sqlite", "postgresql"):
+            self._insert_portably(table, names, rows, add_on_conflict)
             return
-        key = [col.name for col in table.primary_key.columns]
-        values = [dict(zip([*key, "amount_minor"], r, strict=True)) for r in rows]
-        dialect = self.conn.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            ins = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
-            self.conn.execute(
-                ins.on_conflict_do_update(
-                    index_elements=key,
-                    set_={"amount_minor": table.c.amount_minor + ins.excluded.amount_minor},
-                ),
-                values,
+        quote = d.identifier_preparer.quote
+        tname = quote(table.name)
+        sql = (
+            f"INSERT INTO {tname} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({', '.join([mark] * len(names))})"
+        )
+        if add_on_conflict:
+            sql += (
+                f" ON CONFLICT ({', '.join(quote(n) for n in add_on_conflict)}) DO UPDATE"
+                f" SET amount_minor = {tname}.amount_minor + excluded.amount_minor"
             )
+        self.conn.exec_driver_sql(sql, rows)
+
+    def _insert_portably(
+        self,
+        table: Table,
+        names: Sequence[str],
+        rows: list[tuple[Any, ...]],
+        add_on_conflict: Sequence[str],
+    ) -> None:
+        values = [dict(zip(names, r, strict=True)) for r in rows]
+        if not add_on_conflict:
+            self.conn.execute(insert(table), values)
             return
-        for v in values:
-            match = and_(*(table.c[k] == v[k] for k in key))
+        for v in values:  # an UPDATE, then an INSERT where nothing was updated
+            match = and_(*(table.c[k] == v[k] for k in add_on_conflict))
             done = self.conn.execute(
                 update(table)
                 .where(match)
@@ -778,6 +798,34 @@ class LedgerRepository:
             )
             if done.rowcount == 0:
                 self.conn.execute(insert(table).values(**v))
+
+    def _existing(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        books, txns = sorted({b for b, _ in keys}), sorted({txn for _, txn in keys})
+        found: set[tuple[str, str]] = set()
+        for k in range(0, len(txns), CHUNK):
+            rows = self.conn.execute(BY_BOOK_TXN, {"books": books, "txns": txns[k : k + CHUNK]})
+            found.update((r[0], r[1]) for r in rows if (r[0], r[1]) in keys)
+        return found
+
+    def _ids(self, entries: list[Entry]) -> dict[tuple[str, str], int]:
+        """The ids just given to these entries, read back by (book, txn): portable (no RETURNING
+        from an executemany, no ids guessed), and (book, txn) is unique."""
+        keys = {(x.book, x.txn) for x in entries}
+        books, txns = sorted({b for b, _ in keys}), sorted({txn for _, txn in keys})
+        ids: dict[tuple[str, str], int] = {}
+        for k in range(0, len(txns), CHUNK):
+            rows = self.conn.execute(BY_BOOK_TXN, {"books": books, "txns": txns[k : k + CHUNK]})
+            for r in rows:
+                if (r[0], r[1]) in keys:
+                    ids[r[0], r[1]] = int(r[2])
+        return ids
+
+    def _bump(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        """Add each row's amount to the kept row of its key (the table's primary key), or insert
+        it: one upsert executemany."""
+        if rows:
+            key = [col.name for col in table.primary_key.columns]
+            self._insert(table, [*key, "amount_minor"], rows, add_on_conflict=key)
 
     def balances(
         self, book: str | None = None, as_of: date | None = None
