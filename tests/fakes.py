@@ -27,6 +27,7 @@ from relos.domain.imports import ImportJob
 from relos.domain.ledger import BalanceKey, Entry
 from relos.domain.money import from_minor
 from relos.domain.netting import Statement
+from relos.domain.order_search import OrderHead, OrderSearch
 from relos.domain.orders import Conversion, Order, OrderState
 from relos.domain.rates import Rate
 from relos.domain.reconciliation import PartyKey, ReconLine, ReconRun
@@ -251,6 +252,31 @@ class FakeOrderRepo(_Repo):
                 counts[o.state.value] = counts.get(o.state.value, 0) + 1
         return counts
 
+    def load(self, numbers: Sequence[str]) -> list[Order]:
+        return [_order_copy(self._s.orders[n]) for n in numbers if n in self._s.orders]
+
+    def _matching(self, s: OrderSearch) -> list[Order]:
+        return s.ordered([o for o in self._s.orders.values() if s.matches(o)])
+
+    def search(self, s: OrderSearch, limit: int | None = None, offset: int = 0) -> list[OrderHead]:
+        found = self._matching(s)[offset:]
+        return [OrderHead.of(o) for o in (found if limit is None else found[:limit])]
+
+    def count(self, s: OrderSearch) -> int:
+        return len(self._matching(s))
+
+    def state_counts(self, s: OrderSearch) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for o in self._matching(s):
+            counts[o.state.value] = counts.get(o.state.value, 0) + 1
+        return counts
+
+    def foreign_units(self, viewer: str) -> set[str]:
+        seen = OrderSearch(viewer=viewer)
+        return {
+            o.unit for o in self._s.orders.values() if seen.matches(o) and o.requesting != viewer
+        }
+
     def invoice_exists(self, number: str) -> bool:
         return any(i.number == number for o in self._s.orders.values() for i in o.invoices)
 
@@ -278,8 +304,15 @@ class FakeLedgerRepo(_Repo):
             kept = {k: v for k, v in kept.items() if not book or k[0] == book}
         return {k: from_minor(v, k[4]) for k, v in kept.items() if v != 0}
 
-    def summed_balances(self) -> dict[BalanceKey, Decimal]:
-        return {k: from_minor(v, k[4]) for k, v in self._sum(self._s.entries).items() if v != 0}
+    def summed_balances(
+        self, book: str | None = None, as_of: date | None = None
+    ) -> dict[BalanceKey, Decimal]:
+        found = self._sum(
+            e
+            for e in self._s.entries
+            if (not book or e.book == book) and (as_of is None or e.on <= as_of)
+        )
+        return {k: from_minor(v, k[4]) for k, v in found.items() if v != 0}
 
     def entries(self, book: str | None = None, order: str | None = None) -> list[Entry]:
         found = [

@@ -184,8 +184,8 @@ def rate_row(r: Rate) -> dict[str, Any]:
 def obligations(uow: UnitOfWork, agreement: str, as_of: date) -> list[Obligation]:
     """Invoiced, outstanding cash obligations under the agreement (invoiced on or before)."""
     out = []
-    for number in uow.orders.numbers(agreement=agreement, states=[OrderState.INVOICED]):
-        o = uow.orders.get(number)
+    invoiced = uow.orders.numbers(agreement=agreement, states=[OrderState.INVOICED])
+    for o in uow.orders.load(invoiced):
         if not o.invoices or o.invoices[-1].issued_on > as_of:
             continue
         if o.method is not Method.CASH and not getattr(o, "conversions", None):

@@ -444,10 +444,7 @@ def find_orders(
             allowed = ", ".join(s.value for s in OrderState)
             raise ValidationError("state", state, f"one of {allowed}") from None
     with uow:
-        return [
-            uow.orders.get(n)
-            for n in uow.orders.numbers(agreement=agreement, party=party, states=states)
-        ]
+        return uow.orders.load(uow.orders.numbers(agreement=agreement, party=party, states=states))
 
 
 def outstanding_total(order: Order) -> dict[str, Decimal]:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from relos.domain.errors import ValidationError
 from relos.domain.ledger import Entry
+from relos.domain.order_search import OrderHead, OrderSearch
 from relos.domain.orders import OPEN_STATES, OrderState
 from relos.services.unit_of_work import UnitOfWork
 
@@ -57,31 +58,33 @@ class OrderRow:
     required_by: date
     revision: int
 
+    @classmethod
+    def of(cls, h: OrderHead) -> OrderRow:
+        return cls(
+            h.number,
+            h.agreement,
+            h.requesting,
+            h.supplying,
+            h.facility,
+            h.unit,
+            h.method.value,
+            h.state.value,
+            h.required_by,
+            h.revision,
+        )
+
 
 def open_orders(uow: UnitOfWork, party: str | None = None) -> list[OrderRow]:
+    """Orders not closed, rejected or cancelled (where `party` requests or supplies), by number:
+    headers only, found in one query."""
     with uow:
-        numbers = uow.orders.numbers(party=party, states=OPEN_STATES)
-        orders = [uow.orders.get(n) for n in numbers]
-    return [
-        OrderRow(
-            o.number,
-            o.agreement,
-            o.requesting,
-            o.supplying,
-            o.facility,
-            o.unit,
-            o.method.value,
-            o.state.value,
-            o.required_by,
-            o.revision,
-        )
-        for o in orders
-    ]
+        heads = uow.orders.search(OrderSearch(party=party, states=OPEN_STATES))
+    return [OrderRow.of(h) for h in heads]
 
 
 def orders_by_state(uow: UnitOfWork, party: str | None = None) -> dict[str, int]:
     with uow:
-        counts = uow.orders.count_by_state(party)
+        counts = uow.orders.state_counts(OrderSearch(party=party))
     return {s.value: counts.get(s.value, 0) for s in OrderState}
 
 
@@ -106,9 +109,9 @@ def obligations(
     the obligations netting statements created (method ``netting``; the statement's number
     stands in the order's and the invoice's place), due the agreement's cash window after the
     posting."""
+    invoiced = OrderSearch(party=party, states=frozenset({OrderState.INVOICED}))
     with uow:
-        numbers = uow.orders.numbers(party=party, states=[OrderState.INVOICED])
-        orders = [uow.orders.get(n) for n in numbers]
+        orders = uow.orders.load([h.number for h in uow.orders.search(invoiced)])
         debts = [
             d
             for st in uow.netting.statements()

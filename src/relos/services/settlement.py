@@ -136,7 +136,7 @@ def alerts(
         user = acting_user(uow, actor, "alerts")
         orders = [
             o
-            for o in (uow.orders.get(n) for n in uow.orders.numbers(party=user.party))
+            for o in uow.orders.load(uow.orders.numbers(party=user.party))
             if may_see_order(user, o)
         ]
         agreements = {a.code: a for a in uow.reference.agreements()}
@@ -170,9 +170,7 @@ def annual_report(
             raise NotFound("agreement", agreement, field="agreement")
         orders = [
             o
-            for o in (
-                uow.orders.get(n) for n in uow.orders.numbers(agreement=a.code, party=user.party)
-            )
+            for o in uow.orders.load(uow.orders.numbers(agreement=a.code, party=user.party))
             if may_see_order(user, o)
         ]
         rates = uow.netting.rates()
