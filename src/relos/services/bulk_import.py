@@ -202,6 +202,8 @@ def _check(
     progress: Progress | None,
 ) -> _Checked:
     """Pass 1: every row and order checked; raises `Invalid` listing the problems found."""
+    if progress is not None:
+        progress("check", 0, None)
     problems: list[Problem] = []
     seen = array("Q")  # one 8-byte hash per order reference
     pending: list[tuple[str, str, int]] = []  # (requester, ref, line): looked up in chunks
@@ -245,6 +247,8 @@ def _check(
             progress("check", out.rows, None)
     if pending:
         lookup()
+    if progress is not None:
+        progress("check", out.rows, out.rows)
     if len(problems) < max_problems:
         problems += _repeated_orders(path, after_line, default_use, seen)
     if problems:
@@ -307,12 +311,12 @@ def _start(
         job = uow.imports.find_job(KIND, sha)
         unfinished = uow.imports.unfinished_jobs(KIND)
     if job is not None and job.finished:
-        raise AlreadyExists(
-            "import",
-            f"{path.name} (job {job.id}, {job.orders_done} orders, finished"
-            f" {job.finished_at:%Y-%m-%d %H:%M} UTC)",
-            field="file",
+        done = AlreadyExists("import", path.name, field="file")
+        done.message = (
+            f"{path.name} was imported already: job {job.id}, {job.orders_done} orders,"
+            f" finished {job.finished_at:%Y-%m-%d %H:%M} UTC"
         )
+        raise done
     if not resume:
         if job is not None:
             raise Conflict(
@@ -388,6 +392,8 @@ def import_orders(
     assert job.id is not None
     done = _Done()
     total = checked.rows
+    if progress is not None:
+        progress("write", 0, total)
     pending: list[list[ImportRow]] = []
     pending_rows = 0
     for rows in _orders(_rows(path, after, use, [])):
