@@ -297,6 +297,15 @@ def _repeated_orders(
     return out
 
 
+def _require_unchanged(path: Path, sha: str) -> None:
+    if file_digest(path) != sha:
+        raise Conflict(
+            f"{path.name} changed while it was checked: nothing was written; import it again",
+            field="file",
+            value=path.name,
+        )
+
+
 def _start(
     uow: UnitOfWork,
     actor: str | None,
@@ -366,6 +375,7 @@ def import_orders(
     importer, ref, job = _start(uow, actor, path, sha, resume)
     after = job.last_line if job is not None else 0
     checked = _check(uow, path, after, importer, ref, today, use, max_problems, progress)
+    _require_unchanged(path, sha)
     if job is None:
         job = ImportJob(
             KIND,
@@ -396,7 +406,10 @@ def import_orders(
         progress("write", 0, total)
     pending: list[list[ImportRow]] = []
     pending_rows = 0
-    for rows in _orders(_rows(path, after, use, [])):
+    unread: list[Problem] = []  # none, unless the file changed while it was being written
+    for rows in _orders(_rows(path, after, use, unread)):
+        if unread:
+            break
         pending.append(rows)
         pending_rows += len(rows)
         if pending_rows >= batch:
@@ -405,6 +418,13 @@ def import_orders(
             pending, pending_rows = [], 0
             if progress is not None:
                 progress("write", done.rows, total)
+    if unread or done.rows + pending_rows != total:
+        raise Conflict(
+            f"{path.name} changed while it was imported (job {job.id} stopped after line"
+            f" {job.last_line}): import the new file as a new job",
+            field="file",
+            value=path.name,
+        )
     if pending:
         _commit_batch(uow, job, pending, importer, ref, today, True, done)
         if progress is not None:
