@@ -71,7 +71,7 @@ def test_orders_are_imported_from_a_csv_file_once(cli: Cli, tmp_path: Path) -> N
         ("receivable:IND:cash", "35750000.00")  # (400 + 100 + 50) t at 65,000.00 RUB
     ]
     again = cli.run("import", "orders", str(path), "--as", ADMIN, code=7)
-    assert "exists already" in again
+    assert "imported already" in again
     cli.run("audit", "verify")
 
 
