@@ -10,7 +10,7 @@ nothing: read the state again in a fresh ``with uow:``. Units of work nest as th
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +23,7 @@ from relos.domain.audit import AuditRecord, next_record
 from relos.domain.credentials import ApiToken, Session
 from relos.domain.errors import AlreadyExists, Conflict, NotFound
 from relos.domain.facilities import Facility, PriceItem, Unit
+from relos.domain.imports import ImportJob
 from relos.domain.ledger import BalanceKey, Entry
 from relos.domain.money import from_minor
 from relos.domain.netting import Statement
@@ -61,6 +62,8 @@ class FakeState:
     recon_lines: dict[int, list[ReconLine]] = field(default_factory=dict)  # replaced, not mutated
     rates: dict[tuple[date, str, str, str], Rate] = field(default_factory=dict)
     statements: dict[str, Statement] = field(default_factory=dict)
+    import_jobs: dict[int, ImportJob] = field(default_factory=dict)  # replaced, not mutated
+    order_references: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def copy(self) -> FakeState:
         """A working copy. Stored objects are never changed in place (reference records and
@@ -532,6 +535,45 @@ class FakeVisitRepo(_Repo):
         return self._s.order_visits.get(order)
 
 
+class FakeImportRepo(_Repo):
+    def find_job(self, kind: str, sha256: str) -> ImportJob | None:
+        for j in self._s.import_jobs.values():
+            if (j.kind, j.sha256) == (kind, sha256):
+                return replace(j)
+        return None
+
+    def unfinished_jobs(self, kind: str) -> list[ImportJob]:
+        jobs = self._s.import_jobs.values()
+        return [replace(j) for j in jobs if j.kind == kind and not j.finished]
+
+    def add_job(self, job: ImportJob) -> ImportJob:
+        if self.find_job(job.kind, job.sha256) is not None:
+            raise AlreadyExists("import job", job.sha256, field="sha256")
+        job.id = len(self._s.import_jobs) + 1
+        self._s.import_jobs[job.id] = replace(job)
+        return job
+
+    def save_job(self, job: ImportJob) -> None:
+        assert job.id in self._s.import_jobs
+        self._s.import_jobs[job.id] = replace(job)
+
+    def reserve_numbers(self, prefix: str, count: int) -> int:
+        first = self._s.sequences.get(prefix, 0) + 1
+        self._s.sequences[prefix] = first + count - 1
+        return first
+
+    def known_references(self, refs: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+        return {r for r in refs if r in self._s.order_references}
+
+    def add_orders(self, job_id: int, orders: Sequence[tuple[Order, str, int]]) -> None:
+        for order, ref, _line in orders:
+            key = (order.requesting, ref)
+            if order.number in self._s.orders or key in self._s.order_references:
+                raise AlreadyExists("order", order.number, field="number")
+            self._s.orders[order.number] = _order_copy(order)
+            self._s.order_references[key] = order.number
+
+
 class FakeUnitOfWork:
     """The UnitOfWork protocol in memory, with real commit and rollback semantics."""
 
@@ -552,6 +594,7 @@ class FakeUnitOfWork:
         self.reconciliation = FakeReconciliationRepo(self)
         self.conversions = FakeConversionRepo(self)
         self.netting = FakeNettingRepo(self)
+        self.imports = FakeImportRepo(self)
 
     def working(self) -> FakeState:
         if self._work is None:

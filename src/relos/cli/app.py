@@ -8,6 +8,7 @@ import typer
 
 from relos.cli import admin, netting, orders, reference, render, reports, serve, tokens
 from relos.cli.audit import audit_app
+from relos.cli.importing import import_app
 from relos.cli.reconcile import key_app, reconcile_app
 from relos.cli.settlement import alerts as alerts_command
 from relos.cli.settlement import annual as annual_command
@@ -55,6 +56,7 @@ app.add_typer(key_app, name="key")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(netting.rates_app, name="rates")
 app.add_typer(netting.netting_app, name="netting")
+app.add_typer(import_app, name="import")
 admin.user_app.command("passwd")(tokens.passwd)
 
 #: exit codes by error kind (2 is the usage error of the argument parser)

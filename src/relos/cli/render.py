@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,6 +14,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 # Wide enough for a report when written to a file or a pipe; the terminal's width otherwise.
@@ -88,3 +97,42 @@ def ok(message: str) -> None:
 
 def error(text: str) -> None:
     err.print(f"[red]error[/red] {escape(text)}", highlight=False, soft_wrap=True)
+
+
+class Bar:
+    """A progress bar on stderr (rows and rows/s), for a long command; silent when `quiet`."""
+
+    def __init__(self, quiet: bool) -> None:
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+        if not quiet:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("rows"),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=False,
+            )
+        self._started: dict[str, float] = {}
+
+    def __enter__(self) -> Bar:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def update(self, phase: str, done: int, total: int | None) -> None:
+        if self._progress is None:
+            return
+        if phase not in self._tasks:
+            self._tasks[phase] = self._progress.add_task(phase, total=total, rate="")
+            self._started[phase] = time.perf_counter()
+        seconds = time.perf_counter() - self._started[phase]
+        rate = f"{done / seconds:,.0f} rows/s" if seconds > 0 else ""
+        self._progress.update(self._tasks[phase], completed=done, total=total, rate=rate)

@@ -11,6 +11,7 @@ from relos.domain.errors import Conflict
 from relos.storage.audit_repository import AuditRepository
 from relos.storage.auth_repository import AuthRepository
 from relos.storage.conversion_repository import ConversionRepository
+from relos.storage.import_repository import ImportRepository
 from relos.storage.netting_repository import NettingRepository
 from relos.storage.reconciliation_repository import ReconciliationRepository
 from relos.storage.repositories import LedgerRepository, OrderRepository, ReferenceRepository
@@ -51,6 +52,7 @@ class SqlUnitOfWork:
         self.reconciliation = ReconciliationRepository(self._conn)
         self.conversions = ConversionRepository(self._conn)
         self.netting = NettingRepository(self._conn)
+        self.imports = ImportRepository(self._conn)
         return self
 
     def __exit__(

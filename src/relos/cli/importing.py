@@ -1,0 +1,66 @@
+"""Bulk imports: `relos import orders FILE.csv --as USER [--resume] [--batch N]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from relos.cli import render
+from relos.cli.options import As, Json, actor, uow
+from relos.domain.errors import Invalid, ValidationError
+from relos.services import bulk_import
+
+import_app = typer.Typer(help="Bulk imports from files (CSV).", no_args_is_help=True)
+
+
+@import_app.command("orders")
+def orders(
+    file: Annotated[Path, typer.Argument(help="CSV file, one row per order line.")],
+    as_: As = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Resume this file's interrupted import.")
+    ] = False,
+    batch: Annotated[
+        int, typer.Option("--batch", help="Rows per transaction (whole orders).")
+    ] = bulk_import.DEFAULT_BATCH,
+    use: Annotated[
+        str, typer.Option("--use", help="The orders' use when the file has no `use` column.")
+    ] = "port_call",
+    json: Json = False,
+) -> None:
+    """Import orders with their receipts and invoices (a party admin of a party to each).
+
+    The whole file is checked first; if any row is wrong, every problem is listed (line,
+    column, value) and nothing is written. Then it is written in batches, each one
+    transaction; an interrupted import continues with --resume. A file is imported once.
+    """
+    try:
+        with render.Bar(quiet=json) as bar:
+            summary = bulk_import.import_orders(
+                uow(),
+                actor(as_),
+                file,
+                resume=resume,
+                batch=batch,
+                use=use,
+                progress=bar.update,
+            )
+    except Invalid as e:
+        if json:
+            render.emit_json({"problems": [p.as_dict() for p in e.problems]})
+        else:
+            for p in e.problems:
+                render.error(str(p))
+        raise ValidationError(
+            "file", str(file), f"{len(e.problems)} problem(s) found; nothing was written"
+        ) from None
+    if json:
+        render.emit_json(summary.as_dict())
+        return
+    render.ok(
+        f"imported {summary.rows:,} rows: {summary.orders:,} orders, {summary.entries:,} ledger"
+        f" entries in {summary.batches} batch(es), {summary.seconds:.1f} s"
+        f" ({summary.lines_per_second:,.0f} lines/s); job {summary.job}"
+    )

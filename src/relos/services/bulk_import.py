@@ -1,0 +1,505 @@
+"""Bulk import of orders from a CSV file (`relos import orders`), in two streamed passes.
+
+1. **Check.** Every row is read, parsed and its order taken through every step the rows record
+   (draft, submit, accept, receipts, invoice: `domain/imports.build_order`, the same domain
+   methods an officer's action runs), against reference data loaded once. Every problem is
+   collected (up to `max_problems`) with its line, column and value; if there is any, nothing
+   is written and `Invalid` lists them.
+2. **Write.** The file is read again and written in batches of about `batch` rows (whole orders),
+   each batch one transaction: a block of order numbers per number prefix, the orders and their
+   children in one executemany per table, the ledger entries in one `LedgerRepository.append`,
+   the job's progress and one audit record.
+
+An interrupted import is resumed with ``resume=True``: the job (the file's SHA-256) remembers the
+last committed file line. A file already imported is refused (`AlreadyExists`). Memory stays
+flat as the file grows: rows are read one at a time and only one batch is held; the check keeps
+8 bytes per order (a hash of its reference) to find an order whose rows are not consecutive.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import time
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from relos.domain.errors import (
+    AlreadyExists,
+    Conflict,
+    Invalid,
+    NotFound,
+    PermissionDenied,
+    RelosError,
+    ValidationError,
+)
+from relos.domain.imports import (
+    COLUMNS,
+    ImportJob,
+    ImportRow,
+    Problem,
+    Reference,
+    build_order,
+    check_header,
+    check_same_order,
+    locate,
+    parse_row,
+)
+from relos.domain.ledger import Entry
+from relos.domain.orders import Order, order_number
+from relos.domain.users import Importer, Role, User
+from relos.services import audit
+from relos.services.actors import acting_user
+from relos.services.unit_of_work import UnitOfWork
+
+KIND = "orders"
+DEFAULT_BATCH = 5000
+MAX_PROBLEMS = 100
+#: orders whose references are looked up in the database at once, during the check
+REF_CHUNK = 2000
+
+#: progress(phase, rows so far, rows in all or None while unknown); phase "check" or "write"
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    job: int
+    file: str
+    sha256: str
+    rows: int  # rows written by this run
+    orders: int
+    entries: int
+    batches: int
+    seconds: float
+    resumed_after_line: int  # 0 unless resumed
+
+    @property
+    def lines_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "file": self.file,
+            "sha256": self.sha256,
+            "rows": self.rows,
+            "orders": self.orders,
+            "entries": self.entries,
+            "batches": self.batches,
+            "seconds": round(self.seconds, 3),
+            "lines_per_second": round(self.lines_per_second, 1),
+            "resumed_after_line": self.resumed_after_line,
+        }
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _importer(uow: UnitOfWork, actor: str | None) -> Importer:
+    user = acting_user(uow, actor, "import orders")
+    if user.role is not Role.PARTY_ADMIN:
+        raise PermissionDenied(
+            user.name, "import orders", f"role {user.role.value}; needs party_admin"
+        )
+    return Importer(user.name, user.party, user.role, user.active)
+
+
+def _reference(uow: UnitOfWork) -> Reference:
+    prices: dict[str, list[Any]] = {}
+    for p in uow.reference.price_items():
+        prices.setdefault(p.supplier, []).append(p)
+    return Reference(
+        {a.code: a for a in uow.reference.agreements()},
+        {f.code: f for f in uow.reference.facilities()},
+        {u.code: u for u in uow.reference.units()},
+        prices,
+    )
+
+
+def _rows(
+    path: Path, after_line: int, default_use: str, problems: list[Problem]
+) -> Iterator[ImportRow]:
+    """Rows after `after_line`, parsed; a bad row adds its problems and is skipped."""
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        bad = check_header(header)
+        if bad:
+            problems += bad
+            return
+        assert header is not None
+        names = [h.strip() for h in header]
+        for values in reader:
+            line = reader.line_num
+            if line <= after_line or not any(v.strip() for v in values):
+                continue
+            if len(values) != len(names):
+                problems.append(
+                    Problem(
+                        line,
+                        "row",
+                        str(len(values)),
+                        "invalid_input",
+                        f"{len(values)} fields; the header has {len(names)}",
+                    )
+                )
+                continue
+            row, bad = parse_row(line, dict(zip(names, values, strict=True)), default_use)
+            if row is None:
+                problems += bad
+            else:
+                yield row
+
+
+def _orders(rows: Iterator[ImportRow]) -> Iterator[list[ImportRow]]:
+    """Consecutive rows with one order reference, grouped."""
+    group: list[ImportRow] = []
+    for r in rows:
+        if group and r.order_ref != group[0].order_ref:
+            yield group
+            group = []
+        group.append(r)
+    if group:
+        yield group
+
+
+def _ref_hash(requester: str, ref: str) -> int:
+    digest = hashlib.blake2b(f"{requester}\x1f{ref}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def _prefix(rows: list[ImportRow]) -> str:
+    first = rows[0]
+    return order_number(first.agreement, first.requester, first.ordered_on.year, 0)[:-6]
+
+
+@dataclass
+class _Checked:
+    rows: int = 0
+    orders: int = 0
+
+
+def _check(
+    uow: UnitOfWork,
+    path: Path,
+    after_line: int,
+    importer: User,
+    ref: Reference,
+    today: date,
+    default_use: str,
+    max_problems: int,
+    progress: Progress | None,
+) -> _Checked:
+    """Pass 1: every row and order checked; raises `Invalid` listing the problems found."""
+    problems: list[Problem] = []
+    seen = array("Q")  # one 8-byte hash per order reference
+    pending: list[tuple[str, str, int]] = []  # (requester, ref, line): looked up in chunks
+    out = _Checked()
+
+    def lookup() -> None:
+        with uow:
+            known = uow.imports.known_references({(p, r) for p, r, _ in pending})
+        for p, r, line in pending:
+            if (p, r) in known:
+                problems.append(
+                    Problem(
+                        line,
+                        "order_ref",
+                        r,
+                        "order_ref_imported",
+                        f"{p} already has an order with reference {r}",
+                    )
+                )
+        pending.clear()
+
+    for rows in _orders(_rows(path, after_line, default_use, problems)):
+        if len(problems) >= max_problems:
+            break
+        out.rows += len(rows)
+        out.orders += 1
+        first = rows[0]
+        seen.append(_ref_hash(first.requester, first.order_ref))
+        pending.append((first.requester, first.order_ref, first.line))
+        if len(pending) >= REF_CHUNK:
+            lookup()
+        same = check_same_order(rows)
+        if same:
+            problems += same
+            continue
+        try:
+            build_order(rows, _prefix(rows) + "000000", importer, ref, today)
+        except RelosError as e:
+            problems += locate(e, rows)
+        if progress is not None and out.orders % 500 == 0:
+            progress("check", out.rows, None)
+    if pending:
+        lookup()
+    if len(problems) < max_problems:
+        problems += _repeated_orders(path, after_line, default_use, seen)
+    if problems:
+        shown = sorted(problems, key=lambda p: p.line)[:max_problems]
+        errors: list[RelosError] = [p.error() for p in shown]
+        if len(problems) >= max_problems:
+            errors.append(
+                ValidationError("file", str(path), f"stopped after {max_problems} problems")
+            )
+        raise Invalid(errors)
+    if out.rows == 0:
+        raise ValidationError("file", str(path), "no order rows to import")
+    return out
+
+
+def _repeated_orders(
+    path: Path, after_line: int, default_use: str, seen: array[int]
+) -> list[Problem]:
+    """Orders whose rows are not consecutive: a reference seen again after other orders.
+    The hashes are sorted to find repeats; only then is the file read again to name them."""
+    ordered = sorted(seen)
+    repeated = {a for a, b in itertools.pairwise(ordered) if a == b}
+    del ordered
+    if not repeated:
+        return []
+    out: list[Problem] = []
+    first_line: dict[tuple[str, str], int] = {}
+    for rows in _orders(_rows(path, after_line, default_use, [])):
+        first = rows[0]
+        key = (first.requester, first.order_ref)
+        if _ref_hash(*key) not in repeated:
+            continue
+        if key in first_line:
+            out.append(
+                Problem(
+                    first.line,
+                    "order_ref",
+                    first.order_ref,
+                    "order_rows_not_consecutive",
+                    f"order {first.order_ref} began on line {first_line[key]}: the rows of an"
+                    " order are consecutive",
+                )
+            )
+        else:
+            first_line[key] = first.line
+    return out
+
+
+def _start(
+    uow: UnitOfWork,
+    actor: str | None,
+    path: Path,
+    sha: str,
+    resume: bool,
+) -> tuple[Importer, Reference, ImportJob | None]:
+    """The importer, the reference data, and the job to resume (None for a new import)."""
+    with uow:
+        importer = _importer(uow, actor)
+        ref = _reference(uow)
+        job = uow.imports.find_job(KIND, sha)
+        unfinished = uow.imports.unfinished_jobs(KIND)
+    if job is not None and job.finished:
+        raise AlreadyExists(
+            "import",
+            f"{path.name} (job {job.id}, {job.orders_done} orders, finished"
+            f" {job.finished_at:%Y-%m-%d %H:%M} UTC)",
+            field="file",
+        )
+    if not resume:
+        if job is not None:
+            raise Conflict(
+                f"{path.name} was partly imported (job {job.id}, up to line {job.last_line}):"
+                " resume it with --resume",
+                field="file",
+                value=path.name,
+            )
+        return importer, ref, None
+    if job is None:
+        others = ", ".join(f"job {j.id} ({j.file_name})" for j in unfinished)
+        if others:
+            raise Conflict(
+                f"{path.name} is not the file of the unfinished import: {others};"
+                " resume with that file",
+                field="file",
+                value=path.name,
+            )
+        raise NotFound("unfinished import of", path.name, field="file")
+    if job.party != importer.party:
+        raise PermissionDenied(
+            importer.name, "resume the import", f"job {job.id} is {job.party}'s import"
+        )
+    return importer, ref, job
+
+
+def import_orders(
+    uow: UnitOfWork,
+    actor: str | None,
+    path: Path,
+    *,
+    resume: bool = False,
+    batch: int = DEFAULT_BATCH,
+    use: str = "port_call",
+    max_problems: int = MAX_PROBLEMS,
+    progress: Progress | None = None,
+    today: date | None = None,
+) -> ImportSummary:
+    """Import the orders of the CSV file at `path` (see the module's docstring)."""
+    if batch < 1:
+        raise ValidationError("batch", batch, "at least 1 row per batch")
+    if not path.is_file():
+        raise NotFound("file", str(path), field="file")
+    started = time.perf_counter()
+    today = today or datetime.now(UTC).date()
+    sha = file_digest(path)
+    importer, ref, job = _start(uow, actor, path, sha, resume)
+    after = job.last_line if job is not None else 0
+    checked = _check(uow, path, after, importer, ref, today, use, max_problems, progress)
+    if job is None:
+        job = ImportJob(
+            KIND,
+            sha,
+            path.name,
+            importer.name,
+            importer.party,
+            datetime.now(UTC),
+            checked.rows,
+            checked.orders,
+        )
+        with uow:
+            uow.imports.add_job(job)
+            audit.record(
+                uow,
+                importer,
+                "import.start",
+                "import",
+                str(job.id),
+                None,
+                {"file": path.name, "sha256": sha, "rows": checked.rows, "orders": checked.orders},
+            )
+            uow.commit()
+    assert job.id is not None
+    done = _Done()
+    total = checked.rows
+    pending: list[list[ImportRow]] = []
+    pending_rows = 0
+    for rows in _orders(_rows(path, after, use, [])):
+        pending.append(rows)
+        pending_rows += len(rows)
+        if pending_rows >= batch:
+            final = done.rows + pending_rows >= total
+            _commit_batch(uow, job, pending, importer, ref, today, final, done)
+            pending, pending_rows = [], 0
+            if progress is not None:
+                progress("write", done.rows, total)
+    if pending:
+        _commit_batch(uow, job, pending, importer, ref, today, True, done)
+        if progress is not None:
+            progress("write", done.rows, total)
+    return ImportSummary(
+        job.id,
+        path.name,
+        sha,
+        done.rows,
+        done.orders,
+        done.entries,
+        done.batches,
+        time.perf_counter() - started,
+        after,
+    )
+
+
+@dataclass
+class _Done:
+    rows: int = 0
+    orders: int = 0
+    entries: int = 0
+    batches: int = 0
+
+
+def _commit_batch(
+    uow: UnitOfWork,
+    job: ImportJob,
+    orders: list[list[ImportRow]],
+    importer: User,
+    ref: Reference,
+    today: date,
+    final: bool,
+    done: _Done,
+) -> None:
+    """Write one batch and the job's progress, with one audit record, in one transaction."""
+    assert job.id is not None
+    n_rows = sum(len(rows) for rows in orders)
+    with uow:
+        written, entries = _write_batch(uow, job.id, orders, importer, ref, today)
+        job.last_line = orders[-1][-1].line
+        job.rows_done += n_rows
+        job.orders_done += len(orders)
+        job.entries_done += len(entries)
+        job.batches_done += 1
+        if final:
+            job.finished_at = datetime.now(UTC)
+        uow.imports.save_job(job)
+        audit.record(
+            uow,
+            importer,
+            "import.batch",
+            "import",
+            f"{job.id}/{job.batches_done}",
+            None,
+            {
+                "job": job.id,
+                "sha256": job.sha256,
+                "batch": job.batches_done,
+                "lines": [orders[0][0].line, orders[-1][-1].line],
+                "orders": [written[0].number, written[-1].number],
+                "order_count": len(written),
+                "entries": len(entries),
+                "finished": final,
+            },
+        )
+        uow.commit()
+    done.rows += n_rows
+    done.orders += len(orders)
+    done.entries += len(entries)
+    done.batches += 1
+
+
+def _write_batch(
+    uow: UnitOfWork,
+    job_id: int,
+    orders: list[list[ImportRow]],
+    importer: User,
+    ref: Reference,
+    today: date,
+) -> tuple[list[Order], list[Entry]]:
+    """One batch, in the caller's transaction: numbers reserved per prefix in one statement
+    each, orders built as in the check, then written in sets."""
+    counts: dict[str, int] = {}
+    for rows in orders:
+        p = _prefix(rows)
+        counts[p] = counts.get(p, 0) + 1
+    nxt = {p: uow.imports.reserve_numbers(p, n) for p, n in counts.items()}
+    built: list[tuple[Order, str, int]] = []
+    entries: list[Entry] = []
+    for rows in orders:
+        p = _prefix(rows)
+        number = f"{p}{nxt[p]:06d}"
+        nxt[p] += 1
+        order, posted = build_order(rows, number, importer, ref, today)
+        built.append((order, rows[0].order_ref, rows[0].line))
+        entries += posted
+    uow.imports.add_orders(job_id, built)
+    if entries:
+        uow.ledger.append(entries)
+    return [o for o, _, _ in built], entries
+
+
+__all__ = ["COLUMNS", "DEFAULT_BATCH", "ImportSummary", "import_orders"]
