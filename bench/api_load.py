@@ -56,6 +56,27 @@ def _wait_up(port: int, seconds: float = 30) -> bool:
     return False
 
 
+def _warm_up(port: int, token: str) -> str | None:
+    """One write and one read before the clock starts (first calls compile and import)."""
+    sys.path.insert(0, str(LOCUSTFILE.parent))
+    from locustfile import ORDER
+
+    base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    for path, body, extra in (
+        ("/orders", json.dumps(ORDER).encode(), {"Idempotency-Key": "bench-warm-up"}),
+        ("/ledger/balances", None, {}),
+    ):
+        req = urllib.request.Request(base + path, data=body, headers={**auth, **extra})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                if r.status >= 300:
+                    return f"warm-up {path}: HTTP {r.status}"
+        except OSError as e:
+            return f"warm-up {path}: {e}"
+    return None
+
+
 def _locust(
     port: int, token: str, scenario: str, users: int, seconds: int, work: Path
 ) -> dict[str, Any]:
@@ -144,6 +165,9 @@ def measure_one(url: str, work: Path, users: int, seconds: int) -> dict[str, Any
     try:
         if not _wait_up(port):
             return {"error": "relos serve did not answer within 30 s"}
+        warm = _warm_up(port, token)
+        if warm:
+            return {"error": warm}
         return {
             "server": "relos serve (uvicorn, one process)",
             "writes": _locust(port, token, "writes", users, seconds, work),

@@ -82,7 +82,11 @@ def beancount_balance(path: Path) -> int:
         print(f"{len(errors)} errors, first: {errors[0]}", file=sys.stderr)
         return 1
     real = realization.realize(entries)
-    accounts = [(ra.account, ra.balance) for ra in realization.iter_children(real) if ra.balance]
+    accounts = [
+        (ra.account, ra.balance)
+        for ra in realization.iter_children(real)
+        if not ra.balance.is_empty()
+    ]
     for name, balance in accounts:
         print(name, balance)
     return 0
@@ -123,6 +127,8 @@ def measure(url: str, work: Path, repeat: int = 3) -> dict[str, Any]:
         [world.PYTHON, __file__, "beancount-balance", str(bean)], repeat
     )
     tools["relos balances"] = median_run([world.RELOS, "report", "balances", "--json"], repeat, url)
+    # what any relos command costs before it does anything (Python and module start-up)
+    tools["relos start-up only"] = median_run([world.RELOS, "--help"], repeat)
     result["tools"] = tools
     return result
 

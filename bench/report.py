@@ -206,7 +206,11 @@ def _not_measured(section: dict[str, Any]) -> list[str]:
 
 
 def _when(section: dict[str, Any]) -> str:
-    return f"_Measured {section.get('measured_at', '?')} ({section.get('wall_s', 0):.0f} s)._"
+    load = section.get("load_average")
+    shown = f"; 1-minute load average {load[0]} before, {load[1]} after" if load else ""
+    return (
+        f"_Measured {section.get('measured_at', '?')} ({section.get('wall_s', 0):.0f} s{shown})._"
+    )
 
 
 def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, float]) -> None:
@@ -248,7 +252,7 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
             out += [
                 "`relos import orders FILE.csv --json` on a SQLite database holding the demo's",
                 "reference data and users: every rule checked, every posting written. Peak memory",
-                "is the importing process's own (wait4). The raw limit is the same rows the import",
+                "is the importing process's own (VmHWM). The raw limit is the same rows the import",
                 "wrote, copied into the same tables of a copy of the database as it was before the",
                 "import with plain `executemany` in one transaction (bench/raw_insert.py).",
                 "",
@@ -270,6 +274,12 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
                     f"{raw['seconds']:.2f} | {_n(r['raw_lines_per_s'])} | {r['raw_ratio']:.1%} |"
                 )
             out.append("")
+            if any(r.get("reused") for r in rows):
+                out += [
+                    "Some imports above were made by an earlier run and reused (`--keep`); "
+                    "their import figures are that run's.",
+                    "",
+                ]
             tables = rows[-1].get("raw", {}).get("tables") if "raw" in rows[-1] else None
             if tables:
                 out += [

@@ -89,6 +89,10 @@ class Context:
         """Generate N lines and import them into a fresh copy of the baseline (once per run)."""
         if n in self.imports:
             return self.imports[n]
+        kept = self.work / f"import-{n}-seed{self.args.seed}.json"
+        if self.args.keep is not None and kept.exists():  # an earlier run's import, kept
+            self.imports[n] = {**json.loads(kept.read_text(encoding="utf-8")), "reused": True}
+            return self.imports[n]
         csv_path = self.work / f"orders-{n}.csv"
         t0 = time.perf_counter()
         stats = dataset.generate(csv_path, n, seed=self.args.seed)
@@ -116,6 +120,8 @@ class Context:
             except json.JSONDecodeError:
                 out["summary"] = r.out.strip()[-300:]
         self.imports[n] = out
+        if self.args.keep is not None and "error" not in out:
+            kept.write_text(json.dumps(out, default=str), encoding="utf-8")
         return out
 
 
@@ -436,7 +442,12 @@ def main() -> None:
     p.add_argument("--api-users", type=int, default=20)
     p.add_argument("--api-seconds", type=int, default=20)
     p.add_argument("--no-postgresql", action="store_true", help="SQLite only")
-    p.add_argument("--keep", type=Path, help="keep the work files (databases, CSVs) here")
+    p.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the work files (CSVs, databases) here; a later run with the same --keep, "
+        "N and seed reuses the import instead of importing again",
+    )
     p.add_argument("--no-doc", action="store_true", help="print only; leave docs/ alone")
     args = p.parse_args()
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -452,7 +463,9 @@ def main() -> None:
         for name in wanted:
             print(f"[{name}]", flush=True)
             t0 = time.perf_counter()
+            load_before = os.getloadavg()[0]
             got = RUNNERS[name](ctx)
+            got["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
             got["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             got["wall_s"] = time.perf_counter() - t0
             if "not_measured" in got:

@@ -63,8 +63,23 @@ class Run:
     err: str
 
 
+def _high_water_kb(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM), 0 once it is gone.
+
+    Not wait4's ru_maxrss: on Linux that keeps the high-water mark of the process before its
+    exec, i.e. of the harness that forked it, so every child would seem at least as big."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def run(cmd: list[str], url: str | None = None, timeout: float | None = None) -> Run:
-    """Run a command; its own peak RSS comes from wait4 (this child only, not the harness)."""
+    """Run a command: exit code, wall time and its own peak resident memory (polled VmHWM)."""
     env = dict(os.environ)
     if url is not None:
         env["RELOS_DATABASE_URL"] = url
@@ -72,13 +87,15 @@ def run(cmd: list[str], url: str | None = None, timeout: float | None = None) ->
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
         deadline = None if timeout is None else t0 + timeout
+        peak_kb = 0
         while True:
-            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+            peak_kb = max(peak_kb, _high_water_kb(p.pid))
+            pid, status, _usage = os.wait4(p.pid, os.WNOHANG)
             if pid:
                 break
             if deadline is not None and time.perf_counter() > deadline:
                 p.kill()
-                pid, status, usage = os.wait4(p.pid, 0)
+                pid, status, _usage = os.wait4(p.pid, 0)
                 break
             time.sleep(0.005)
         seconds = time.perf_counter() - t0
@@ -88,7 +105,7 @@ def run(cmd: list[str], url: str | None = None, timeout: float | None = None) ->
         return Run(
             p.returncode,
             seconds,
-            usage.ru_maxrss / 1024,
+            peak_kb / 1024,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
         )
