@@ -37,9 +37,12 @@ test-deps:
 test: $(STAMP) test-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 
-## bench: the voyage planner benchmark (figures and ratios to its 1 s budget; not a test)
+## bench: every benchmark (import, balances, peers, API load, planner, reconciliation) at
+## N = 10k, 100k, 1M; prints figures and ratios, writes docs/benchmarks.md (not a test).
+## One section or other sizes: `.venv/bin/python bench/run.py --only import --sizes 10000`
 bench: $(STAMP)
-	$(BIN)/python bench/planner.py
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run.py
 
 ## check: what CI checks besides the tests: lint, format, types, layers
 check: $(STAMP)

@@ -1,0 +1,207 @@
+"""The HTTP API under concurrent load: locust (headless) against a real `relos serve` on loopback.
+
+For each database (SQLite in WAL mode; PostgreSQL, a throwaway server started here), a fresh
+database is prepared (reference data and users, bench/world.py), an API token is created with
+`relos token create` for IND's ordering officer (scopes read and write), and `relos serve` is
+started on 127.0.0.1. Then, one after the other, for a fixed time each:
+
+- writes: every locust user drafts new orders (``POST /orders``, a new Idempotency-Key each);
+- reads: every locust user reads the balances (``GET /ledger/balances``) of the book the
+  writes filled.
+
+Locust runs in its own process on the same 2-core machine as the server (it takes CPU from it;
+the figures are what this one machine does, load generator included). All traffic stays on
+127.0.0.1; every run is bounded by its duration and stops by itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import world
+
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+ORDERING_OFFICER = "Cdr Arjun Mehta"  # IND's ordering officer in the demo's users
+
+
+def ensure_locust() -> str | None:
+    """Install locust into the venv if missing; a reason when it cannot be had."""
+    if world.run([world.PYTHON, "-c", "import locust"]).code == 0:
+        return None
+    done = subprocess.run(
+        [world.PYTHON, "-m", "pip", "install", "-q", "locust"], capture_output=True, text=True
+    )
+    return None if done.returncode == 0 else f"pip install locust failed: {done.stderr[-300:]}"
+
+
+def _wait_up(port: int, seconds: float = 30) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/docs", timeout=1) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _warm_up(port: int, token: str) -> str | None:
+    """One write and one read before the clock starts (first calls compile and import)."""
+    sys.path.insert(0, str(LOCUSTFILE.parent))
+    from locustfile import ORDER
+
+    base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    for path, body, extra in (
+        ("/orders", json.dumps(ORDER).encode(), {"Idempotency-Key": "bench-warm-up"}),
+        ("/ledger/balances", None, {}),
+    ):
+        req = urllib.request.Request(base + path, data=body, headers={**auth, **extra})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                if r.status >= 300:
+                    return f"warm-up {path}: HTTP {r.status}"
+        except OSError as e:
+            return f"warm-up {path}: {e}"
+    return None
+
+
+def _locust(
+    port: int, token: str, scenario: str, users: int, seconds: int, work: Path
+) -> dict[str, Any]:
+    prefix = work / f"locust-{scenario}"
+    env_extra = {"BENCH_TOKEN": token, "BENCH_SCENARIO": scenario}
+    cmd = [
+        str(world.BIN / "locust"),
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--only-summary",
+        "-u",
+        str(users),
+        "-r",
+        str(users),
+        "-t",
+        f"{seconds}s",
+        "--stop-timeout",
+        "5",
+        "--host",
+        f"http://127.0.0.1:{port}",
+        "--csv",
+        str(prefix),
+        "--loglevel",
+        "WARNING",
+    ]
+    env = {**os.environ, **env_extra}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=seconds + 60)
+    stats = prefix.with_name(prefix.name + "_stats.csv")
+    if not stats.exists():
+        return {"error": f"locust wrote no stats (exit {done.returncode}): {done.stderr[-300:]}"}
+    with stats.open() as f:
+        rows = {r["Name"]: r for r in csv.DictReader(f)}
+    agg = rows.get("Aggregated")
+    if agg is None:
+        return {"error": "no aggregated row in locust stats"}
+    failures = work / f"locust-{scenario}_failures.csv"
+    first_failure = ""
+    if failures.exists():
+        with failures.open() as f:
+            for r in csv.DictReader(f):
+                first_failure = f"{r.get('Error', '')}"[:200]
+                break
+    return {
+        "users": users,
+        "seconds": seconds,
+        "requests": int(agg["Request Count"]),
+        "failures": int(agg["Failure Count"]),
+        "rps": float(agg["Requests/s"]),
+        "p50_ms": float(agg["50%"]),
+        "p99_ms": float(agg["99%"]),
+        "first_failure": first_failure,
+    }
+
+
+def measure_one(url: str, work: Path, users: int, seconds: int) -> dict[str, Any]:
+    world.prepare(url)
+    r = world.relos(
+        [
+            "token",
+            "create",
+            "--user",
+            ORDERING_OFFICER,
+            "--name",
+            "bench",
+            "--scope",
+            "read",
+            "--scope",
+            "write",
+            "--json",
+        ],
+        url,
+    )
+    if r.code != 0:
+        return {"error": f"relos token create failed: {r.err[-300:]}"}
+    token = json.loads(r.out)["token"]
+    port = world.free_port()
+    env = {**os.environ, "RELOS_DATABASE_URL": url}
+    log = (work / f"serve-{port}.log").open("w")
+    server = subprocess.Popen(
+        [world.RELOS, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        if not _wait_up(port):
+            return {"error": "relos serve did not answer within 30 s"}
+        warm = _warm_up(port, token)
+        if warm:
+            return {"error": warm}
+        return {
+            "server": "relos serve (uvicorn, one process)",
+            "writes": _locust(port, token, "writes", users, seconds, work),
+            "reads": _locust(port, token, "reads", users, seconds, work),
+        }
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def measure(
+    work: Path, users: int = 20, seconds: int = 20, postgresql: bool = True
+) -> dict[str, Any]:
+    problem = ensure_locust()
+    if problem:
+        return {"not_measured": problem}
+    out: dict[str, Any] = {}
+    out["sqlite"] = measure_one(world.sqlite_url(work / "api.db"), work, users, seconds)
+    if postgresql:
+        try:
+            with world.postgresql() as server:
+                out["postgresql"] = measure_one(world.new_database(server), work, users, seconds)
+        except (RuntimeError, subprocess.CalledProcessError) as e:
+            out["postgresql"] = {"error": f"PostgreSQL could not be started: {e}"}
+    return out
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        print(json.dumps(measure(Path(d), seconds=10), indent=2))

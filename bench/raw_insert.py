@@ -1,0 +1,147 @@
+"""The raw insert limit: the rows an import wrote, inserted again with nothing but the driver.
+
+`relos import` checks every rule and writes orders, lines, receipts, invoices, signatures,
+ledger entries, postings, balances and audit records. The limit it is compared with is the same
+rows, in the same tables of the same kind of database, inserted with plain DB-API
+``executemany`` (SQLite, WAL, synchronous=NORMAL as relos opens it) or ``COPY`` (PostgreSQL):
+no rule checked, no Python object built, every index and constraint of the schema in place.
+
+How: the database before the import (reference data and users only) is copied; every row the
+import added (rowid above the baseline's) is read from the imported database in chunks and
+inserted into the copy. Only the inserts and the commit are timed, not the reads.
+
+Run: ``python bench/raw_insert.py BASELINE.db IMPORTED.db [--postgresql URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+CHUNK = 10_000
+SKIP = {"alembic_version"}
+
+
+def tables(db: sqlite3.Connection) -> list[str]:
+    rows = db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " ORDER BY rowid"
+    ).fetchall()
+    return [r[0] for r in rows if r[0] not in SKIP]
+
+
+def _baseline_rowids(baseline: Path) -> dict[str, int]:
+    db = sqlite3.connect(baseline)
+    try:
+        return {
+            t: db.execute(f'SELECT coalesce(max(rowid), 0) FROM "{t}"').fetchone()[0]
+            for t in tables(db)
+        }
+    finally:
+        db.close()
+
+
+def new_rows(
+    imported: Path, baseline: Path
+) -> Iterator[tuple[str, list[str], list[tuple[Any, ...]]]]:
+    """(table, columns, chunk of rows) for every row the import added, parents first."""
+    after = _baseline_rowids(baseline)
+    src = sqlite3.connect(imported)
+    try:
+        for t in tables(src):
+            cur = src.execute(
+                f'SELECT * FROM "{t}" WHERE rowid > ? ORDER BY rowid', (after.get(t, 0),)
+            )
+            columns = [d[0] for d in cur.description]
+            while chunk := cur.fetchmany(CHUNK):
+                yield t, columns, chunk
+    finally:
+        src.close()
+
+
+def sqlite_limit(imported: Path, baseline: Path, work: Path) -> dict[str, Any]:
+    """Insert the import's rows into a copy of the baseline with executemany; time the writes."""
+    target = work / "raw.db"
+    shutil.copyfile(baseline, target)
+    db = sqlite3.connect(target, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    counts: dict[str, int] = {}
+    seconds = 0.0
+    try:
+        t0 = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        seconds += time.perf_counter() - t0
+        for table, columns, chunk in new_rows(imported, baseline):
+            names = ", ".join(f'"{c}"' for c in columns)
+            marks = ", ".join("?" for _ in columns)
+            t0 = time.perf_counter()
+            db.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', chunk)
+            seconds += time.perf_counter() - t0
+            counts[table] = counts.get(table, 0) + len(chunk)
+        t0 = time.perf_counter()
+        db.execute("COMMIT")
+        seconds += time.perf_counter() - t0
+    finally:
+        db.close()
+    rows = sum(counts.values())
+    return {
+        "engine": "sqlite",
+        "method": "executemany",
+        "rows": rows,
+        "tables": counts,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds if seconds else None,
+    }
+
+
+def postgresql_limit(imported: Path, baseline: Path, url: str) -> dict[str, Any]:
+    """COPY the import's rows into a PostgreSQL database that holds the baseline already."""
+    import psycopg
+
+    counts: dict[str, int] = {}
+    seconds = 0.0
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn:
+        with conn.cursor() as cur:
+            for table, columns, chunk in new_rows(imported, baseline):
+                names = ", ".join(f'"{c}"' for c in columns)
+                t0 = time.perf_counter()
+                with cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                    for row in chunk:
+                        copy.write_row(row)
+                seconds += time.perf_counter() - t0
+                counts[table] = counts.get(table, 0) + len(chunk)
+        t0 = time.perf_counter()
+        conn.commit()
+        seconds += time.perf_counter() - t0
+    rows = sum(counts.values())
+    return {
+        "engine": "postgresql",
+        "method": "COPY",
+        "rows": rows,
+        "tables": counts,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds if seconds else None,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("baseline", type=Path)
+    p.add_argument("imported", type=Path)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        print(json.dumps(sqlite_limit(args.imported, args.baseline, Path(d)), indent=2))
+
+
+if __name__ == "__main__":
+    main()

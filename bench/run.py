@@ -1,0 +1,490 @@
+"""The relos benchmark harness: every section in one run, figures and ratios, docs/benchmarks.md.
+
+Sections (each runnable alone with ``--only``):
+
+1. ``import``: bulk import of N generated order lines (bench/dataset.py) with their receipts and
+   invoices through ``relos import orders`` on SQLite: lines/s and peak memory, and the ratio to
+   the raw limit (the same rows into the same tables with plain executemany, bench/raw_insert.py).
+2. ``balances``: balances and aging at scale, today and as of a past date: bench/balances.py (on
+   SQLite and PostgreSQL), and the balances and obligations of the books the import wrote.
+3. ``peers``: the same books in Beancount, hledger and ledger-cli (bench/peers.py): each tool's
+   load-and-balance time against relos's import-and-balance and balance-only times.
+4. ``api``: order creation and balance reads under locust over loopback, SQLite and PostgreSQL
+   (bench/api_load.py): throughput, p50 and p99 latency.
+5. ``scale``: the voyage planner (bench/planner.py) and reconciliation of a signed statement of
+   the imported books (export, then match).
+
+Run: ``make bench`` (everything, N = 10k, 100k, 1M), or e.g.
+``.venv/bin/python bench/run.py --only import --sizes 10000``. Results are kept in
+docs/benchmarks/results.json (a section run alone replaces only its own results) and
+docs/benchmarks.md with its plots (docs/benchmarks/*.png) is written from them every time.
+A section whose dependency is missing says "not measured" and why; no figure is ever made up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import dataset
+import raw_insert
+import world
+
+SECTIONS = ("import", "balances", "peers", "api", "scale")
+DOC = world.ROOT / "docs" / "benchmarks.md"
+FIGURES = world.ROOT / "docs" / "benchmarks"
+RESULTS = FIGURES / "results.json"
+BENCH = world.ROOT / "bench"
+
+IMPORTER = "Capt Vikram Rao"  # IND's party admin in the demo's users
+PAST = date(2026, 6, 30)  # "as of a past date": the middle of the generated year
+
+TARGETS = {
+    "import_lines_per_s": 100_000,
+    "import_raw_ratio": 0.25,
+    "balances_ms": 20,
+    "api_writes_per_s": 1_000,
+    "api_p99_ms": 50,
+    "memory_growth": 1.5,  # peak memory at the largest N / at the smallest: "flat"
+}
+
+
+class Context:
+    """What sections share within one run: sizes, the work folder, imported databases."""
+
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args = args
+        self.sizes: list[int] = args.sizes
+        self.work = work
+        self._baseline: Path | None = None
+        self.imports: dict[int, dict[str, Any]] = {}
+
+    def baseline(self) -> Path:
+        """A prepared SQLite database (reference data and users, no orders)."""
+        if self._baseline is None:
+            path = self.work / "baseline.db"
+            world.prepare(world.sqlite_url(path))
+            with sqlite3.connect(path) as db:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._baseline = path
+        return self._baseline
+
+    def imported(self, n: int) -> dict[str, Any]:
+        """Generate N lines and import them into a fresh copy of the baseline (once per run)."""
+        if n in self.imports:
+            return self.imports[n]
+        kept = self.work / f"import-{n}-seed{self.args.seed}.json"
+        if self.args.keep is not None and kept.exists():  # an earlier run's import, kept
+            self.imports[n] = {**json.loads(kept.read_text(encoding="utf-8")), "reused": True}
+            return self.imports[n]
+        csv_path = self.work / f"orders-{n}.csv"
+        t0 = time.perf_counter()
+        stats = dataset.generate(csv_path, n, seed=self.args.seed)
+        generated_s = time.perf_counter() - t0
+        db = self.work / f"import-{n}.db"
+        shutil.copyfile(self.baseline(), db)
+        url = world.sqlite_url(db)
+        r = world.relos(["import", "orders", str(csv_path), "--as", IMPORTER, "--json"], url)
+        out: dict[str, Any] = {
+            "lines": n,
+            "orders": stats["orders"],
+            "received_lines": stats["received_lines"],
+            "invoiced_orders": stats["invoiced_orders"],
+            "generate_s": generated_s,
+            "csv_mb": csv_path.stat().st_size / 2**20,
+            "db": str(db),
+            "url": url,
+        }
+        if r.code != 0:
+            out["error"] = f"relos import exited {r.code}: {(r.err or r.out).strip()[-500:]}"
+        else:
+            out.update(seconds=r.seconds, lines_per_s=n / r.seconds, peak_mb=r.peak_mb)
+            try:
+                out["summary"] = json.loads(r.out)
+            except json.JSONDecodeError:
+                out["summary"] = r.out.strip()[-300:]
+        self.imports[n] = out
+        if self.args.keep is not None and "error" not in out:
+            kept.write_text(json.dumps(out, default=str), encoding="utf-8")
+        return out
+
+
+def _missing_import() -> str | None:
+    if not world.has_command("import", "orders"):
+        return "`relos import orders` is not on this branch (helper E1's he1 not merged yet)"
+    return None
+
+
+# 1. import ---------------------------------------------------------------------------------
+
+
+def section_import(ctx: Context) -> dict[str, Any]:
+    why = _missing_import()
+    if why:
+        return {"not_measured": why}
+    rows = []
+    for n in ctx.sizes:
+        got = dict(ctx.imported(n))
+        print(f"  import {n:>9,} lines: ", end="", flush=True)
+        if "error" in got:
+            print(got["error"])
+            rows.append(got)
+            continue
+        raw = raw_insert.sqlite_limit(Path(got["db"]), ctx.baseline(), ctx.work)
+        got["raw"] = raw
+        got["raw_lines_per_s"] = n / raw["seconds"]
+        got["raw_ratio"] = got["lines_per_s"] / got["raw_lines_per_s"]
+        print(
+            f"{got['seconds']:.2f} s, {got['lines_per_s']:,.0f} lines/s, "
+            f"peak {got['peak_mb']:.0f} MB; raw executemany of the same {raw['rows']:,} rows: "
+            f"{raw['seconds']:.2f} s ({got['raw_lines_per_s']:,.0f} lines/s); "
+            f"ratio {got['raw_ratio']:.1%}"
+        )
+        rows.append(got)
+    return {"engine": "sqlite", "sizes": ctx.sizes, "rows": rows}
+
+
+# 2. balances -------------------------------------------------------------------------------
+
+
+def _median_ms(fn: Callable[[], object], repeat: int = 7) -> float:
+    fn()  # warm: the first call opens the database and compiles statements
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def imported_balances(url: str) -> dict[str, Any]:
+    """Balances (today, as of PAST) and obligations (aging) of imported books, in process."""
+    from relos.config import Settings
+    from relos.services import database, reports
+
+    uow = database.unit_of_work(Settings(database_url=url))
+    today = date.today()
+    return {
+        "balance_rows": len(reports.balances(uow, None, None)),
+        "balances_now_ms": _median_ms(lambda: reports.balances(uow, None, None)),
+        "balances_past_ms": _median_ms(lambda: reports.balances(uow, None, PAST)),
+        "obligations_now_ms": _median_ms(lambda: reports.obligations(uow, today), repeat=3),
+        "obligations_past_ms": _median_ms(lambda: reports.obligations(uow, PAST), repeat=3),
+        "obligations": len(reports.obligations(uow, today)),
+    }
+
+
+def _count_postings(db: str) -> int:
+    with sqlite3.connect(db) as c:
+        return int(c.execute("SELECT count(*) FROM postings").fetchone()[0])
+
+
+def section_balances(ctx: Context) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    script = BENCH / "balances.py"
+    if not script.exists():
+        out["balances_py"] = {
+            "not_measured": "bench/balances.py is not on this branch (helper D's hd not merged)"
+        }
+    else:
+        runs: dict[str, Any] = {}
+        r = world.run([world.PYTHON, str(script)], timeout=3600)
+        runs["sqlite"] = {"code": r.code, "seconds": r.seconds, "output": r.out + r.err}
+        if not ctx.args.no_postgresql:
+            with world.postgresql() as server:
+                url = world.new_database(server)
+                r = world.run([world.PYTHON, str(script), "--postgresql", url], timeout=3600)
+                runs["postgresql"] = {"code": r.code, "seconds": r.seconds, "output": r.out + r.err}
+        out["balances_py"] = runs
+    why = _missing_import()
+    if why:
+        out["imported"] = {"not_measured": why}
+        return out
+    n = max(ctx.sizes)
+    got = ctx.imported(n)
+    if "error" in got:
+        out["imported"] = {"not_measured": got["error"]}
+        return out
+    measured = imported_balances(got["url"])
+    measured["postings"] = _count_postings(got["db"])
+    measured["lines"] = n
+    print(
+        f"  balances of {n:,} imported lines ({measured['postings']:,} postings): "
+        f"now {measured['balances_now_ms']:.1f} ms, as of {PAST} "
+        f"{measured['balances_past_ms']:.1f} ms; obligations (aging) now "
+        f"{measured['obligations_now_ms']:.0f} ms"
+    )
+    out["imported"] = measured
+    return out
+
+
+# 3. peers ----------------------------------------------------------------------------------
+
+
+def section_peers(ctx: Context) -> dict[str, Any]:
+    import peers
+
+    why = _missing_import()
+    if why:
+        return {"not_measured": why}
+    n = min(max(ctx.sizes), ctx.args.peers_max)
+    got = ctx.imported(n)
+    if "error" in got:
+        return {"not_measured": got["error"]}
+    work = ctx.work / f"peers-{n}"
+    work.mkdir(exist_ok=True)
+    result = peers.measure(got["url"], work, repeat=3 if n <= 100_000 else 1)
+    result["lines"] = n
+    result["import_s"] = got["seconds"]
+    bal = result.get("tools", {}).get("relos balances", {})
+    if "seconds" in bal:
+        result["relos_import_and_balance_s"] = got["seconds"] + bal["seconds"]
+    for name, t in result.get("tools", {}).items():
+        print(f"  {name}: {t.get('seconds', t.get('error'))}")
+    return result
+
+
+# 4. api ------------------------------------------------------------------------------------
+
+
+def section_api(ctx: Context) -> dict[str, Any]:
+    import api_load
+
+    work = ctx.work / "api"
+    work.mkdir(exist_ok=True)
+    result = api_load.measure(
+        work,
+        users=ctx.args.api_users,
+        seconds=ctx.args.api_seconds,
+        postgresql=not ctx.args.no_postgresql,
+    )
+    for engine, r in result.items():
+        if isinstance(r, dict):
+            for kind in ("writes", "reads"):
+                k = r.get(kind)
+                if isinstance(k, dict) and "rps" in k:
+                    print(
+                        f"  {engine} {kind}: {k['rps']:,.0f} req/s, p50 {k['p50_ms']:.0f} ms, "
+                        f"p99 {k['p99_ms']:.0f} ms, {k['failures']} failures"
+                    )
+    return result
+
+
+# 5. scale ----------------------------------------------------------------------------------
+
+
+def reconciliation(url: str, work: Path) -> dict[str, Any]:
+    """RUS exports its signed RELOS statement of the imported books; IND matches it."""
+    from relos.domain.users import Role
+    from relos.services.demo import USERS
+
+    steps: dict[str, Any] = {}
+    for party in ("RUS", "IND"):
+        r = world.relos(
+            ["key", "create", "--party", party, "--as", USERS[party][Role.PARTY_ADMIN]], url
+        )
+        if r.code != 0:
+            return {"error": f"relos key create {party}: {r.err.strip()[-300:]}"}
+    statement = work / "statement.json"
+    r = world.relos(
+        [
+            "reconcile",
+            "export",
+            "--agreement",
+            "RELOS",
+            "--party",
+            "RUS",
+            "--output",
+            str(statement),
+            "--as-of",
+            date.today().isoformat(),
+            "--as",
+            USERS["RUS"][Role.FINANCE_OFFICER],
+        ],
+        url,
+    )
+    if r.code != 0:
+        return {"error": f"relos reconcile export: {(r.err or r.out).strip()[-300:]}"}
+    steps["export_s"] = r.seconds
+    steps["export_peak_mb"] = r.peak_mb
+    steps["statement_mb"] = statement.stat().st_size / 2**20
+    r = world.relos(
+        [
+            "reconcile",
+            "match",
+            str(statement),
+            "--as",
+            USERS["IND"][Role.FINANCE_OFFICER],
+            "--json",
+        ],
+        url,
+    )
+    if r.code != 0:
+        return {**steps, "error": f"relos reconcile match: {(r.err or r.out).strip()[-300:]}"}
+    report = json.loads(r.out)
+    steps["match_s"] = r.seconds
+    steps["match_peak_mb"] = r.peak_mb
+    steps["statement_lines"] = len(report.get("lines", []))
+    steps["counts"] = report.get("counts")
+    return steps
+
+
+def section_scale(ctx: Context) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    planner = BENCH / "planner.py"
+    r = world.run([world.PYTHON, str(planner)], timeout=1800)
+    out["planner"] = {"code": r.code, "seconds": r.seconds, "output": (r.out + r.err).strip()}
+    print(f"  planner: exit {r.code} in {r.seconds:.1f} s")
+    why = _missing_import()
+    if why:
+        out["reconciliation"] = {"not_measured": why}
+        return out
+    n = max(ctx.sizes)
+    got = ctx.imported(n)
+    if "error" in got:
+        out["reconciliation"] = {"not_measured": got["error"]}
+        return out
+    work = ctx.work / f"recon-{n}"
+    work.mkdir(exist_ok=True)
+    rec = reconciliation(got["url"], work)
+    rec["lines"] = n
+    rec["orders"] = got["orders"]
+    out["reconciliation"] = rec
+    print(f"  reconciliation of {n:,} imported lines: {rec}")
+    return out
+
+
+RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
+    "import": section_import,
+    "balances": section_balances,
+    "peers": section_peers,
+    "api": section_api,
+    "scale": section_scale,
+}
+
+
+# machine and document ----------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        m = re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())
+        mem_gb = int(m.group(1)) / 2**20 if m else None
+    except OSError:
+        pass
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=world.ROOT
+    ).stdout.strip()
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": mem_gb,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": world.postgresql_version(),
+        "relos_commit": commit,
+    }
+
+
+def _portable(value: Any) -> Any:
+    """Results without this run's temporary paths."""
+    if isinstance(value, dict):
+        return {k: _portable(v) for k, v in value.items() if k not in ("db", "url")}
+    if isinstance(value, list):
+        return [_portable(v) for v in value]
+    return value
+
+
+def load_results() -> dict[str, Any]:
+    if RESULTS.exists():
+        data: dict[str, Any] = json.loads(RESULTS.read_text(encoding="utf-8"))
+        return data
+    return {"sections": {}}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    p.add_argument(
+        "--sizes",
+        default="10000,100000,1000000",
+        type=lambda s: [int(x) for x in s.split(",") if x],
+        help="order lines to import, comma-separated",
+    )
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--peers-max", type=int, default=1_000_000, help="largest N for section 3")
+    p.add_argument("--api-users", type=int, default=20)
+    p.add_argument("--api-seconds", type=int, default=20)
+    p.add_argument("--no-postgresql", action="store_true", help="SQLite only")
+    p.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the work files (CSVs, databases) here; a later run with the same --keep, "
+        "N and seed reuses the import instead of importing again",
+    )
+    p.add_argument("--no-doc", action="store_true", help="print only; leave docs/ alone")
+    args = p.parse_args()
+    wanted = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in wanted if s not in SECTIONS]
+    if unknown:
+        p.error(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
+    results = load_results()
+    results["machine"] = machine()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="relos-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    ctx = Context(args, work)
+    try:
+        for name in wanted:
+            print(f"[{name}]", flush=True)
+            t0 = time.perf_counter()
+            load_before = os.getloadavg()[0]
+            got = RUNNERS[name](ctx)
+            got["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+            got["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            got["wall_s"] = time.perf_counter() - t0
+            if "not_measured" in got:
+                print(f"  not measured: {got['not_measured']}")
+            results["sections"][name] = got
+            if not args.no_doc:
+                import report
+
+                report.write(results, DOC, FIGURES, TARGETS)
+                RESULTS.write_text(
+                    json.dumps(_portable(results), indent=2, default=str) + "\n",
+                    encoding="utf-8",
+                )
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    if not args.no_doc:
+        print(f"wrote {DOC.relative_to(world.ROOT)} and {FIGURES.relative_to(world.ROOT)}/")
+
+
+if __name__ == "__main__":
+    main()
