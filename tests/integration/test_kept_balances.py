@@ -29,7 +29,7 @@ from relos.domain.money import Amount, from_minor
 from relos.storage import tables
 from relos.storage.engine import make_engine, upgrade
 from relos.storage.repositories import LedgerRepository
-from tests.conftest import _postgres_database
+from tests.conftest import postgres_database
 
 BOOKS = ("IND", "RUS", "USA")
 START = date(2026, 1, 1)
@@ -80,7 +80,7 @@ def ledger_engine(
         yield eng
         eng.dispose()
         return
-    with _postgres_database(request.getfixturevalue("postgres_url")) as url:
+    with postgres_database(request.getfixturevalue("postgres_url")) as url:
         eng = make_engine(url)
         upgrade(eng)
         yield eng
