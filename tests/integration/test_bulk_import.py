@@ -3,6 +3,7 @@ postings and balances the order services give one by one; an interrupted import 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from relos.domain.errors import AlreadyExists, Invalid
+from relos.domain.imports import ImportJob
 from relos.services import bulk_import, catalogue, ordering, people
 from relos.storage import import_tables as it
 from relos.storage import tables as t
@@ -130,3 +132,18 @@ def test_an_interrupted_import_resumes_and_the_same_file_is_then_refused(
         assert uow.imports.unfinished_jobs("orders") == []
         o = ordering.show(uow, uow.orders.numbers()[-1])
     assert o.signatures[0].role == "party_admin"
+
+
+def test_two_processes_cannot_start_jobs_for_one_file(engine: Engine) -> None:
+    uow = seed(SqlUnitOfWork(engine))
+
+    def job() -> ImportJob:
+        return ImportJob(
+            "orders", "ab" * 32, "orders.csv", "ind-admin", "IND", datetime.now(UTC), 4, 1
+        )
+
+    with uow:
+        uow.imports.add_job(job())
+        uow.commit()
+    with uow, pytest.raises(AlreadyExists):
+        uow.imports.add_job(job())  # the other process's, once the unique key has it
