@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from pydantic import SecretStr
 from schemathesis.checks import (
@@ -275,6 +276,29 @@ def test_an_oversized_body_is_413_and_writes_nothing(fresh: Engine, world: World
     r = _post(fresh, world, ORDERER, "/orders", body)
     assert r.status_code == 413
     assert r.headers["content-type"] == "application/problem+json"
+    assert counts(fresh) == before
+
+
+def test_a_statement_may_exceed_the_body_limit_up_to_its_own_limit(
+    fresh: Engine, world: World
+) -> None:
+    """`POST /reconciliation/runs` takes more than 1 MiB (read streamed) and answers 413 only
+    above RELOS_STATEMENT_MAX_BYTES; nothing is written either way."""
+    url = fresh.url.render_as_string(hide_password=False)
+    limit = 3 * MAX_BODY
+    api = TestClient(
+        create_app(Settings(database_url=url, cookie_secure=False, statement_max_bytes=limit))
+    )
+    finance = user("RUS", Role.FINANCE_OFFICER)
+    before = counts(fresh)
+    for size, expected in ((2 * MAX_BODY, 422), (4 * MAX_BODY, 413)):
+        body = ('{"format":"relos-statement/2","pad":"' + "x" * size + '"}').encode()
+        h = bearer(world.tokens[finance], **{"Idempotency-Key": uuid.uuid4().hex})
+        r = api.post("/reconciliation/runs", content=body, headers=h)
+        assert r.status_code == expected, r.text[:300]
+        assert r.headers["content-type"] == "application/problem+json"
+        if expected == 422:
+            assert r.json()["field"] == "header"  # read whole, found no header
     assert counts(fresh) == before
 
 

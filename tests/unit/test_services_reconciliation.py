@@ -278,6 +278,9 @@ def test_a_key_stored_unencrypted_is_refused_until_protected_then_signs(
     report = reconciliation.match_statement(uow, "rus-fo", statement(uow))
     assert {ln.status for ln in report.lines} == {MatchStatus.MATCHED}
     # a new passphrase: the old one re-encrypts both keys, then only the new one signs
+    with pytest.raises(NotConfigured) as e:
+        reconciliation.protect_keys(uow, "new passphrase", old_passphrase="not the old one")
+    assert (e.value.rule, e.value.field) == ("key_passphrase_wrong", "old passphrase")
     changed = reconciliation.protect_keys(uow, "new passphrase", old_passphrase=KEY_PASSPHRASE)
     every = [
         k.key_id

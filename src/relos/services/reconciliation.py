@@ -216,7 +216,16 @@ def protect_keys(
             if is_encrypted(key.private_pem):
                 if old_passphrase is None:
                     continue
-                private = _unlock(key, old_passphrase)
+                try:
+                    private = _unlock(key, old_passphrase)
+                except NotConfigured:
+                    raise NotConfigured(
+                        "old passphrase",
+                        f"the old passphrase does not decrypt the private key {key.key_id} "
+                        f"of {key.party}",
+                        value=key.key_id,
+                        rule="key_passphrase_wrong",
+                    ) from None
             else:
                 loaded = serialization.load_pem_private_key(key.private_pem.encode("ascii"), None)
                 assert isinstance(loaded, Ed25519PrivateKey)
