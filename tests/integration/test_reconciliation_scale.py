@@ -1,4 +1,4 @@
-"""A large statement reconciles in flat memory: 200,000 orders are generated on the fly into a
+"""A large statement reconciles in flat memory: 30,000 orders (about 24 MiB) are generated on the fly into a
 file (never held as a list), signed, and matched by `reconcile`, which reads the file streamed.
 Peak Python memory during the match is measured with tracemalloc, not assumed (SQLite, whose
 own allocations tracemalloc does not see, keeps at most its page cache)."""
@@ -22,7 +22,7 @@ from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.fakes import KEY_PASSPHRASE
 from tests.integration.builders import lifecycle, world
 
-ORDERS = 200_000
+ORDERS = 30_000  # 200,000 (163 MiB) gave the same 2.4 MiB peak; kept smaller for CI time
 AS_OF = "2026-04-30"
 
 
@@ -93,7 +93,7 @@ def generated(n: int) -> Iterator[dict[str, Any]]:
         }
 
 
-def test_a_200k_order_statement_reconciles_with_peak_memory_far_below_its_size(
+def test_a_large_statement_reconciles_with_peak_memory_far_below_its_size(
     tmp_path: Path,
 ) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'node.db'}")
@@ -149,6 +149,6 @@ def test_a_200k_order_statement_reconciles_with_peak_memory_far_below_its_size(
         f"reconciled in {took:.1f} s with peak traced memory {peak / 2**20:.2f} MiB "
         f"({peak / size:.2%} of the statement)"
     )
-    assert size > 100 * 2**20  # the statement is large ...
-    assert peak < size / 20  # ... and what reconciling it holds at once is not
-    assert peak < 16 * 2**20
+    assert size > 20 * 2**20  # the statement is large ...
+    assert peak < size / 5  # ... and what reconciling it holds at once is not
+    assert peak < 8 * 2**20
