@@ -449,7 +449,16 @@ def main() -> None:
         "N and seed reuses the import instead of importing again",
     )
     p.add_argument("--no-doc", action="store_true", help="print only; leave docs/ alone")
+    p.add_argument(
+        "--doc-only", action="store_true", help="rewrite docs/benchmarks.md from the kept results"
+    )
     args = p.parse_args()
+    if args.doc_only:
+        import report
+
+        report.write(load_results(), DOC, FIGURES, TARGETS)
+        print(f"wrote {DOC.relative_to(world.ROOT)} from {RESULTS.relative_to(world.ROOT)}")
+        return
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in SECTIONS]
     if unknown:
