@@ -315,7 +315,7 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
         out += ["### bench/balances.py", ""]
         if "not_measured" in bp:
             out += _not_measured(bp)
-        for engine in ("sqlite", "postgresql"):
+        for engine in ("sqlite", "postgresql", "sqlite and postgresql"):
             if engine in bp:
                 out += [
                     f"{engine} (exit {bp[engine]['code']}, {bp[engine]['seconds']:.0f} s):",

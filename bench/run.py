@@ -203,14 +203,24 @@ def section_balances(ctx: Context) -> dict[str, Any]:
             "not_measured": "bench/balances.py is not on this branch (helper D's hd not merged)"
         }
     else:
+        # bench/balances.py (helper D's) fills its own ledger of N postings on SQLite and, given
+        # a PostgreSQL server's URL, on a database it creates there; it prints its own figures
+        cmd = [world.PYTHON, str(script), "--postings", str(ctx.args.balances_postings)]
         runs: dict[str, Any] = {}
-        r = world.run([world.PYTHON, str(script)], timeout=3600)
-        runs["sqlite"] = {"code": r.code, "seconds": r.seconds, "output": r.out + r.err}
-        if not ctx.args.no_postgresql:
+        if ctx.args.no_postgresql:
+            r = world.run(cmd, timeout=3600)
+            runs["sqlite"] = {"code": r.code, "seconds": r.seconds, "output": r.out + r.err}
+        else:
             with world.postgresql() as server:
-                url = world.new_database(server)
-                r = world.run([world.PYTHON, str(script), "--postgresql", url], timeout=3600)
-                runs["postgresql"] = {"code": r.code, "seconds": r.seconds, "output": r.out + r.err}
+                r = world.run([*cmd, "--postgresql", server], timeout=3600)
+            runs["sqlite and postgresql"] = {
+                "code": r.code,
+                "seconds": r.seconds,
+                "output": r.out + r.err,
+            }
+        for name, got in runs.items():
+            print(f"  bench/balances.py ({name}): exit {got['code']} in {got['seconds']:.1f} s")
+            print("    " + "\n    ".join(got["output"].strip().splitlines()[-12:]))
         out["balances_py"] = runs
     why = _missing_import()
     if why:
@@ -438,6 +448,12 @@ def main() -> None:
         help="order lines to import, comma-separated",
     )
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--balances-postings",
+        type=int,
+        default=1_000_000,
+        help="postings bench/balances.py fills its ledger with (section 2)",
+    )
     p.add_argument("--peers-max", type=int, default=1_000_000, help="largest N for section 3")
     p.add_argument("--api-users", type=int, default=20)
     p.add_argument("--api-seconds", type=int, default=20)
