@@ -79,9 +79,10 @@ class Context:
         """A prepared SQLite database (reference data and users, no orders)."""
         if self._baseline is None:
             path = self.work / "baseline.db"
-            world.prepare(world.sqlite_url(path))
-            with sqlite3.connect(path) as db:
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not path.exists():  # else kept (--keep) from an earlier run
+                world.prepare(world.sqlite_url(path))
+                with sqlite3.connect(path) as db:
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._baseline = path
         return self._baseline
 
