@@ -104,7 +104,7 @@ def postgres_url() -> Iterator[str]:
 
 
 @contextmanager
-def _postgres_database(server_url: str) -> Iterator[str]:
+def postgres_database(server_url: str) -> Iterator[str]:
     name = f"t_{uuid.uuid4().hex}"
     admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
     try:
@@ -137,7 +137,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
             eng.dispose()
         return
     server: str = request.getfixturevalue("postgres_url")
-    with _postgres_database(server) as url:
+    with postgres_database(server) as url:
         eng = make_engine(url)
         upgrade(eng)
         try:

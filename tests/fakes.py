@@ -27,6 +27,7 @@ from relos.domain.imports import ImportJob
 from relos.domain.ledger import BalanceKey, Entry
 from relos.domain.money import from_minor
 from relos.domain.netting import Statement
+from relos.domain.order_search import OrderHead, OrderSearch
 from relos.domain.orders import Conversion, Order, OrderState
 from relos.domain.rates import Rate
 from relos.domain.reconciliation import PartyKey, ReconLine, ReconRun
@@ -34,6 +35,9 @@ from relos.domain.records import agreement_from, facility_from, price_item_from,
 from relos.domain.users import Role, User
 from relos.domain.visits import Visit
 from relos.services import catalogue, people
+
+#: the passphrase tests encrypt party signing keys under (RELOS_KEY_PASSPHRASE)
+KEY_PASSPHRASE = "test passphrase: Arctic port call"
 
 
 @dataclass
@@ -248,6 +252,31 @@ class FakeOrderRepo(_Repo):
                 counts[o.state.value] = counts.get(o.state.value, 0) + 1
         return counts
 
+    def load(self, numbers: Sequence[str]) -> list[Order]:
+        return [_order_copy(self._s.orders[n]) for n in numbers if n in self._s.orders]
+
+    def _matching(self, s: OrderSearch) -> list[Order]:
+        return s.ordered([o for o in self._s.orders.values() if s.matches(o)])
+
+    def search(self, s: OrderSearch, limit: int | None = None, offset: int = 0) -> list[OrderHead]:
+        found = self._matching(s)[offset:]
+        return [OrderHead.of(o) for o in (found if limit is None else found[:limit])]
+
+    def count(self, s: OrderSearch) -> int:
+        return len(self._matching(s))
+
+    def state_counts(self, s: OrderSearch) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for o in self._matching(s):
+            counts[o.state.value] = counts.get(o.state.value, 0) + 1
+        return counts
+
+    def foreign_units(self, viewer: str) -> set[str]:
+        seen = OrderSearch(viewer=viewer)
+        return {
+            o.unit for o in self._s.orders.values() if seen.matches(o) and o.requesting != viewer
+        }
+
     def invoice_exists(self, number: str) -> bool:
         return any(i.number == number for o in self._s.orders.values() for i in o.invoices)
 
@@ -275,8 +304,15 @@ class FakeLedgerRepo(_Repo):
             kept = {k: v for k, v in kept.items() if not book or k[0] == book}
         return {k: from_minor(v, k[4]) for k, v in kept.items() if v != 0}
 
-    def summed_balances(self) -> dict[BalanceKey, Decimal]:
-        return {k: from_minor(v, k[4]) for k, v in self._sum(self._s.entries).items() if v != 0}
+    def summed_balances(
+        self, book: str | None = None, as_of: date | None = None
+    ) -> dict[BalanceKey, Decimal]:
+        found = self._sum(
+            e
+            for e in self._s.entries
+            if (not book or e.book == book) and (as_of is None or e.on <= as_of)
+        )
+        return {k: from_minor(v, k[4]) for k, v in found.items() if v != 0}
 
     def entries(self, book: str | None = None, order: str | None = None) -> list[Entry]:
         found = [
@@ -377,11 +413,27 @@ class FakeReconciliationRepo(_Repo):
         found = sorted(self._s.party_keys, key=lambda k: (k.created_at, k.key_id))
         return [k for k in found if party is None or k.party == party]
 
+    def set_private(self, key_id: str, private_pem: str) -> None:
+        found = [k for k in self._s.party_keys if k.key_id == key_id]
+        if not found:
+            raise NotFound("key", key_id, field="key_id")
+        self._s.party_keys = [
+            replace(k, private_pem=private_pem) if k.key_id == key_id else k
+            for k in self._s.party_keys
+        ]
+
     def add_run(self, run: ReconRun, lines: list[ReconLine]) -> int:
         run_id = max(self._s.recon_runs, default=0) + 1
         self._s.recon_runs[run_id] = replace(run, id=run_id)
         self._s.recon_lines[run_id] = list(lines)
         return run_id
+
+    def add_lines(self, run_id: int, lines: list[ReconLine]) -> None:
+        self._s.recon_lines[run_id] = [*self._s.recon_lines.get(run_id, []), *lines]
+
+    def finish_run(self, run_id: int, statement_digest: str) -> None:
+        run = self._s.recon_runs[run_id]
+        self._s.recon_runs[run_id] = replace(run, statement_digest=statement_digest)
 
     def runs(self, party: str | None = None) -> list[ReconRun]:
         found = [self._s.recon_runs[i] for i in sorted(self._s.recon_runs)]
@@ -527,6 +579,13 @@ class FakeVisitRepo(_Repo):
             and (end is None or v.arrival <= end)
         ]
         return sorted(found, key=lambda v: (v.arrival, v.number))
+
+    def replace(self, visit: Visit) -> None:
+        self.get(visit.number)
+        self._s.visits[visit.number] = visit
+
+    def orders_of(self, visit: str) -> list[str]:
+        return sorted(o for o, v in self._s.order_visits.items() if v == visit)
 
     def link_order(self, order: str, visit: str) -> None:
         self._s.order_visits[order] = visit

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +170,11 @@ def enter_one_by_one(uow: UnitOfWork, specs: list[Spec]) -> None:
             ordering.invoice(uow, fo, o.number, issued_on=inv, at=midnight(inv))
 
 
+def utc(at: datetime) -> datetime:
+    """SQLite hands back the UTC times it stores without their zone."""
+    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def order_facts(o: Order) -> dict[str, Any]:
     """What must be the same whoever signed: everything but the signer's name and role."""
     return {
@@ -179,7 +184,7 @@ def order_facts(o: Order) -> dict[str, Any]:
         "lines": o.lines,
         "receipts": o.receipts,
         "invoices": o.invoices,
-        "signatures": [(g.action, g.at, g.revision, g.digest, g.note) for g in o.signatures],
+        "signatures": [(g.action, utc(g.at), g.revision, g.digest, g.note) for g in o.signatures],
         "obligations": o.obligations(),
     }
 

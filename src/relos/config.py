@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,7 +15,8 @@ def default_database_url() -> str:
 
 
 class Settings(BaseSettings):
-    """Read from RELOS_* environment variables (RELOS_DATABASE_URL, RELOS_USER)."""
+    """Read from RELOS_* environment variables (RELOS_DATABASE_URL, RELOS_USER,
+    RELOS_KEY_PASSPHRASE, ...)."""
 
     model_config = SettingsConfigDict(env_prefix="RELOS_", extra="ignore")
 
@@ -24,3 +25,15 @@ class Settings(BaseSettings):
     echo_sql: bool = False
     #: mark the session cookie Secure (served over TLS, directly or behind a proxy)
     cookie_secure: bool = True
+    #: the passphrase the node's private signing keys are encrypted under; needed to create a
+    #: key and to sign a statement, not to read or import public keys (docs/settlement.md)
+    key_passphrase: SecretStr | None = None
+    #: the largest statement `POST /reconciliation/runs` takes (other bodies: 1 MiB); it is
+    #: spooled to a temporary file and read streamed, so this bounds disk, not memory
+    statement_max_bytes: int = 4 << 30
+
+    def passphrase(self) -> str | None:
+        """The key passphrase in clear, for the services that encrypt or sign (empty: none)."""
+        if self.key_passphrase is None:
+            return None
+        return self.key_passphrase.get_secret_value() or None

@@ -4,13 +4,14 @@ statements with `relos key` and `relos reconcile`; a tampered statement exits 6.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from relos.domain.users import Role
 from relos.services.demo import USERS
-from tests.e2e.test_audit_cli import Cli
+from tests.e2e.test_audit_cli import RELOS, Cli
 
 IND_ADMIN, RUS_ADMIN = USERS["IND"][Role.PARTY_ADMIN], USERS["RUS"][Role.PARTY_ADMIN]
 IND_FIN, RUS_FIN = USERS["IND"][Role.FINANCE_OFFICER], USERS["RUS"][Role.FINANCE_OFFICER]
@@ -26,13 +27,25 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def node(demo_db: Path, path: Path) -> Cli:
     with sqlite3.connect(demo_db) as src, sqlite3.connect(path) as dst:
         src.backup(dst)
-    return Cli(path)
+    cli = Cli(path)
+    cli.env["RELOS_KEY_PASSPHRASE"] = f"passphrase of {path.stem}"
+    return cli
 
 
 def test_two_nodes_reconcile_by_signed_statements(demo_db: Path, tmp_path: Path) -> None:
     ind, rus = node(demo_db, tmp_path / "ind.db"), node(demo_db, tmp_path / "rus.db")
+    without = {k: v for k, v in ind.env.items() if k != "RELOS_KEY_PASSPHRASE"}
+    done = subprocess.run(
+        [str(RELOS), "key", "create", "--party", "IND", "--as", IND_ADMIN],
+        capture_output=True, text=True, env=without, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 9, done.stderr
+    assert "RELOS_KEY_PASSPHRASE" in done.stderr
     ind.run("key", "create", "--party", "IND", "--as", IND_ADMIN)
     rus.run("key", "create", "--party", "RUS", "--as", RUS_ADMIN)
+    with sqlite3.connect(tmp_path / "ind.db") as db:
+        (stored,) = db.execute("select private_pem from party_keys").fetchone()
+    assert stored.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
     ind.run("key", "create", "--party", "RUS", "--as", IND_ADMIN, code=5)
     pem = tmp_path / "ind.pem"
     ind.run("key", "export", "--party", "IND", "--output", str(pem))
@@ -56,5 +69,16 @@ def test_two_nodes_reconcile_by_signed_statements(demo_db: Path, tmp_path: Path)
     tampered.write_text(text.replace('"as_of":"2026-11-20"', '"as_of":"2026-11-21"'), "utf-8")
     done = rus.run("reconcile", "match", str(tampered), "--as", RUS_FIN, code=6)
     assert "bad_signature" in done.stderr
+    summary = rus.json("reconcile", "match", str(statement), "--as", RUS_FIN, "--summary")
+    assert summary["counts"] == report["counts"]
+    # signing with another passphrase than the key's is exit 9, naming the setting
+    ind.env["RELOS_KEY_PASSPHRASE"] = "not the passphrase"
+    done = ind.run(
+        "reconcile", "export", "--agreement", "RELOS", "--party", "IND",
+        "--as-of", "2026-11-20", "--output", str(tmp_path / "x.json"), "--as", IND_FIN, code=9,
+    )  # fmt: skip
+    assert "key_passphrase_wrong" in done.stderr
+    assert "RELOS_KEY_PASSPHRASE" in done.stderr
+    assert not (tmp_path / "x.json").exists()
     # a statement addressed to Russia is matched by Russia only
     ind.run("reconcile", "match", str(statement), "--as", IND_FIN, code=5)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
 from relos.api.app import create_app
@@ -206,9 +207,19 @@ def copy_of(world: World, directory: Path) -> Iterator[Engine]:
         _admin_sql(world.pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def client(engine: Engine) -> TestClient:
+#: the passphrase the matrix's nodes encrypt party signing keys under
+KEY_PASSPHRASE = "matrix passphrase: Severomorsk"
+
+
+def client(engine: Engine, *, passphrase: str | None = KEY_PASSPHRASE) -> TestClient:
+    """A client of the API over `engine` (without `passphrase`: a node that cannot sign)."""
     url = engine.url.render_as_string(hide_password=False)
-    return TestClient(create_app(Settings(database_url=url, cookie_secure=False)))
+    settings = Settings(
+        database_url=url,
+        cookie_secure=False,
+        key_passphrase=None if passphrase is None else SecretStr(passphrase),
+    )
+    return TestClient(create_app(settings))
 
 
 def bearer(token: str, **extra: str) -> dict[str, Any]:

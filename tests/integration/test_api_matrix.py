@@ -38,8 +38,10 @@ from relos.domain.users import Role, User
 from relos.services import ordering
 from relos.services.demo import USERS
 from relos.storage import tables as t
+from relos.storage.reconciliation_tables import party_keys
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.integration.api_world import (
+    KEY_PASSPHRASE,
     LOGIN_USER,
     PASSWORD,
     SIDES,
@@ -355,7 +357,11 @@ VISIT_READS = {
     "/agreements/{code}/caps",
     "/plans/voyage",
 }
-CASES |= {("GET", p) for p in VISIT_READS} | {("POST", "/visits")}
+CASES |= {("GET", p) for p in VISIT_READS} | {
+    ("POST", "/visits"),
+    ("POST", "/visits/{number}/amend"),
+    ("POST", "/visits/{number}/cancel"),
+}
 
 
 def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
@@ -1009,7 +1015,13 @@ def test_a_visit_is_notified_only_by_a_planner_of_the_visiting_party_and_read_by
             "lines": [{"item": "RU-DT-GOST305", "quantity": "100"}],
             "visit": number,
         }
-        assert w.send(planner, "POST", "/orders", order).status_code == 201
+        drafted = w.send(planner, "POST", "/orders", order)
+        assert drafted.status_code == 201, drafted.text
+        assert drafted.json()["visit"] == number  # OrderPublic names the order's visit
+        shown = w.client.get(
+            f"/orders/{drafted.json()['number']}", headers=bearer(sqlite_world.tokens[planner])
+        )
+        assert shown.json()["visit"] == number
         before = fingerprint(engine)
         outside = {**order, "required_by": (arrival + timedelta(days=9)).isoformat()}
         r = w.send(planner, "POST", "/orders", outside)
@@ -1020,6 +1032,72 @@ def test_a_visit_is_notified_only_by_a_planner_of_the_visiting_party_and_read_by
         )
         assert notice.json()["missing_particulars"] == []
         assert notice.json()["requests"] == {"pilot": True, "tugs": 2, "other": ""}
+
+
+def test_a_visit_is_amended_and_cancelled_only_by_a_planner_of_the_visiting_party(
+    sqlite_world: World, tmp_path: Path
+) -> None:
+    """A visit's notice is changed by whoever may give it: a planner of the visiting party; the
+    host's users get 403, a third party 404 (it does not see the visit), a read-only token 403;
+    every refusal writes nothing, and a replayed Idempotency-Key has one effect."""
+    arrival = date.today() + timedelta(days=40)
+    body = {
+        "agreement": "RELOS",
+        "facility": "RUVVO",
+        "units": ["INS-TABAR"],
+        "use": "port_call",
+        "arrival": arrival.isoformat(),
+        "departure": (arrival + timedelta(days=4)).isoformat(),
+        "commander_name": "Arjun Mehta",
+        "commander_rank": "Captain",
+        "frequencies": ["4.125 MHz"],
+    }
+    planner = user("IND", Role.PLANNER)
+    with copy_of(sqlite_world, tmp_path) as engine:
+        w = Writer(engine, client(engine), sqlite_world)
+        number = w.send(planner, "POST", "/visits", body).json()["number"]
+        amend = {
+            "commander_name": "Vikram Rao",
+            "departure": (arrival + timedelta(days=6)).isoformat(),
+        }
+        cancel = {"reason": "exercise called off"}
+        for path, payload in (("amend", amend), ("cancel", cancel)):
+            before = fingerprint(engine)
+            url = f"/visits/{number}/{path}"
+            refused(w, w.send(planner, "POST", url, payload, read_only=True), 403, before)
+            for name in ALL_USERS:
+                if name == planner:
+                    continue
+                party, _ = parties_of(name)
+                expected = 403 if party in ("IND", "RUS") else 404
+                refused(w, w.send(name, "POST", url, payload), expected, before)
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        h = bearer(sqlite_world.tokens[planner], **key)
+        first = w.client.post(f"/visits/{number}/amend", json=amend, headers=h)
+        assert first.status_code == 200, first.text
+        assert (first.json()["revision"], first.json()["commander_name"]) == (2, "Vikram Rao")
+        again = w.client.post(f"/visits/{number}/amend", json=amend, headers=h)
+        assert again.json() == first.json()  # the same key: the first answer, no third revision
+        before = fingerprint(engine)
+        r = w.send(
+            planner, "POST", f"/visits/{number}/amend", {"arrival": date.today().isoformat()}
+        )
+        refused(w, r, 422, before)
+        assert r.json()["rule"] == "notice_late"
+        r = w.send(planner, "POST", f"/visits/{number}/cancel", cancel)
+        assert r.status_code == 200, r.text
+        assert (r.json()["status"], r.json()["cancel_reason"]) == (
+            "cancelled",
+            "exercise called off",
+        )
+        notice = w.client.get(
+            f"/visits/{number}/notice", headers=bearer(sqlite_world.tokens[planner])
+        )
+        assert (notice.json()["revision"], notice.json()["status"]) == (2, "cancelled")
+        before = fingerprint(engine)
+        r = w.send(planner, "POST", f"/visits/{number}/cancel", cancel)
+        refused(w, r, 422, before)
+        assert r.json()["rule"] == "visit_cancelled"
 
 
 # -- sessions, and no one unauthenticated --------------------------------------------------------
@@ -1252,50 +1330,233 @@ def test_a_netting_is_proposed_and_approved_only_by_finance_officers_of_its_part
     assert fingerprint(w.engine)["counts"]["postings"] > postings
 
 
+# -- paying a netting obligation (a multilateral netting's new debts) -----------------------------
+
+CASES |= {("GET", "/netting-obligations"), ("POST", "/netting/{number}/pay")}
+
+
+def demo_name(party: str, role: str) -> str:
+    return USERS[party][Role(role)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_netting_obligation_is_paid_only_by_a_finance_officer_of_its_debtor_or_creditor(
+    backend: str, backend_writer: Callable[[str], Writer]
+) -> None:
+    """A three-party netting leaves India owing Russia 600 INR: only a finance officer of India
+    or Russia records its payment (the third party's, a party to the statement, is refused 403);
+    a retry with the same Idempotency-Key has one effect; paying more than outstanding is 422
+    naming the amount; every party of the statement reads the obligations."""
+    from tests import trilateral
+
+    w = backend_writer(backend)
+    uow = SqlUnitOfWork(w.engine)
+    trilateral.load(uow, demo_name, users=False)
+    n = trilateral.posted_netting(uow, demo_name).number
+    ind_fo, rus_fo = user("IND", Role.FINANCE_OFFICER), user("RUS", Role.FINANCE_OFFICER)
+    path = f"/netting/{n}/pay"
+    body = {"debtor": "IND", "creditor": "RUS", "amount": "10.00", "on": "2026-06-10"}
+    for name in ALL_USERS:
+        party, role = parties_of(name)
+        if role is Role.FINANCE_OFFICER and party in ("IND", "RUS"):
+            continue
+        before = fingerprint(w.engine)
+        refused(w, w.send(name, "POST", path, {**body, "reference": name[:60]}), 403, before)
+    pays = {**body, "reference": "UTR-0001"}
+    refused(w, w.send(ind_fo, "POST", path, pays, read_only=True), 403, fingerprint(w.engine))
+    key = bearer(w.world.tokens[ind_fo], **{"Idempotency-Key": uuid.uuid4().hex})
+    first = w.client.post(path, json=pays, headers=key)
+    assert first.status_code == 200, first.text
+    postings = fingerprint(w.engine)["counts"]["postings"]
+    again = w.client.post(path, json=pays, headers=key)
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert fingerprint(w.engine)["counts"]["postings"] == postings  # one effect
+    owed = {(o["debtor"], o["creditor"]): o["outstanding"] for o in first.json()["obligations"]}
+    assert owed == {("IND", "RUS"): "590.00", ("IND", "USA"): "300.00"}
+    r = w.send(rus_fo, "POST", path, {**body, "amount": "590.00", "reference": "UTR-0002"})
+    assert r.status_code == 200, r.text  # the creditor records the receipt of the rest
+    over = {**body, "creditor": "USA", "amount": "300.01", "reference": "UTR-0003"}
+    r = w.send(ind_fo, "POST", path, over)
+    refused(w, r, 422, fingerprint(w.engine))
+    assert (r.json()["field"], r.json()["value"]) == ("amount", "300.01 INR")
+    for name in ALL_USERS:  # every party of the statement reads what is still owed
+        got = w.client.get("/netting-obligations", headers=bearer(w.world.tokens[name]))
+        assert got.status_code == 200, got.text
+        assert [(o["creditor"], o["outstanding"], o["due_on"]) for o in got.json()] == [
+            ("USA", "300.00", "2026-07-01")
+        ]
+
+
 # -- reconciliation between the parties -----------------------------------------------------------
 
-RECONCILIATION_READS = {"/reconciliation/runs", "/reconciliation/runs/{run_id}"}
+RECONCILIATION_READS = {
+    "/reconciliation/runs",
+    "/reconciliation/runs/{run_id}",
+    "/reconciliation/statement",
+    "/parties/{party}/keys",
+}
 RECONCILIATION_WRITES = {
     ("POST", "/reconciliation/runs"),
     ("POST", "/reconciliation/runs/{run_id}/lines/{line_no}/dispute"),
     ("POST", "/reconciliation/runs/{run_id}/lines/{line_no}/resolve"),
+    ("POST", "/parties/{party}/keys"),
+    ("POST", "/parties/{party}/keys/import"),
 }
 CASES |= {("GET", p) for p in RECONCILIATION_READS} | RECONCILIATION_WRITES
 RECONCILERS = {Role.FINANCE_OFFICER}
 RECONCILIATION_READERS = {Role.FINANCE_OFFICER, Role.AUDITOR, Role.PARTY_ADMIN}
+#: who may read a party's public keys: its own users and those of its counterparts
+KEY_READERS = {"IND": {"IND", "RUS", "USA"}, "RUS": {"IND", "RUS"}, "USA": {"IND", "USA"}}
+
+
+def test_party_keys_are_made_by_their_admin_and_read_by_the_party_and_its_counterparts(
+    sqlite_world: World, tmp_path: Path
+) -> None:
+    """Only India's admin creates (rotates) India's key, and only with the node's passphrase
+    set (503 naming RELOS_KEY_PASSPHRASE otherwise); India's, Russia's and the US's users read
+    India's public keys, a third party gets 404; only India's admin imports a counterpart's key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    with copy_of(sqlite_world, tmp_path) as engine:
+        w = Writer(engine, client(engine), sqlite_world)
+        ind_admin = user("IND", Role.PARTY_ADMIN)
+        for name in ALL_USERS:
+            if name != ind_admin:
+                r = w.send(name, "POST", "/parties/IND/keys")
+                refused(w, r, 403, fingerprint(engine))
+        r = w.send(ind_admin, "POST", "/parties/IND/keys", read_only=True)
+        refused(w, r, 403, fingerprint(engine))
+        blind = Writer(engine, client(engine, passphrase=None), sqlite_world)
+        r = blind.send(ind_admin, "POST", "/parties/IND/keys")
+        refused(w, r, 503, fingerprint(engine))
+        assert (r.json()["rule"], r.json()["field"]) == (
+            "key_passphrase_missing",
+            "RELOS_KEY_PASSPHRASE",
+        )
+        first = w.send(ind_admin, "POST", "/parties/IND/keys")
+        assert first.status_code == 201, first.text
+        second = w.send(ind_admin, "POST", "/parties/IND/keys")  # a rotation
+        assert second.status_code == 201, second.text
+        assert "PRIVATE" not in first.text + second.text
+        with engine.connect() as conn:
+            stored = [r.private_pem for r in conn.execute(select(party_keys))]
+        assert len(stored) == 2
+        assert all("ENCRYPTED PRIVATE KEY" in pem for pem in stored)
+
+        for party in ("IND", "RUS", "USA"):
+            for name in ALL_USERS:
+                r = w.client.get(f"/parties/{party}/keys", headers=bearer(w.world.tokens[name]))
+                if parties_of(name)[0] not in KEY_READERS[party]:
+                    assert r.status_code == 404, (party, name, r.text)
+                    continue
+                assert r.status_code == 200, (party, name, r.text)
+                if party == "IND":
+                    keys = [(k["key_id"], k["signing"]) for k in r.json()]
+                    assert keys == [
+                        (first.json()["key_id"], False),
+                        (second.json()["key_id"], True),
+                    ]
+                else:
+                    assert r.json() == []
+
+        pem = (
+            Ed25519PrivateKey.generate()
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+        for name in ALL_USERS:
+            if name != ind_admin:
+                r = w.send(name, "POST", "/parties/USA/keys/import", {"public_pem": pem})
+                own = name == user("USA", Role.PARTY_ADMIN)  # its own key is created, not imported
+                refused(w, r, 422 if own else 403, fingerprint(engine))
+        r = w.send(ind_admin, "POST", "/parties/USA/keys/import", {"public_pem": "not a key"})
+        refused(w, r, 422, fingerprint(engine))
+        assert r.json()["field"] == "key"
+        r = w.send(ind_admin, "POST", "/parties/USA/keys/import", {"public_pem": pem})
+        assert r.status_code == 201, r.text
+        assert r.json()["party"] == "USA"
+        r = w.send(ind_admin, "POST", "/parties/USA/keys/import", {"public_pem": pem})
+        refused(w, r, 409, fingerprint(engine))
+
+
+def test_a_partys_signed_statement_is_exported_streamed_to_its_finance_officers_and_auditors(
+    sqlite_world: World, tmp_path: Path
+) -> None:
+    """India's finance officers and auditors get India's signed statement (read scope is
+    enough); other roles 403; Russia, with no signing key on this node, 404; the US, no party to
+    RELOS, 422; a node without its passphrase 503, naming the setting; nothing is written."""
+    from relos.services import reconciliation as recon
+
+    with copy_of(sqlite_world, tmp_path) as engine:
+        uow = SqlUnitOfWork(engine)
+        kid = recon.create_key(uow, user("IND", Role.PARTY_ADMIN), "IND", passphrase=KEY_PASSPHRASE)
+        w = Writer(engine, client(engine), sqlite_world)
+        path = f"/reconciliation/statement?agreement=RELOS&as_of={TODAY.isoformat()}"
+        for name in ALL_USERS:
+            party, role = parties_of(name)
+            before = fingerprint(engine)
+            r = w.client.get(path, headers=bearer(w.world.read_tokens[name]))
+            if role not in (Role.FINANCE_OFFICER, Role.AUDITOR):
+                refused(w, r, 403, before)
+                continue
+            if party != "IND":
+                refused(w, r, 404 if party == "RUS" else 422, before)
+                continue
+            assert r.status_code == 200, r.text
+            assert r.headers["content-type"].startswith("application/json")
+            doc = r.json()
+            assert doc["format"] == "relos-statement/2"
+            assert (doc["header"]["party"], doc["header"]["key_id"]) == ("IND", kid)
+            assert doc["header"]["generated_by"] == name
+            assert r.headers["X-Statement-Digest"] == doc["digest"]
+            numbers = [o["number"] for o in doc["orders"]]
+            assert numbers
+            assert numbers == sorted(numbers)
+        blind = client(engine, passphrase=None)
+        ind_fo = user("IND", Role.FINANCE_OFFICER)
+        r = blind.get(path, headers=bearer(w.world.tokens[ind_fo]))
+        refused(w, r, 503, fingerprint(engine))
+        assert (r.json()["rule"], r.json()["field"]) == (
+            "key_passphrase_missing",
+            "RELOS_KEY_PASSPHRASE",
+        )
+        r = w.client.get(
+            "/reconciliation/statement?agreement=RELOS&counterparty=USA",
+            headers=bearer(w.world.tokens[ind_fo]),
+        )
+        refused(w, r, 422, fingerprint(engine))
+        assert (r.json()["field"], r.json()["value"]) == ("counterparty", "USA")
 
 
 def test_reconciliation_is_run_read_and_disputed_only_within_the_callers_party(
     sqlite_world: World, tmp_path: Path
 ) -> None:
-    """India signs a statement; only Russia's finance officer may match it (201); the run is
-    Russia's: its finance officers, auditors and admins read it, other parties get 404, other
-    roles 403; only Russia's finance officer disputes and resolves its lines."""
-    import io
-    import json as json_module
-
+    """India signs a statement (exported over HTTP); only Russia's finance officer may match it
+    (201); the run is Russia's: its finance officers, auditors and admins read it, other parties
+    get 404, other roles 403; only Russia's finance officer disputes and resolves its lines."""
     from relos.services import reconciliation as recon
 
     with copy_of(sqlite_world, tmp_path) as engine:
         uow = SqlUnitOfWork(engine)
-        recon.create_key(uow, user("IND", Role.PARTY_ADMIN), "IND")
-        out = io.StringIO()
-        recon.export_statement(
-            uow,
-            user("IND", Role.FINANCE_OFFICER),
-            out,
-            agreement="RELOS",
-            party="IND",
-            as_of=TODAY,
+        kid = recon.create_key(uow, user("IND", Role.PARTY_ADMIN), "IND", passphrase=KEY_PASSPHRASE)
+        w = Writer(engine, client(engine), sqlite_world)
+        exported = w.client.get(
+            f"/reconciliation/statement?agreement=RELOS&as_of={TODAY.isoformat()}",
+            headers=bearer(w.world.tokens[user("IND", Role.FINANCE_OFFICER)]),
         )
-        body = json_module.loads(out.getvalue())
+        assert exported.status_code == 200, exported.text
+        body = exported.json()
         # Russia's record of one order differs, so the run has a line to dispute
         with engine.begin() as conn:
-            number = body["statement"]["orders"][0]["number"]
+            number = body["orders"][0]["number"]
             conn.execute(
                 t.orders.update().where(t.orders.c.number == number).values(state="cancelled")
             )
-        w = Writer(engine, client(engine), sqlite_world)
         rus_finance = user("RUS", Role.FINANCE_OFFICER)
         for name in ALL_USERS:
             if name == rus_finance:
@@ -1313,11 +1574,27 @@ def test_reconciliation_is_run_read_and_disputed_only_within_the_callers_party(
         run = r.json()
         assert run["party"] == "RUS"
         assert run["counts"]["state_mismatch"] == 1
-        line = next(ln["line"] for ln in run["lines"] if ln["status"] == "state_mismatch")
-        tampered = {**body, "statement": {**body["statement"], "as_of": "2026-01-01"}}
+        assert r.headers["Location"] == f"/reconciliation/runs/{run['id']}"
+        lines = w.client.get(r.headers["Location"], headers=bearer(w.world.tokens[rus_finance]))
+        line = next(ln["line"] for ln in lines.json()["lines"] if ln["status"] == "state_mismatch")
+        tampered = {**body, "header": {**body["header"], "as_of": "2026-01-01"}}
         before = fingerprint(engine)
         r = w.send(rus_finance, "POST", "/reconciliation/runs", tampered)
         refused(w, r, 422, before)
+        problem = r.json()
+        assert (problem["rule"], problem["field"], problem["value"]) == (
+            "bad_signature",
+            "signature",
+            kid,
+        )
+        assert "statement of IND for RUS under RELOS as of 2026-01-01" in problem["detail"]
+        r = w.client.post(
+            "/reconciliation/runs",
+            content=b'{"format": "relos-statement/2"',
+            headers=bearer(w.world.tokens[rus_finance], **{"Idempotency-Key": "truncated"}),
+        )
+        refused(w, r, 422, before)
+        assert r.json()["field"] == "statement"
 
         for name in ALL_USERS:
             party, role = parties_of(name)

@@ -25,6 +25,7 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
+from pydantic import SecretStr
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -37,7 +38,15 @@ from relos.api.app import MAX_BODY, create_app
 from relos.config import Settings
 from relos.domain.users import Role
 from relos.storage import tables as t
-from tests.integration.api_world import World, bearer, build_sqlite, client, copy_of, user
+from tests.integration.api_world import (
+    KEY_PASSPHRASE,
+    World,
+    bearer,
+    build_sqlite,
+    client,
+    copy_of,
+    user,
+)
 
 ADMIN = user("IND", Role.PARTY_ADMIN)
 CHECKS = [
@@ -62,7 +71,10 @@ def database(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture(scope="module")
 def app(database: Engine) -> FastAPI:
     url = database.url.render_as_string(hide_password=False)
-    return create_app(Settings(database_url=url, cookie_secure=False))
+    configured = Settings(
+        database_url=url, cookie_secure=False, key_passphrase=SecretStr(KEY_PASSPHRASE)
+    )
+    return create_app(configured)
 
 
 #: the operations, read from the schema of an application that is never called (no database)

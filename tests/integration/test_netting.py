@@ -10,6 +10,7 @@ import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -19,8 +20,9 @@ from relos.domain.ledger import mirror_mismatches
 from relos.domain.netting import StatementState
 from relos.domain.orders import OrderState
 from relos.services import journal, netting, ordering
-from relos.services.netting_pdf import statement_pdf
+from relos.services.netting_pdf import statement_html, statement_pdf
 from relos.storage.unit_of_work import SqlUnitOfWork
+from tests import trilateral
 from tests.integration.builders import IND_NATIVE, RUS_NATIVE, at, placed, snapshot, world
 
 BEAN_CHECK = Path(sys.executable).parent / "bean-check"
@@ -150,3 +152,62 @@ def test_rate_import_errors_name_line_field_and_value_and_write_nothing(
     netting.import_rates(uow, RATES)
     assert len(netting.import_rates(uow, RATES).added) == 0
     assert [str(r.rate) for r in netting.rates(uow, "RUBINR")] == ["1.05", "1.0725"]
+
+
+def trilateral_name(party: str, role: str) -> str:
+    return f"{party.lower()}_{role}"
+
+
+def test_a_multilateral_netting_obligation_is_paid_in_cash_and_both_books_agree(
+    uow: SqlUnitOfWork, engine: Engine, tmp_path: Path
+) -> None:
+    """India owes Russia 600 INR by the netting alone: paid in two parts, the second sent twice
+    with one reference (one effect), an overpayment refused naming field and value."""
+    trilateral.load(uow, trilateral_name, with_parties=trilateral.PARTIES)
+    st = trilateral.posted_netting(uow, trilateral_name)
+    fo = trilateral_name("IND", "finance_officer")
+    ru_fo = trilateral_name("RUS", "finance_officer")
+    day = date(2026, 6, 10)
+    kw: dict[str, Any] = {"debtor": "IND", "creditor": "RUS", "on": day, "at": at(day)}
+    netting.pay(uow, fo, st.number, amount="250.00", reference="UTR-1", **kw)
+    before = snapshot(engine)
+    with pytest.raises(RuleViolation) as err:
+        netting.pay(uow, ru_fo, st.number, amount="350.01", reference="UTR-2", **kw)
+    assert (err.value.field, err.value.value) == ("amount", "350.01 INR")
+    assert snapshot(engine) == before
+    done = netting.pay(uow, ru_fo, st.number, amount="350.00", reference="UTR-2", **kw)
+    after = snapshot(engine)
+    again = netting.pay(uow, ru_fo, st.number, amount="350.00", reference="UTR-2", **kw)
+    assert (done.replayed, again.replayed) == (False, True)
+    assert snapshot(engine) == after  # the replay wrote nothing
+
+    shown = netting.statement(uow, fo, st.number)
+    assert [(p.seq, p.amount.number, p.reference) for p in shown.debt_payments] == [
+        (1, Decimal("250.00"), "UTR-1"),
+        (2, Decimal("350.00"), "UTR-2"),
+    ]
+    assert [(d.creditor, d.outstanding.number) for d in shown.debts()] == [
+        ("RUS", Decimal("0.00")),
+        ("USA", Decimal("300.00")),
+    ]
+    with uow:
+        kept = uow.ledger.balances()
+        assert kept == uow.ledger.summed_balances()
+        entries = uow.ledger.entries()
+        paid = [r for r in uow.audit.records("netting", st.number) if r.action == "netting.pay"]
+    assert all(not e.unbalanced() for e in entries)
+    assert mirror_mismatches(kept) == []
+    assert ("RUS", "receivable", "IND", "netting", "INR") not in kept
+    assert kept[("USA", "receivable", "IND", "netting", "INR")] == Decimal("300.00")
+    assert kept[("IND", "payable", "USA", "netting", "INR")] == Decimal("-300.00")
+    assert kept[("RUS", "settlement_cash", "", "", "INR")] == Decimal("600.00")
+    assert len(paid) == 2
+    rows = netting.statement_csv(shown).splitlines()
+    assert f"{st.number},obligation,,IND,RUS,INR,600.00,600.00,0.00,INR" in rows
+    html = statement_html(shown, netting.party_names(uow, shown))
+    assert "Netting obligations created (due 2026-07-01)" in html
+    assert "UTR-2" in html
+    path = tmp_path / "three.beancount"
+    path.write_text(journal.beancount(uow), encoding="utf-8")
+    checked = subprocess.run([str(BEAN_CHECK), str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -13,6 +13,7 @@ from relos.domain.errors import RuleViolation
 from relos.domain.reconciliation import MatchStatus
 from relos.services import ordering, people, reconciliation
 from relos.storage.unit_of_work import SqlUnitOfWork
+from tests.fakes import KEY_PASSPHRASE
 from tests.integration.builders import Lifecycle, at, lifecycle, placed, world
 from tests.integration.nodes import second_node
 
@@ -31,7 +32,13 @@ def node(engine: Engine) -> tuple[SqlUnitOfWork, Lifecycle]:
 def export(uow: SqlUnitOfWork, path: Path) -> Path:
     with path.open("w", encoding="utf-8") as out:
         reconciliation.export_statement(
-            uow, "in_finance", out, agreement="RELOS", party="IND", as_of=AS_OF
+            uow,
+            "in_finance",
+            out,
+            agreement="RELOS",
+            party="IND",
+            as_of=AS_OF,
+            passphrase=KEY_PASSPHRASE,
         )
     return path
 
@@ -43,8 +50,8 @@ def test_indias_statement_matches_russias_records_and_finds_what_differs(
     with second_node(engine, tmp_path) as rus_engine:
         rus, _ = node(rus_engine)
         # keys: each node holds its own party's key pair and the counterpart's public key
-        reconciliation.create_key(ind, "in_admin", "IND")
-        reconciliation.create_key(rus, "ru_admin", "RUS")
+        reconciliation.create_key(ind, "in_admin", "IND", passphrase=KEY_PASSPHRASE)
+        reconciliation.create_key(rus, "ru_admin", "RUS", passphrase=KEY_PASSPHRASE)
         reconciliation.import_key(rus, "ru_admin", "IND", reconciliation.export_key(ind, "IND"))
         reconciliation.import_key(ind, "in_admin", "RUS", reconciliation.export_key(rus, "RUS"))
 
@@ -87,13 +94,23 @@ def test_a_statement_written_streamed_is_the_canonical_json_that_was_signed(
     import json
 
     ind, _ = node(engine)
-    reconciliation.create_key(ind, "in_admin", "IND")
+    reconciliation.create_key(ind, "in_admin", "IND", passphrase=KEY_PASSPHRASE)
     doc = json.loads(export(ind, tmp_path / "s.json").read_text("utf-8"))
-    canonical = reconciliation.canonical(doc["statement"]).encode("utf-8")
-    assert hashlib.sha256(canonical).hexdigest() == doc["digest"]
-    assert len(doc["statement"]["orders"]) == 4
+    framed = "".join(
+        reconciliation.canonical(part) + "\n" for part in [doc["header"], *doc["orders"]]
+    ).encode("utf-8")
+    assert hashlib.sha256(framed).hexdigest() == doc["digest"]
+    assert len(doc["orders"]) == 4
+    numbers = [o["number"] for o in doc["orders"]]
+    assert numbers == sorted(numbers)
     # the auditor may export too; the statement names who produced it
     with (tmp_path / "a.json").open("w", encoding="utf-8") as out:
         reconciliation.export_statement(
-            ind, "in_audit", out, agreement="RELOS", party="IND", as_of=AS_OF
+            ind,
+            "in_audit",
+            out,
+            agreement="RELOS",
+            party="IND",
+            as_of=AS_OF,
+            passphrase=KEY_PASSPHRASE,
         )

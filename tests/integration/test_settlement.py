@@ -3,6 +3,7 @@ real services and storage, the annual report against hand-computed figures, and 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -20,8 +21,10 @@ from sqlalchemy import Engine
 from relos.domain.ledger import mirror_mismatches
 from relos.domain.money import Amount
 from relos.domain.orders import OrderState
-from relos.services import annual_files, ordering, settlement
+from relos.domain.reconciliation import MatchStatus
+from relos.services import annual_files, ordering, people, reconciliation, settlement
 from relos.storage.unit_of_work import SqlUnitOfWork
+from tests.fakes import KEY_PASSPHRASE
 from tests.integration.builders import (
     IND_NATIVE,
     NSN_OIL_COMMODITY,
@@ -30,6 +33,7 @@ from tests.integration.builders import (
     snapshot,
     world,
 )
+from tests.integration.nodes import change_price
 
 AS_OF = date(2027, 3, 10)  # RIK due 2027-03-06, EVE due 2027-03-09 (365 days after delivery)
 AT = datetime(2027, 3, 10, 12, tzinfo=UTC)
@@ -102,7 +106,7 @@ def test_overdue_in_kind_debts_convert_to_cash_once(engine: Engine) -> None:
 def test_the_annual_report_matches_the_built_ledger(engine: Engine) -> None:
     uow = SqlUnitOfWork(engine)
     world(uow)
-    lc = lifecycle(uow)
+    lifecycle(uow)
     report, names = settlement.annual_report(uow, "in_finance", "RELOS", 2026)
     got = {
         (r.giver, r.receiver, r.category, r.currency): (r.total_value, r.collected, r.outstanding)
@@ -122,7 +126,7 @@ def test_the_annual_report_matches_the_built_ledger(engine: Engine) -> None:
     assert report.monthly[("RUS", "IND", "RUB")][2] == d("32545075")
     assert report.unreconciled == []
     late, _ = settlement.annual_report(uow, "in_finance", "RELOS", 2026, date(2027, 3, 31))
-    assert {u.order for u in late.unreconciled} == {lc.rik_ru, lc.eve_in}
+    assert late.unreconciled == []  # unpaid is not unreconciled: no reconciliation found a gap
     assert names["IND"] == ("India", IND_NATIVE)
 
 
@@ -196,3 +200,85 @@ def test_the_commands_write_the_report_and_list_alerts(engine: Engine, tmp_path:
     r = relos("settle", "run", "--json", "--as", "in_finance")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["converted"] == []
+
+
+def test_the_annual_report_lists_what_reconciliation_left_open_over_a_year_in_every_format(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Russia signs its view; India's record of one order differs (a price): India's run finds
+    it, India disputes it, and a year after the delivery the annual report lists it with date,
+    country and value, the same in JSON, XLSX and PDF."""
+    uow = SqlUnitOfWork(engine)
+    world(uow)
+    lc = lifecycle(uow)
+    people.add_user(uow, None, "ru_admin", "RUS", "party_admin")
+    reconciliation.create_key(uow, "ru_admin", "RUS", passphrase=KEY_PASSPHRASE)
+    russian = io.StringIO()
+    reconciliation.export_statement(
+        uow,
+        "ru_finance",
+        russian,
+        agreement="RELOS",
+        party="RUS",
+        as_of=date(2026, 12, 31),
+        passphrase=KEY_PASSPHRASE,
+    )
+    change_price(engine, lc.rik_ru)  # India's copy of one order now differs
+    run = reconciliation.match_statement(
+        uow, "in_finance", russian.getvalue(), at=datetime(2027, 1, 5, tzinfo=UTC)
+    )
+    (line,) = [ln for ln in run.lines if ln.status is not MatchStatus.MATCHED]
+    assert (line.order, line.status) == (lc.rik_ru, MatchStatus.AMOUNT_MISMATCH)
+    reconciliation.dispute(uow, "in_finance", run.run.id, line.line_no, "price per RELOS list")
+    delivered = line.transaction_date
+    within, _ = settlement.annual_report(
+        uow, "in_finance", "RELOS", 2026, delivered.replace(year=2027)
+    )
+    assert within.unreconciled == []  # a year has not passed yet
+    report, names = settlement.annual_report(uow, "in_finance", "RELOS", 2026, date(2027, 3, 31))
+    (u,) = report.unreconciled
+    assert (u.order, u.transaction_date, u.country, u.status, u.disputed) == (
+        lc.rik_ru,
+        delivered,
+        "RUS",
+        "amount_mismatch",
+        True,
+    )
+    assert u.value is not None
+    assert u.value.commodity == "INR"
+    assert u.value.number == line.our_value
+    auditor, _ = settlement.annual_report(uow, "ru_finance", "RELOS", 2026, date(2027, 3, 31))
+    assert auditor.unreconciled == []  # Russia ran no reconciliation: nothing of India's shows
+
+    data = json.loads(_written(report, names, "json", tmp_path).read_text())
+    (row,) = data["unreconciled_over_a_year"]
+    assert row == {
+        "transaction_date": delivered.isoformat(),
+        "country": "RUS",
+        "order": lc.rik_ru,
+        "value": str(u.value.number),
+        "currency": "INR",
+        "status": "amount_mismatch",
+        "disputed": True,
+        "run": run.run.id,
+        "line": line.line_no,
+        "details": list(line.details),
+    }
+    assert "reconciliation" in data["unreconciled_rule"]
+    wb = load_workbook(_written(report, names, "xlsx", tmp_path))
+    sheet = [tuple(r) for r in wb["Unreconciled"].iter_rows(values_only=True)]
+    assert sheet[0] == tuple(annual_files.UNRECONCILED_COLUMNS)
+    assert sheet[1][:6] == (
+        delivered.isoformat(),
+        "RUS",
+        lc.rik_ru,
+        row["value"],
+        "INR",
+        row["status"],
+    )
+    pdf = _written(report, names, "pdf", tmp_path)
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for cell in (lc.rik_ru, delivered.isoformat(), "amount_mismatch"):
+        assert cell in text

@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import func, select
 
 from relos.domain.errors import RuleViolation
+from relos.domain.users import Role
 from relos.services import ordering, visits
 from relos.services.notice_pdf import notice_pdf
 from relos.storage import tables as t
 from relos.storage import visit_tables as vt
 from relos.storage.unit_of_work import SqlUnitOfWork
-from tests.visit_world import load_reference, planner
+from tests.visit_world import load_reference, officer, planner
 
 GIVEN = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -142,3 +143,62 @@ def test_the_notice_pdf_names_the_ships_and_the_commander(
         "4.125 MHz",
     ):
         assert expected in text
+
+
+def test_an_amended_then_cancelled_visit_reads_back_with_its_revision_and_reason(
+    uow: SqlUnitOfWork, tmp_path: Path
+) -> None:
+    load_reference(uow)
+    v = create(uow, units=["INS-TABAR"], at=datetime(2026, 11, 1, tzinfo=UTC))
+    amended = visits.amend(
+        uow,
+        planner("IND"),
+        v.number,
+        units=["INS-TABAR", "INS-TALWAR"],
+        departure=d(15),
+        at=GIVEN,
+    )
+    assert visits.show(uow, planner("RUS"), v.number) == amended
+    assert (amended.revision, amended.warships, amended.departure) == (2, 2, d(15))
+    assert counts(uow) == (1, 2)
+    o = ordering.draft(
+        uow,
+        planner("IND"),
+        agreement="RELOS",
+        supplying="RUS",
+        facility="RUVVO",
+        unit="INS-TALWAR",
+        method="cash",
+        use="port_call",
+        required_by=d(15),
+        lines=[("RU-DT-GOST305", "80")],
+        at=GIVEN,
+        visit=v.number,
+    )
+    with pytest.raises(RuleViolation) as e:  # an open order holds the visit
+        visits.cancel(uow, planner("IND"), v.number, reason="called off", at=GIVEN)
+    assert e.value.rule == "visit_has_open_orders"
+    with pytest.raises(RuleViolation):  # nor may the visit leave the order outside
+        visits.amend(uow, planner("IND"), v.number, units=["INS-TABAR"], at=GIVEN)
+    assert visits.show(uow, planner("IND"), v.number) == amended  # nothing written
+    with uow:
+        assert uow.visits.orders_of(v.number) == [o.number]
+    ordering.cancel(uow, officer("IND", Role.ORDERING_OFFICER), o.number, "called off", at=GIVEN)
+    gone = visits.cancel(uow, planner("IND"), v.number, reason="called off", at=GIVEN)
+    back = visits.show(uow, planner("RUS"), v.number)
+    assert back == gone
+    assert (back.status, back.cancelled_by, back.cancel_reason) == (
+        "cancelled",
+        planner("IND"),
+        "called off",
+    )
+    assert visits.caps(uow, planner("IND"), "RELOS")["spans"] == []
+    if uow.engine.dialect.name != "sqlite" or shutil.which("pdftotext") is None:
+        return
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(notice_pdf(visits.notice(uow, planner("IND"), v.number)))
+    text = " ".join(
+        subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.split()
+    )
+    assert "revision 2 (amended on 2026-11-20)" in text
+    assert "CANCELLED on 2026-11-20: called off" in text

@@ -1,8 +1,9 @@
 """The seed's voyages on the demo data, with real sea routes (searoute, offline).
 
-A Talwar-class frigate (range 4,850 nm at 14 kn) cannot reach Severomorsk or Murmansk from
-Mumbai through partner ports alone: the planner says which leg is beyond range; in winter,
-Severomorsk is out of its open-water season and the frigate is not ice-class: refused. INS
+A Talwar-class frigate (range 4,850 nm at 14 kn) reaches Severomorsk from Mumbai by Suez,
+refuelling at the (illustrative) US Navy facilities open to India under LEMOA; with a larger
+reserve it cannot, and the planner says which leg is beyond range; in winter, Severomorsk is out
+of its open-water season and the frigate is not ice-class: refused. INS
 Vikramaditya reaches Vladivostok without a stop; the plan gives the visit to notify and the fuel
 order priced from Russia's price list."""
 
@@ -43,17 +44,58 @@ def plan(uow: FakeUnitOfWork, unit: str, origin: str, to: str, **kw: Any) -> dic
     )
 
 
-def test_a_talwar_frigate_cannot_reach_severomorsk_through_partner_ports(
+def test_a_talwar_frigate_reaches_severomorsk_by_suez_refuelling_at_us_bases_under_lemoa(
     uow: FakeUnitOfWork,
 ) -> None:
-    with pytest.raises(NoPlan) as e:
-        plan(uow, "INS-TABAR", "INBOM", "RUSMR", depart=date(2026, 7, 1))
-    text = e.value.message
-    assert "leg INBOM->RUSMR is" in text
-    assert "beyond the 3880 nm INS-TABAR can sail keeping its reserve" in text
-    assert "reachable from INBOM within 3880 nm a leg: INCOK, INIXZ, INVTZ" in text
-    with pytest.raises(NoPlan, match="leg INBOM->RUMMK is 7892 nm"):
-        plan(uow, "INS-TABAR", "INBOM", "RUMMK", depart=date(2026, 7, 1))
+    p = plan(uow, "INS-TABAR", "INBOM", "RUSMR", depart=date(2026, 7, 1))
+    # Mumbai -> Souda Bay (3,577 nm, by Suez) -> Rota (1,555) -> Severomorsk (2,845): the only
+    # two-stop way within the 3,880 nm a leg a Talwar keeps with 20 % of 4,850 nm in reserve
+    assert p["stops"] == ["GRSUD", "ESROT"]
+    assert [(leg["from"], leg["to"]) for leg in p["legs"]] == [
+        ("INBOM", "GRSUD"),
+        ("GRSUD", "ESROT"),
+        ("ESROT", "RUSMR"),
+    ]
+    tank = Decimal(25) * 4850 / (24 * 14)  # 360.9 t: the fuel that carries it 4,850 nm
+    for leg in p["legs"]:
+        assert leg["distance_nm"] <= 4850 * 0.8  # no leg beyond range
+        fuel = Decimal(leg["fuel_t"])
+        assert fuel == (Decimal(25) * Decimal(str(leg["distance_nm"])) / (24 * 14)).quantize(
+            Decimal("0.1"), ROUND_UP
+        )
+        assert tank - fuel >= tank * Decimal("0.2")  # the reserve is kept on every arrival
+    assert p["legs"][-1]["arctic"]
+    assert not p["legs"][0]["arctic"]
+    assert Decimal(p["fuel_t"]) == sum(Decimal(leg["fuel_t"]) for leg in p["legs"])
+    visits = {v["facility"]: v for v in p["visits_to_notify"]}
+    assert [visits[c]["agreement"] for c in ("GRSUD", "ESROT", "RUSMR")] == [
+        "LEMOA",
+        "LEMOA",
+        "RELOS",
+    ]
+    arrival = date.fromisoformat(visits["RUSMR"]["arrival"])
+    assert visits["RUSMR"]["notice_deadline"] == (arrival - timedelta(days=14)).isoformat()
+    souda = next(o for o in p["draft_orders"] if o["facility"] == "GRSUD")
+    assert (souda["supplying"], souda["currency"], souda["unit_price"]) == ("USA", "USD", "1085.00")
+    assert souda["lines"] == [{"item": "9140-00-273-2377", "quantity": p["legs"][0]["fuel_t"]}]
+
+
+def test_a_larger_reserve_adds_stops_and_beyond_reach_the_planner_says_which_leg(
+    uow: FakeUnitOfWork,
+) -> None:
+    p = plan(uow, "INS-TABAR", "INBOM", "RUMMK", depart=date(2026, 7, 1))
+    assert p["stops"] == ["GRSUD", "ESROT"]
+    keeping_40 = plan(uow, "INS-TABAR", "INBOM", "RUMMK", reserve="40%", depart=date(2026, 7, 1))
+    assert keeping_40["stops"] == ["DJJIB", "GRSUD", "ESROT"]  # 2,910 nm a leg
+    assert all(leg["distance_nm"] <= 2910 for leg in keeping_40["legs"])
+    with pytest.raises(NoPlan) as e:  # 60 %: 1,940 nm a leg, and Rota-Baltiysk is 2,180 nm
+        plan(uow, "INS-TABAR", "INBOM", "RUMMK", reserve="60%", depart=date(2026, 7, 1))
+    assert e.value.reasons == [
+        "leg INBOM->RUMMK is 7892 nm, beyond the 1940 nm INS-TABAR can sail keeping its reserve",
+        "reachable from INBOM within 1940 nm a leg: DJJIB, ESROT, GRSUD, INCOK, INIXZ, INVTZ",
+        "the shortest leg onward is ESROT->RUBLT, 2180 nm: beyond the 1940 nm INS-TABAR can "
+        "sail keeping its reserve",
+    ]
 
 
 def test_severomorsk_in_winter_is_refused_to_a_frigate_that_is_not_ice_class(

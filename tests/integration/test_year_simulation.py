@@ -2,8 +2,8 @@
 
 Hypothesis draws a year of orders both ways (every reimbursement method, every way an order can
 end: rejected, cancelled, accepted only, partly or fully received, invoiced, partly or fully
-settled, closed), driven through the services on one shared node (SQLite). At year end the
-finance officers invoice whatever was delivered. Then:
+settled, closed), driven through the services on one shared node (SQLite, and PostgreSQL like
+the `engine` fixture). At year end the finance officers invoice whatever was delivered. Then:
 
 1. both books agree: every receivable of one party equals the other's payable (mirror), and the
    kept balances equal the sum of the postings;
@@ -18,6 +18,8 @@ finance officers invoice whatever was delivered. Then:
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -35,6 +37,8 @@ from relos.domain.reconciliation import MatchStatus
 from relos.services import ordering, people, reconciliation, reports
 from relos.storage.engine import make_engine, upgrade
 from relos.storage.unit_of_work import SqlUnitOfWork
+from tests.conftest import postgres_database
+from tests.fakes import KEY_PASSPHRASE
 from tests.integration.builders import DATA, FACILITY_OF, PREFIX, UNIT_OF, at, world
 from tests.integration.nodes import change_price, change_state, drop_order, second_node
 
@@ -153,7 +157,13 @@ def year_end(uow: SqlUnitOfWork) -> None:
 def statement(uow: SqlUnitOfWork, party: str) -> str:
     out = io.StringIO()
     reconciliation.export_statement(
-        uow, f"{PREFIX[party]}_finance", out, agreement="RELOS", party=party, as_of=YEAR_END
+        uow,
+        f"{PREFIX[party]}_finance",
+        out,
+        agreement="RELOS",
+        party=party,
+        as_of=YEAR_END,
+        passphrase=KEY_PASSPHRASE,
     )
     return out.getvalue()
 
@@ -192,26 +202,54 @@ def check_obligations(uow: SqlUnitOfWork) -> None:
         assert o.state not in (OrderState.RECEIVED, OrderState.PARTIALLY_RECEIVED)
 
 
-@settings(
-    max_examples=4,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(
-    priced=st.lists(activities(PRICED), min_size=3, max_size=3),
-    others=st.lists(activities(PROGRESS), max_size=9),
+#: examples per backend: PostgreSQL's round trips make each example about twice as slow there
+EXAMPLES = {"sqlite": 4, "postgresql": 2}
+
+
+@pytest.mark.parametrize(
+    "backend", [pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def test_a_year_of_two_parties_closes_with_agreeing_books_and_exact_reconciliation(
-    tmp_path_factory: pytest.TempPathFactory, priced: list[Activity], others: list[Activity]
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    tmp = tmp_path_factory.mktemp("year")
-    engine: Engine = make_engine(f"sqlite:///{tmp / 'shared.db'}")
-    upgrade(engine)
-    try:
-        simulate(engine, tmp, priced, others)
-    finally:
-        engine.dispose()
+    @settings(
+        max_examples=EXAMPLES[backend],
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        priced=st.lists(activities(PRICED), min_size=3, max_size=3),
+        others=st.lists(activities(PROGRESS), max_size=9),
+    )
+    def a_year(priced: list[Activity], others: list[Activity]) -> None:
+        tmp = tmp_path_factory.mktemp("year")
+        with fresh_database(backend, request, tmp) as engine:
+            simulate(engine, tmp, priced, others)
+
+    a_year()
+
+
+@contextmanager
+def fresh_database(backend: str, request: pytest.FixtureRequest, tmp: Path) -> Iterator[Engine]:
+    """A new migrated database per example: a SQLite file, or a database on the session's
+    PostgreSQL server (the `engine` fixture's two backends)."""
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp / 'shared.db'}")
+        upgrade(engine)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    server: str = request.getfixturevalue("postgres_url")
+    with postgres_database(server) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def simulate(engine: Engine, tmp: Path, priced: list[Activity], others: list[Activity]) -> None:
@@ -228,8 +266,8 @@ def simulate(engine: Engine, tmp: Path, priced: list[Activity], others: list[Act
     check_obligations(uow)
 
     # reconciliation: both parties sign their view of the shared node
-    reconciliation.create_key(uow, "in_admin", "IND")
-    reconciliation.create_key(uow, "ru_admin", "RUS")
+    reconciliation.create_key(uow, "in_admin", "IND", passphrase=KEY_PASSPHRASE)
+    reconciliation.create_key(uow, "ru_admin", "RUS", passphrase=KEY_PASSPHRASE)
     russian = statement(uow, "RUS")
     shared = {ln.order: ln.status for ln in match_on(uow, "in_finance", russian).lines}
     assert set(shared.values()) == {MatchStatus.MATCHED}  # one node: nothing to find

@@ -314,3 +314,21 @@ def test_progress_is_reported_per_batch(tmp_path: Path) -> None:
     writes = [s for s in seen if s[0] == "write"]
     assert writes[-1] == ("write", total_rows(ORDERS), total_rows(ORDERS))
     assert [w[1] for w in writes] == sorted(w[1] for w in writes)
+
+
+def test_a_file_changed_while_it_is_checked_is_refused_and_nothing_written(
+    tmp_path: Path,
+) -> None:
+    uow = seeded_uow()
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
+
+    def edit(phase: str, done: int, total: int | None) -> None:
+        if phase == "check" and total is not None:  # the check has just read the last row
+            write_csv(path, rows_of(ORDERS[:2]))
+
+    with pytest.raises(Conflict) as e:
+        run(uow, path, progress=edit)
+    assert "changed while it was checked" in e.value.message
+    with uow:
+        assert uow.orders.numbers() == []
+        assert uow.imports.unfinished_jobs("orders") == []

@@ -6,6 +6,7 @@ Fuel model (docs/planning.md): a leg of d nm at v kn burns c * d / (24 v) tonnes
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -237,3 +238,54 @@ def test_no_leg_is_beyond_range_and_stops_are_only_where_allowed(
     assert p.fuel_t == sum(leg.fuel_t for leg in p.legs)
     if not cheapest:
         assert len(p.stops) == expected
+
+
+def cheapest_by_enumeration(
+    ship: Vessel,
+    ports: dict[str, Port],
+    hops: dict[tuple[str, str], Hop],
+    limit: float,
+    a: str,
+    z: str,
+) -> Decimal | None:
+    """The lowest fuel cost over every simple path a → z (Decimal arithmetic throughout)."""
+    stops = [c for c, p in ports.items() if c not in (a, z) and p.stop]
+    best: Decimal | None = None
+    for k in range(len(stops) + 1):
+        for middle in itertools.permutations(stops, k):
+            path = [a, *middle, z]
+            if any(hops[(x, y)].distance_nm > limit for x, y in itertools.pairwise(path)):
+                continue
+            cost = sum(
+                (
+                    fuel_for(ship, hops[(x, y)].distance_nm, V) * (ports[y].price_per_t or 0)
+                    for x, y in itertools.pairwise(path)
+                    if y != z
+                ),
+                Decimal(0),
+            )
+            best = cost if best is None else min(best, cost)
+    return best
+
+
+@settings(max_examples=120, deadline=None)
+@given(networks(), st.sampled_from(["0%", "20%"]))
+def test_cheapest_costs_exactly_the_least_of_every_possible_path(
+    net: tuple[dict[str, Port], dict[tuple[str, str], Hop], int], reserve: str
+) -> None:
+    ports, hops, rng = net
+    if len(ports) > 7:
+        ports = {c: ports[c] for c in sorted(ports)[:7]}
+    ship = Vessel("S", "F-76", Decimal("30.5"), rng)
+    r = parse_reserve(reserve)
+    limit = float(Decimal(rng) * (1 - r))
+    origin, dest = min(ports), max(ports)
+    expected = cheapest_by_enumeration(ship, ports, hops, limit, origin, dest)
+    try:
+        p = plan_voyage(
+            ship, origin, dest, ports, hops, speed_kn=V, reserve=r, depart=JULY, cheapest=True
+        )
+    except NoPlan:
+        assert expected is None
+        return
+    assert p.cost == expected

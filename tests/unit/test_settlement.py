@@ -245,14 +245,12 @@ def test_the_annual_report_matches_hand_computed_figures(
     march = rep.monthly[("RUS", "IND", "RUB")]
     assert march[2] == d("26003301")
     assert sum(march) == d("26003301")
-    assert {u.order for u in rep.unreconciled} == {fuel.number, mixed.number, water.number}
+    assert rep.unreconciled == []  # unreconciled means a reconciliation said so, not unpaid
     ind = next(c for c in rep.ceilings if c.party == "IND" and c.direction == "received")
     assert (ind.used, ind.exempt) == (d("3301"), d("26000000"))  # POL is not counted
     rus = next(c for c in rep.ceilings if c.party == "RUS" and c.direction == "received")
     assert rus.not_counted == {"INR": d("12050")}
     assert rus.used == 0
-    early = annual_report(ag, [fuel, mixed, water], 2026)  # on 2026-12-31: less than a year
-    assert early.unreconciled == []
     assert annual_report(ag, [fuel, mixed, water], 2025).rows == []
 
 
@@ -322,10 +320,19 @@ def test_the_annual_report_service_hides_an_agreement_of_others(uow: FakeUnitOfW
 # -- unreconciled lines (from the reconciliation runs) --------------------------------------------
 
 
-def _line(n: int, status: MatchStatus, on: date, resolved: str | None = None) -> ReconLine:
+def _line(
+    n: int,
+    status: MatchStatus,
+    on: date,
+    resolved: str | None = None,
+    value: tuple[str | None, str | None] = (None, None),
+    resolved_at: datetime | None = None,
+    disputed: str | None = None,
+) -> ReconLine:
+    ours, theirs = (None if v is None else Decimal(v) for v in value)
     return ReconLine(
-        n, f"RELOS-IN-2026-00000{n}", status, on, "invoiced", "invoiced", None, None, "RUB",
-        resolved_note=resolved,
+        n, f"RELOS-IN-2026-00000{n}", status, on, "invoiced", "invoiced", ours, theirs, "RUB",
+        ("a detail",), disputed_note=disputed, resolved_note=resolved, resolved_at=resolved_at,
     )  # fmt: skip
 
 
@@ -377,3 +384,67 @@ def test_ceiling_use_converts_other_currencies_only_with_a_rate(
     assert rus.used == 0
     assert rus.not_counted == {"INR": Decimal("12050.00")}
     assert "not converted" in bare.currency_note
+
+
+def test_the_annual_report_lists_lines_unreconciled_over_a_year_with_date_country_and_value(
+    w: World,
+) -> None:
+    """10 U.S.C. 2342(h): every transaction unreconciled after a year, with its date, country
+    and value, read from the party's standing reconciliation run per counterparty."""
+    on = date(2026, 3, 2)
+    old = ReconRun(1, "RELOS", "IND", "RUS", on, "k", "d", "ind-fo", AT)
+    standing = replace(old, id=2, run_at=later(30))
+    too_late = replace(old, id=3, run_at=datetime(2027, 7, 1, tzinfo=UTC))  # after the day
+    other = replace(old, id=4, agreement="LEMOA", run_at=later(40))
+    day = date(2027, 6, 1)
+    resolved_late = datetime(2027, 6, 2, tzinfo=UTC)  # resolved after the report's day
+    runs = [
+        (old, [_line(9, MatchStatus.AMOUNT_MISMATCH, on)]),  # superseded by the next run
+        (
+            standing,
+            [
+                _line(1, MatchStatus.AMOUNT_MISMATCH, on, value=("100.00", "100.01")),
+                _line(2, MatchStatus.MATCHED, on),
+                _line(3, MatchStatus.MISSING_THEIRS, on, "found", resolved_at=later(60)),
+                _line(4, MatchStatus.STATE_MISMATCH, date(2026, 9, 1)),  # under a year
+                _line(5, MatchStatus.MISSING_OURS, on, value=(None, "7.50"), disputed="theirs?"),
+                _line(6, MatchStatus.QUANTITY_MISMATCH, on, "ok", resolved_at=resolved_late),
+            ],
+        ),
+        (too_late, [_line(7, MatchStatus.AMOUNT_MISMATCH, on)]),
+        (other, [_line(8, MatchStatus.AMOUNT_MISMATCH, on)]),
+    ]
+    rep = annual_report(w.relos, [], 2026, as_of=day, runs=runs)
+    got = [
+        (u.order[-1], u.transaction_date, u.country, u.value, u.status) for u in rep.unreconciled
+    ]
+    assert got == [
+        ("1", on, "RUS", Amount.of("100.00", "RUB"), "amount_mismatch"),
+        ("5", on, "RUS", Amount.of("7.50", "RUB"), "missing_on_our_side"),
+        ("6", on, "RUS", None, "quantity_mismatch"),
+    ]
+    assert [(u.run, u.line, u.disputed) for u in rep.unreconciled] == [
+        (2, 1, False),
+        (2, 5, True),
+        (2, 6, False),
+    ]
+    assert annual_report(w.relos, [], 2026, runs=runs).unreconciled == []  # under a year
+
+
+def test_the_annual_report_shows_reconciliation_lines_only_to_their_readers(
+    uow: FakeUnitOfWork,
+) -> None:
+    on = date(2026, 3, 2)
+    with uow:
+        uow.reconciliation.add_run(
+            ReconRun(0, "RELOS", "IND", "RUS", on, "k", "d", "ind-fo", AT),
+            [_line(1, MatchStatus.AMOUNT_MISMATCH, on, value=("1.00", "2.00"))],
+        )
+        uow.commit()
+    day = date(2027, 3, 3)
+    fo, _ = settlement.annual_report(uow, "ind-fo", "RELOS", 2026, day)
+    assert [(u.order, u.country) for u in fo.unreconciled] == [("RELOS-IN-2026-000001", "RUS")]
+    ao, _ = settlement.annual_report(uow, "ind-ao", "RELOS", 2026, day)
+    assert ao.unreconciled == []  # the run is read by finance officers, auditors and admins
+    rus, _ = settlement.annual_report(uow, "rus-fo", "RELOS", 2026, day)
+    assert rus.unreconciled == []  # India's run, India's lines

@@ -12,7 +12,9 @@ from relos.api import errors, security
 from relos.api.routes import ROUTERS
 from relos.config import Settings
 
-MAX_BODY = 1 << 20  # 1 MiB: no legitimate request is larger
+MAX_BODY = 1 << 20  # 1 MiB: no legitimate request is larger ...
+#: ... but a counterpart's statement (read streamed; RELOS_STATEMENT_MAX_BYTES)
+LARGE_BODIES = {("POST", "/reconciliation/runs")}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,11 +37,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
         request.state.request_id = request_id[:64]
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        limit = MAX_BODY
+        if (request.method, request.url.path) in LARGE_BODIES:
+            limit = app.state.settings.statement_max_bytes
+        if length is not None and (not length.isdigit() or int(length) > limit):
             return errors.problem(
                 413,
                 "PayloadTooLarge",
-                f"bodies are limited to {MAX_BODY} bytes",
+                f"bodies are limited to {limit} bytes",
                 rule="payload_too_large",
                 field="body",
             )

@@ -21,3 +21,11 @@ def unit_of_work(request: Request) -> UnitOfWork:
 
 
 Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
+
+
+def key_passphrase(request: Request) -> str | None:
+    """RELOS_KEY_PASSPHRASE: what the node's private signing keys are encrypted under."""
+    return settings(request).passphrase()
+
+
+KeyPassphrase = Annotated[str | None, Depends(key_passphrase)]

@@ -10,7 +10,7 @@ without, 412 when stale). The transaction and replay logic is `relos.services.id
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Header, Request
@@ -63,8 +63,12 @@ def expected_version(if_match: str, number: str) -> int:
     return int(m["version"])
 
 
-def canonical(body: BaseModel | None) -> Any:
-    return None if body is None else body.model_dump(mode="json")
+def canonical(body: BaseModel | Mapping[str, Any] | None) -> Any:
+    """What identifies a request's content: its validated body, or what a route that reads a
+    raw body computed of it (e.g. the SHA-256 of a statement)."""
+    if body is None or isinstance(body, Mapping):
+        return body
+    return body.model_dump(mode="json")
 
 
 def respond(
@@ -72,7 +76,7 @@ def respond(
     caller: Principal,
     uow: UnitOfWork,
     key: str,
-    body: BaseModel | None,
+    body: BaseModel | Mapping[str, Any] | None,
     write: Callable[[], Outcome],
 ) -> JSONResponse:
     """Run `write` once for this key and request, and render its (first) outcome."""

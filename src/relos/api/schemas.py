@@ -97,6 +97,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         413: "Body too large",
         422: "Invalid input: the problem names the field and the rule",
         428: "Precondition required: send Idempotency-Key (writes) and If-Match (order actions)",
+        503: "Not configured: the node lacks a setting this needs (e.g. RELOS_KEY_PASSPHRASE)",
     }
     return {
         c: {
@@ -565,6 +566,7 @@ def _amount(number: Any, commodity: str) -> AmountPublic:
 
 
 class OrderPublic(OrderSummary):
+    visit: str | None = None  # the visit the order supports, if any
     data: dict[str, str]
     lines: list[LinePublic]
     value: AmountPublic | None
@@ -576,10 +578,11 @@ class OrderPublic(OrderSummary):
     signatures: list[SignaturePublic]
 
     @classmethod
-    def of(cls, o: Order) -> OrderPublic:
+    def of(cls, o: Order, visit: str | None = None) -> OrderPublic:
         value = o.value()
         return cls(
             **_summary(o),
+            visit=visit,
             data=dict(o.data),
             lines=[
                 LinePublic(

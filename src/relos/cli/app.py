@@ -17,6 +17,7 @@ from relos.cli.visits import plan_app, visit_app
 from relos.domain.errors import (
     AlreadyExists,
     Conflict,
+    NotConfigured,
     NotFound,
     PermissionDenied,
     RelosError,
@@ -66,6 +67,7 @@ EXIT_CODES: list[tuple[type[RelosError], int]] = [
     (PermissionDenied, 5),
     (AlreadyExists, 7),
     (Conflict, 7),
+    (NotConfigured, 9),
     (RelosError, 6),  # rule violations and any other refusal
 ]
 

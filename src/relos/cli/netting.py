@@ -15,7 +15,8 @@ from relos.services.netting_pdf import statement_pdf
 
 rates_app = typer.Typer(help="Exchange rates: import from CSV, list.", no_args_is_help=True)
 netting_app = typer.Typer(
-    help="Netting of mutual cash obligations: propose, approve, show, list.", no_args_is_help=True
+    help="Netting of mutual cash obligations: propose, approve, pay, show, list.",
+    no_args_is_help=True,
 )
 
 
@@ -73,6 +74,59 @@ def approve(statement: str, as_: As = None, json: Json = False) -> None:
     """Approve as a finance officer of one party; the last party's approval posts it."""
     st = netting.approve(uow(), actor(as_), statement)
     _show(netting.snapshot(st), json)
+
+
+@netting_app.command("pay")
+def pay(
+    statement: str,
+    debtor: Annotated[str, typer.Option(help="Party that owes (pays), e.g. IND.")],
+    creditor: Annotated[str, typer.Option(help="Party that is owed (is paid), e.g. USA.")],
+    amount: Annotated[str, typer.Option(help="Amount paid, e.g. 123.45.")],
+    reference: Annotated[
+        str, typer.Option(help="The payment's own reference (transfer or voucher number).")
+    ],
+    currency: Annotated[
+        str | None, typer.Option(help="Currency (default and only: the statement's).")
+    ] = None,
+    on: Annotated[str | None, typer.Option(help="Payment date YYYY-MM-DD (default today).")] = None,
+    as_: As = None,
+    json: Json = False,
+) -> None:
+    """Record a cash payment of a netting obligation (finance officer of the debtor or the
+    creditor); the same reference again changes nothing."""
+    done = netting.pay(
+        uow(),
+        actor(as_),
+        statement,
+        debtor=debtor,
+        creditor=creditor,
+        amount=amount,
+        currency=currency,
+        on=parse_date(on, "on"),
+        reference=reference,
+    )
+    p = done.payment
+    if json:
+        render.emit_json({**netting.snapshot(done.statement), "replayed": done.replayed})
+        return
+    what = f"{p.payer} paid {p.payee} {p.amount} on {p.on} (ref {p.reference})"
+    render.ok(f"{what}: already recorded, nothing changed" if done.replayed else what)
+    _obligations(netting.snapshot(done.statement))
+
+
+@netting_app.command("obligations")
+def obligations(
+    agreement: Annotated[str | None, typer.Option(help="Only this agreement.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Also those paid in full.")] = False,
+    as_: As = None,
+    json: Json = False,
+) -> None:
+    """Obligations netting statements created, with what is paid and when they are due."""
+    rows = [netting.debt_row(d) for d in netting.debts(uow(), actor(as_), agreement, not all_)]
+    if json:
+        render.emit_json(rows)
+        return
+    _obligations({"obligations": rows})
 
 
 @netting_app.command("show")
@@ -168,3 +222,28 @@ def _show(snap: dict[str, object], json: bool) -> None:
         render.ok(f"{p['payer']} pays {p['payee']} {p['amount']} {p['currency']}")
     if not payments:
         render.ok("the obligations offset exactly: nothing left to pay")
+    if snap.get("obligations"):
+        _obligations(snap)
+
+
+def _obligations(snap: dict[str, object]) -> None:
+    rows = snap["obligations"]
+    assert isinstance(rows, list)
+    render.table(
+        "netting obligations (pay with `relos netting pay`)",
+        ["statement", "debtor", "creditor", "ccy", "amount", "paid", "outstanding", "due on"],
+        [
+            (
+                d["statement"],
+                d["debtor"],
+                d["creditor"],
+                d["currency"],
+                d["amount"],
+                d["paid"],
+                d["outstanding"],
+                d["due_on"],
+            )
+            for d in rows
+        ],
+        numeric=["amount", "paid", "outstanding"],
+    )

@@ -27,6 +27,11 @@ def uow() -> UnitOfWork:
     return database.unit_of_work(settings())
 
 
+def passphrase() -> str | None:
+    """RELOS_KEY_PASSPHRASE: what the node's private signing keys are encrypted under."""
+    return settings().passphrase()
+
+
 def actor(given: str | None) -> str | None:
     return given or settings().user
 

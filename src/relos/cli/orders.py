@@ -92,7 +92,7 @@ def draft(
         visit=visit,
     )
     if json:
-        render.emit_json(_view(o))
+        render.emit_json({"visit": visit, **_view(o)})
     else:
         _done(o, "drafted")
 
@@ -204,8 +204,9 @@ def close(number: str, as_: As = None) -> None:
 @order_app.command("show")
 def show(number: str, json: Json = False) -> None:
     """Show an order with its receipts, invoices, settlements and signatures."""
-    o = ordering.show(uow(), number)
-    view = _view(o)
+    session = uow()
+    o = ordering.show(session, number)
+    view = {"visit": queries.order_visit(session, number), **_view(o)}
     if json:
         render.emit_json(view)
         return

@@ -1,5 +1,6 @@
-"""`relos key create|export|import` and `relos reconcile export|match|list|show|dispute|resolve`:
-party signing keys, signed statements and reconciliation between the parties."""
+"""`relos key create|list|export|import|protect` and
+`relos reconcile export|match|list|show|dispute|resolve`: party signing keys, signed statements
+and reconciliation between the parties."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from relos.cli import render
-from relos.cli.options import As, Json, actor, parse_date, uow
+from relos.cli.options import As, Json, actor, parse_date, passphrase, uow
 from relos.domain.errors import ValidationError
 from relos.domain.reconciliation import ReconRun
 from relos.services import reconciliation
@@ -26,8 +27,9 @@ Party = Annotated[str, typer.Option(help="Party code, e.g. IND.")]
 
 @key_app.command("create")
 def key_create(party: Party, as_: As = None) -> None:
-    """Create your party's signing key pair (party admin). The private key stays in the node."""
-    kid = reconciliation.create_key(uow(), actor(as_), party.upper())
+    """Create (or rotate) your party's signing key pair (party admin). The private key stays in
+    the node, encrypted under RELOS_KEY_PASSPHRASE."""
+    kid = reconciliation.create_key(uow(), actor(as_), party.upper(), passphrase=passphrase())
     render.ok(f"key {kid} created for {party.upper()}; give the counterpart `relos key export`")
 
 
@@ -54,6 +56,39 @@ def key_import(
     """Import a counterpart's public key (party admin of your own party)."""
     kid = reconciliation.import_key(uow(), actor(as_), party.upper(), _read(file))
     render.ok(f"public key {kid} of {party.upper()} imported")
+
+
+@key_app.command("list")
+def key_list(party: Party, as_: As = None, json: Json = False) -> None:
+    """A party's public keys held by this node (your party's or a counterpart's)."""
+    keys = reconciliation.public_keys(uow(), actor(as_), party.upper())
+    if json:
+        render.emit_json(keys)
+        return
+    render.table(
+        f"public keys of {party.upper()}",
+        ["key id", "created", "signing"],
+        [(k.key_id, k.created_at.isoformat(timespec="seconds"), k.signing) for k in keys],
+    )
+
+
+@key_app.command("protect")
+def key_protect(
+    rekey: Annotated[
+        bool,
+        typer.Option(
+            "--rekey", help="Also re-encrypt encrypted keys: prompts for the old passphrase."
+        ),
+    ] = False,
+) -> None:
+    """Encrypt the private keys still stored unencrypted under RELOS_KEY_PASSPHRASE (database
+    administration); with --rekey, move encrypted ones from an old passphrase to it."""
+    old = typer.prompt("Old passphrase", hide_input=True) if rekey else None
+    changed = reconciliation.protect_keys(uow(), passphrase(), old_passphrase=old)
+    render.ok(
+        f"{len(changed)} private key(s) encrypted under RELOS_KEY_PASSPHRASE"
+        + (f": {', '.join(changed)}" if changed else "")
+    )
 
 
 def _read(file: Path) -> str:
@@ -87,6 +122,7 @@ def export(
                 agreement=agreement.upper(),
                 party=party.upper(),
                 as_of=day,
+                passphrase=passphrase(),
                 counterparty=counterparty.upper() if counterparty else None,
             )
         os.replace(partial, output)
@@ -147,10 +183,28 @@ def match(
     file: Annotated[Path, typer.Argument(help="The counterpart's signed statement (JSON).")],
     as_: As = None,
     json: Json = False,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Print the run and its counts, not every line.")
+    ] = False,
 ) -> None:
-    """Verify their statement's signature and match it line by line against our records."""
-    report = reconciliation.match_statement(uow(), actor(as_), _read(file))
-    _show(report, json)
+    """Verify their statement's signature and match it line by line against our records
+    (read streamed: a statement of any size)."""
+    try:
+        source = file.open("rb")
+    except OSError as e:
+        raise ValidationError("file", str(file), e.strerror or "cannot be read") from None
+    with source:
+        done = reconciliation.reconcile(uow(), actor(as_), source)
+    if summary:
+        if json:
+            render.emit_json({"run": done.run, "counts": done.counts})
+        else:
+            render.fields(
+                f"reconciliation run {done.run.id}",
+                [("counts", done.counts), ("see", f"relos reconcile show {done.run.id}")],
+            )
+        return
+    _show(reconciliation.show(uow(), actor(as_), done.run.id, done.run.their_as_of), json)
 
 
 @reconcile_app.command("list")

@@ -93,7 +93,8 @@ def obligations(
     overdue: Annotated[bool, typer.Option(help="Only overdue ones.")] = False,
     json: Json = False,
 ) -> None:
-    """Invoiced, unsettled obligations with due date and days overdue."""
+    """Invoiced, unsettled obligations (and netting obligations, method netting) with due
+    date and days overdue."""
     day = parse_date(as_of, "as_of") or date.today()
     rows = reports.obligations(uow(), day, party, overdue)
     if json:

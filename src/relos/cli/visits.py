@@ -1,4 +1,5 @@
-"""Visits and voyage planning: `relos visit create|show|notice|list|caps`, `relos plan voyage`."""
+"""Visits and voyage planning: `relos visit create|amend|cancel|show|notice|list|caps`, `relos plan
+voyage`."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ def _show(v: Visit) -> None:
             ("frequencies", list(v.frequencies)),
             ("pilot / tugs", f"{'yes' if v.pilot else 'no'} / {v.tugs}"),
             ("notice given", v.notified_on),
+            ("revision", f"{v.revision}" + (f" (amended {v.amended_on})" if v.amended_on else "")),
+            (
+                "status",
+                v.status + (f" on {v.cancelled_on}: {v.cancel_reason}" if v.cancelled_on else ""),
+            ),
         ],
     )
 
@@ -86,6 +92,68 @@ def create(
         render.ok(f"visit {v.number} notified: {v.facility} {v.arrival} to {v.departure}")
 
 
+@visit_app.command("amend")
+def amend(
+    number: str,
+    arrival: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    departure: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    unit: Annotated[
+        list[str] | None, typer.Option("--unit", help="Unit code (repeat): the new list.")
+    ] = None,
+    facility: Annotated[str | None, typer.Option(help="Host facility code.")] = None,
+    use: Annotated[str | None, typer.Option()] = None,
+    commander: Annotated[str | None, typer.Option(help="Commander's name.")] = None,
+    rank: Annotated[str | None, typer.Option(help="Commander's rank.")] = None,
+    frequency: Annotated[
+        list[str] | None,
+        typer.Option("--frequency", help="Radio frequency (repeat): the new list."),
+    ] = None,
+    pilot: Annotated[bool | None, typer.Option("--pilot/--no-pilot")] = None,
+    tugs: Annotated[int | None, typer.Option()] = None,
+    requests: Annotated[str | None, typer.Option()] = None,
+    as_: As = None,
+    json: Json = False,
+) -> None:
+    """Amend a visit's notice (planner of the visiting party): a new revision, checked again
+    (a new arrival, facility or unit needs the full notice period from today)."""
+    v = visits.amend(
+        uow(),
+        actor(as_),
+        number,
+        arrival=parse_date(arrival, "arrival"),
+        departure=parse_date(departure, "departure"),
+        units=unit or None,
+        facility=facility,
+        use=use,
+        commander_name=commander,
+        commander_rank=rank,
+        frequencies=frequency or None,
+        pilot=pilot,
+        tugs=tugs,
+        requests=requests,
+    )
+    if json:
+        render.emit_json(visits.visit_snapshot(v))
+    else:
+        render.ok(f"visit {v.number} amended: revision {v.revision}")
+
+
+@visit_app.command("cancel")
+def cancel(
+    number: str,
+    reason: Annotated[str, typer.Option(help="Why the visit is cancelled.")],
+    as_: As = None,
+    json: Json = False,
+) -> None:
+    """Cancel a visit before its arrival (planner of the visiting party); refused while an order
+    tied to it is open."""
+    v = visits.cancel(uow(), actor(as_), number, reason=reason)
+    if json:
+        render.emit_json(visits.visit_snapshot(v))
+    else:
+        render.ok(f"visit {v.number} cancelled: {v.cancel_reason}")
+
+
 @visit_app.command("show")
 def show(number: str, as_: As = None, json: Json = False) -> None:
     """One visit (users of the visiting or host party)."""
@@ -117,7 +185,17 @@ def list_(
         return
     render.table(
         "Visits",
-        ["number", "visiting", "host", "facility", "arrival", "departure", "ships", "personnel"],
+        [
+            "number",
+            "visiting",
+            "host",
+            "facility",
+            "arrival",
+            "departure",
+            "ships",
+            "personnel",
+            "status",
+        ],
         [
             [
                 v.number,
@@ -128,6 +206,7 @@ def list_(
                 v.departure,
                 v.warships,
                 v.personnel,
+                v.status if v.revision == 1 else f"{v.status} (rev. {v.revision})",
             ]
             for v in vs
         ],
@@ -290,6 +369,11 @@ def _table(p: dict[str, Any]) -> None:
             ]
             for o in p["draft_orders"]
         ],
+    )
+    unpriced = p.get("unpriced_stops") or []
+    render.out.print(
+        f"fuel bought at the stops: {p['cost']} {p['cost_currency']}"
+        + (f" (without {', '.join(unpriced)}: give --rate for their currency)" if unpriced else "")
     )
     for note in p["notes"]:
         render.out.print(f"note: {note}")

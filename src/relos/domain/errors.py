@@ -98,6 +98,20 @@ class AuditChainBroken(RuleViolation):
         self.problems = problems
 
 
+class NotConfigured(RelosError):
+    """The node lacks a setting an action needs, or the setting is wrong (e.g. the passphrase of
+    the private keys): the operator's to fix, not the caller's."""
+
+    rule = "not_configured"
+
+    def __init__(
+        self, setting: str, reason: str, *, value: Any = None, rule: str | None = None
+    ) -> None:
+        super().__init__(reason, field=setting, value=value)
+        if rule is not None:
+            self.rule = rule
+
+
 class PermissionDenied(RelosError):
     rule = "permission_denied"
 

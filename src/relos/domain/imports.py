@@ -131,8 +131,7 @@ def check_header(header: Sequence[str] | None) -> list[Problem]:
     return problems
 
 
-def _date(raw: Mapping[str, str], col: str, line: int, out: list[Problem]) -> date | None:
-    text = (raw.get(col) or "").strip()
+def _date(text: str, col: str, line: int, out: list[Problem]) -> date | None:
     if not text:
         return None
     try:
@@ -142,8 +141,10 @@ def _date(raw: Mapping[str, str], col: str, line: int, out: list[Problem]) -> da
         return None
 
 
-def _quantity(raw: Mapping[str, str], col: str, line: int, out: list[Problem]) -> Decimal | None:
-    text = (raw.get(col) or "").strip()
+_MILLI = Decimal("0.001")
+
+
+def _quantity(text: str, col: str, line: int, out: list[Problem]) -> Decimal | None:
     if not text:
         return None
     try:
@@ -154,10 +155,13 @@ def _quantity(raw: Mapping[str, str], col: str, line: int, out: list[Problem]) -
     if q <= 0:
         out.append(Problem(line, col, text, "invalid_input", "must be > 0"))
         return None
-    if q != q.quantize(Decimal("0.001")):
+    if q != q.quantize(_MILLI):
         out.append(Problem(line, col, text, "invalid_input", "at most 3 decimals"))
         return None
     return q
+
+
+_REQUIRED = ("order_ref", "agreement", "requester", "supplier", "facility", "unit", "item")
 
 
 def parse_row(
@@ -165,64 +169,59 @@ def parse_row(
 ) -> tuple[ImportRow | None, list[Problem]]:
     """One row read as text (column -> value): the row, or every problem with it."""
     out: list[Problem] = []
-
-    def text(col: str) -> str:
-        return (raw.get(col) or "").strip()
-
-    for col in ("order_ref", "agreement", "requester", "supplier", "facility", "unit", "item"):
-        if not text(col):
+    v = {c: (raw.get(c) or "").strip() for c in (*COLUMNS, *OPTIONAL_COLUMNS)}
+    for col in _REQUIRED:
+        if not v[col]:
             out.append(Problem(line, col, "", "invalid_input", "required"))
-    ref = text("order_ref")
+    ref = v["order_ref"]
     if ref and not REF.match(ref):
         out.append(
             Problem(line, "order_ref", ref, "invalid_input", "letters, digits, . / : # - (60)")
         )
     method: Method | None = None
-    if text("method"):
+    if v["method"]:
         try:
-            method = Method(text("method"))
+            method = Method(v["method"])
         except ValueError:
-            out.append(Problem(line, "method", text("method"), "invalid_input", "cash, rik or eve"))
+            out.append(Problem(line, "method", v["method"], "invalid_input", "cash, rik or eve"))
     else:
         out.append(Problem(line, "method", "", "invalid_input", "required"))
-    ordered_on = _date(raw, "ordered_on", line, out)
-    required_by = _date(raw, "required_by", line, out)
-    for col, got in (("ordered_on", ordered_on), ("required_by", required_by)):
-        if got is None and not text(col):
+    ordered_on = _date(v["ordered_on"], "ordered_on", line, out)
+    required_by = _date(v["required_by"], "required_by", line, out)
+    for col in ("ordered_on", "required_by", "quantity"):
+        if not v[col]:
             out.append(Problem(line, col, "", "invalid_input", "required"))
-    quantity = _quantity(raw, "quantity", line, out)
-    if quantity is None and not text("quantity"):
-        out.append(Problem(line, "quantity", "", "invalid_input", "required"))
-    received_on = _date(raw, "received_on", line, out)
-    received = _quantity(raw, "received_quantity", line, out)
-    if bool(text("received_on")) != bool(text("received_quantity")):
-        col = "received_quantity" if text("received_on") else "received_on"
+    quantity = _quantity(v["quantity"], "quantity", line, out)
+    received_on = _date(v["received_on"], "received_on", line, out)
+    received = _quantity(v["received_quantity"], "received_quantity", line, out)
+    if bool(v["received_on"]) != bool(v["received_quantity"]):
+        col = "received_quantity" if v["received_on"] else "received_on"
         out.append(
             Problem(line, col, "", "invalid_input", "received_on and received_quantity go together")
         )
-    invoiced_on = _date(raw, "invoiced_on", line, out)
+    invoiced_on = _date(v["invoiced_on"], "invoiced_on", line, out)
     if out:
         return None, out
     assert method is not None
     assert ordered_on is not None
     assert required_by is not None
     assert quantity is not None
-    use = text("use") or default_use
-    data = tuple((c, text(c)) for c in DATA_COLUMNS if text(c))
-    own = tuple((c, text(c)) for c in ORDER_COLUMNS)
+    use = v["use"] or default_use
+    data = tuple((c, v[c]) for c in DATA_COLUMNS if v[c])
+    own = tuple((c, v[c]) for c in ORDER_COLUMNS)
     return (
         ImportRow(
             line,
             ref,
-            text("agreement"),
-            text("requester"),
-            text("supplier"),
-            text("facility"),
-            text("unit"),
+            v["agreement"],
+            v["requester"],
+            v["supplier"],
+            v["facility"],
+            v["unit"],
             method,
             ordered_on,
             required_by,
-            text("item"),
+            v["item"],
             quantity,
             received_on,
             received,

@@ -26,7 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from relos.domain.errors import PermissionDenied, RuleViolation, ValidationError
+from relos.domain.errors import NotFound, PermissionDenied, RuleViolation, ValidationError
 from relos.domain.ledger import Entry, Posting
 from relos.domain.money import Amount
 from relos.domain.orders import digest
@@ -81,6 +81,54 @@ class Approval:
     digest: str
 
 
+@dataclass(frozen=True)
+class DebtPayment:
+    """A cash payment of a netting obligation (a new debt a multilateral netting created),
+    signed by the finance officer who records it: SHA-256 of exactly what was recorded."""
+
+    seq: int
+    payer: str  # the debtor
+    payee: str  # the creditor
+    amount: Amount
+    on: date
+    reference: str  # the payment's own reference (transfer or voucher number), unique per statement
+    user: str
+    party: str
+    at: datetime
+    digest: str
+
+    def document(self, statement: str) -> dict[str, Any]:
+        return {
+            "statement": statement,
+            "seq": self.seq,
+            "payer": self.payer,
+            "payee": self.payee,
+            "amount": str(self.amount.number),
+            "currency": self.amount.commodity,
+            "on": self.on.isoformat(),
+            "reference": self.reference,
+        }
+
+
+@dataclass(frozen=True)
+class NettingDebt:
+    """What `debtor` owes `creditor` in cash because a netting statement said so (a payment of
+    the statement with no invoice of the creditor's to stay on), due `due_on`."""
+
+    statement: str
+    agreement: str
+    debtor: str
+    creditor: str
+    amount: Amount
+    paid: Amount
+    posted_on: date
+    due_on: date
+
+    @property
+    def outstanding(self) -> Amount:
+        return self.amount - self.paid
+
+
 class StatementState(StrEnum):
     PROPOSED = "proposed"
     POSTED = "posted"
@@ -101,6 +149,10 @@ class Statement:
     state: StatementState = StatementState.PROPOSED
     approvals: list[Approval] = field(default_factory=list)
     posted_at: datetime | None = None
+    #: when the netting obligations it created are due (the agreement's cash window after posting)
+    due_on: date | None = None
+    #: cash payments of those obligations, oldest first
+    debt_payments: list[DebtPayment] = field(default_factory=list)
 
     def positions(self) -> dict[str, Amount]:
         return positions(self.lines, self.parties, self.currency)
@@ -172,6 +224,105 @@ class Statement:
         a = Approval(user.party, user.name, user.role.value, at, self.digest())
         self.approvals.append(a)
         return a
+
+    def posted_on(self) -> date | None:
+        """The date the netting's entries carry: the statement's date, or the posting's if later."""
+        if self.state is not StatementState.POSTED or self.posted_at is None:
+            return None
+        return max(self.as_of, self.posted_at.date())
+
+    def debts(self) -> list[NettingDebt]:
+        """The obligations this posted statement created, with what has been paid of each."""
+        on = self.posted_on()
+        if on is None:
+            return []
+        out = []
+        for pay in self.payments:
+            if pay.new_obligation.is_zero():
+                continue
+            paid = Amount.zero(self.currency)
+            for dp in self.debt_payments:
+                if (dp.payer, dp.payee) == (pay.payer, pay.payee):
+                    paid = paid + dp.amount
+            out.append(
+                NettingDebt(
+                    self.number,
+                    self.agreement,
+                    pay.payer,
+                    pay.payee,
+                    pay.new_obligation,
+                    paid,
+                    on,
+                    self.due_on or on,
+                )
+            )
+        return out
+
+    def debt(self, debtor: str, creditor: str) -> NettingDebt:
+        for d in self.debts():
+            if (d.debtor, d.creditor) == (debtor, creditor):
+                return d
+        raise NotFound(
+            "netting obligation", f"{self.number}: {debtor} owes {creditor}", field="creditor"
+        )
+
+    def pay_debt(
+        self,
+        user: User,
+        debtor: str,
+        creditor: str,
+        amount: Amount,
+        on: date,
+        reference: str,
+        at: datetime,
+    ) -> DebtPayment:
+        """Record a cash payment of the netting obligation of `debtor` to `creditor`: by a
+        finance officer of either side (the payer records its payment, the payee its receipt),
+        on or after the posting, in the statement's currency, never more than outstanding."""
+        require_may_pay(user, debtor, creditor)
+        if self.state is not StatementState.POSTED:
+            raise RuleViolation(
+                "netting_not_posted",
+                "state",
+                self.state.value,
+                f"{self.number} is not posted yet: it creates no obligation before",
+            )
+        debt = self.debt(debtor, creditor)
+        reference = (reference or "").strip()
+        if not reference or len(reference) > 80 or not reference.isprintable():
+            raise ValidationError(
+                "reference", reference[:40], "the payment's reference: 1 to 80 printable characters"
+            )
+        if amount.number <= 0:
+            raise ValidationError("amount", str(amount.number), "must be > 0")
+        if amount.commodity != self.currency:
+            raise RuleViolation(
+                "settlement_commodity",
+                "currency",
+                amount.commodity,
+                f"the netting obligation is owed in {self.currency}",
+            )
+        if amount.number > debt.outstanding.number:
+            raise RuleViolation(
+                "settlement_exceeds_outstanding",
+                "amount",
+                str(amount),
+                f"outstanding is {debt.outstanding}",
+            )
+        if on < debt.posted_on:
+            raise RuleViolation(
+                "payment_before_netting",
+                "on",
+                on.isoformat(),
+                f"{self.number} was posted on {debt.posted_on.isoformat()}",
+            )
+        seq = len(self.debt_payments) + 1
+        unsigned = DebtPayment(
+            seq, debtor, creditor, amount, on, reference, user.name, user.party, at, ""
+        )
+        signed = replace(unsigned, digest=digest(unsigned.document(self.number)))
+        self.debt_payments.append(signed)
+        return signed
 
     def trading_imbalance(self) -> dict[str, Decimal]:
         """Per book, the netting account's balance valued in the netting currency at the
@@ -368,3 +519,32 @@ def check_fresh(statement: Statement, obligations: Iterable[Obligation]) -> None
             statement.number,
             "the obligations changed since the proposal: propose again",
         )
+
+
+def require_may_pay(user: User, debtor: str, creditor: str) -> None:
+    """A netting obligation is paid, or its receipt recorded, by an active finance officer of
+    the debtor or of the creditor (decision 23)."""
+    what = "pay a netting obligation"
+    if not user.active:
+        raise PermissionDenied(user.name, what, "the user is disabled")
+    if user.role is not Role.FINANCE_OFFICER:
+        raise PermissionDenied(user.name, what, f"role {user.role.value}; needs finance_officer")
+    if user.party not in (debtor, creditor):
+        raise PermissionDenied(
+            user.name, what, f"party {user.party} is neither {debtor} nor {creditor}"
+        )
+
+
+def post_debt_payment(statement: Statement, p: DebtPayment) -> list[Entry]:
+    """DESIGN.md's cash payment rule on the netting method: the creditor's book
+    ``Dr settlement_cash / Cr receivable:D:netting``, the debtor's ``Dr payable:C:netting /
+    Cr settlement_cash``; tied to the statement, one currency per entry."""
+    n, a, c, d = statement.number, p.amount, p.payee, p.payer
+    txn = f"{n}/S{p.seq}"
+    desc = f"cash {a} on netting obligation {n} ({d} to {c}), ref {p.reference}"
+    cp = (Posting("settlement_cash", a), Posting("receivable", -a, d, "netting"))
+    dp = (Posting("payable", a, c, "netting"), Posting("settlement_cash", -a))
+    return [
+        Entry(c, txn, p.on, "cash", n, cp, desc).check(),
+        Entry(d, txn, p.on, "cash", n, dp, desc).check(),
+    ]

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_UP, Decimal
@@ -144,12 +145,52 @@ def tank_t(vessel: Vessel, speed_kn: Decimal) -> Decimal:
     )
 
 
+class SeaNetwork:
+    """Ports indexed 0..n-1 with, for every ordered pair, the sea distance (nm; ``inf``: no
+    route) and the highest latitude of the route, as rows of floats. Built once and reused by
+    every plan over the same ports: the search reads one row per port it settles instead of
+    looking a pair up at a time."""
+
+    def __init__(
+        self,
+        codes: Iterable[str],
+        distance: list[list[float]],
+        max_latitude: list[list[float]],
+    ) -> None:
+        self.codes = tuple(codes)
+        self.index = {c: i for i, c in enumerate(self.codes)}
+        n = len(self.codes)
+        if len(distance) != n or len(max_latitude) != n:
+            raise ValueError("a row of distances and of latitudes per port")
+        self.distance = distance
+        self.max_latitude = max_latitude
+
+    @classmethod
+    def of(cls, codes: Iterable[str], hops: Mapping[tuple[str, str], Hop]) -> SeaNetwork:
+        """From routes by pair (`hops[(a, b)]`; a missing pair has no route)."""
+        codes = tuple(codes)
+        inf = math.inf
+        get = hops.get
+        distance, latitude = [], []
+        for a in codes:
+            row = [get((a, b)) if a != b else None for b in codes]
+            distance.append([inf if h is None else h.distance_nm for h in row])
+            latitude.append([-90.0 if h is None else h.max_latitude for h in row])
+        return cls(codes, distance, latitude)
+
+    def hop(self, a: str, b: str) -> Hop | None:
+        i, j = self.index.get(a), self.index.get(b)
+        if i is None or j is None or self.distance[i][j] == math.inf:
+            return None
+        return Hop(self.distance[i][j], self.max_latitude[i][j])
+
+
 def plan_voyage(
     vessel: Vessel,
     origin: str,
     destination: str,
     ports: Mapping[str, Port],
-    hops: Mapping[tuple[str, str], Hop],
+    hops: Mapping[tuple[str, str], Hop] | SeaNetwork,
     *,
     speed_kn: Decimal,
     reserve: Decimal,
@@ -158,7 +199,13 @@ def plan_voyage(
     cheapest: bool = False,
 ) -> Plan:
     """The plan with the fewest stops (then the shortest distance), or with `cheapest` the lowest
-    fuel cost (then the fewest stops). `hops[(a, b)]` is the route a → b (missing: no route)."""
+    fuel cost (then the fewest stops, then the shortest distance). `hops[(a, b)]` is the route
+    a → b (missing: no route); a `SeaNetwork` built once may be given instead, for speed.
+
+    The search is Dijkstra over the ports with one label per port (stops, distance and, with
+    `cheapest`, the exact cost as an integer number of the prices' smallest unit): a stop refills
+    what the leg into it burnt, so a port's best label does not depend on the path behind it.
+    """
     if speed_kn <= 0:
         raise ValidationError("speed", str(speed_kn), "a positive speed in knots")
     if vessel.range_nm <= 0 or vessel.consumption_t_per_day <= 0:
@@ -166,12 +213,14 @@ def plan_voyage(
     for end in (origin, destination):
         if end not in ports:
             raise ValidationError("port", end, "not a known port")
+    net = hops if isinstance(hops, SeaNetwork) else SeaNetwork.of(ports, hops)
     limit = usable_range(vessel, reserve)
     speed = float(speed_kn)
     notes: list[str] = []
 
     def arctic_ok(a: str, b: str, leaves: datetime, arrives: datetime) -> bool:
-        if vessel.ice_class or not hops[(a, b)].arctic:
+        hop = net.hop(a, b)
+        if vessel.ice_class or hop is None or not hop.arctic:
             return True
         pa, pb = ports[a], ports[b]
         return (not pa.arctic or pa.in_season(leaves.date())) and (
@@ -182,7 +231,7 @@ def plan_voyage(
     if not vessel.ice_class:
         dest = ports[destination]
         if dest.arctic and dest.season is not None:
-            direct = hops.get((origin, destination))
+            direct = net.hop(origin, destination)
             eta = depart + timedelta(hours=(direct.distance_nm if direct else 0) / speed)
             if not dest.in_season(eta.date()):
                 raise NoPlan(
@@ -196,71 +245,22 @@ def plan_voyage(
                     ],
                 )
 
-    # label: (key, stops, distance, cost, time, node, path)
-    start = (0, 0.0, Decimal(0))
-    heap: list[tuple[tuple[object, ...], int, str, datetime, tuple[str, ...]]] = []
-    counter = 0
-
-    def key(stops: int, dist: float, cost: Decimal) -> tuple[object, ...]:
-        return (cost, stops, dist) if cheapest else (stops, dist, cost)
-
-    heapq.heappush(heap, (key(*start), counter, origin, depart, (origin,)))
-    best: dict[str, tuple[object, ...]] = {origin: key(*start)}
     avoided: set[str] = set()
-    settled: set[str] = set()
-    candidates = [(c, p) for c, p in ports.items() if p.stop or c == destination]
-    found: tuple[tuple[object, ...], datetime, tuple[str, ...]] | None = None
-    while heap:
-        k, _, node, at, path = heapq.heappop(heap)
-        if best.get(node, k) < k:
-            continue
-        if node == destination:
-            found = (k, at, path)
-            break
-        stops, dist, cost = (k[1], k[2], k[0]) if cheapest else (k[0], k[1], k[2])
-        assert isinstance(stops, int)
-        assert isinstance(dist, float)
-        assert isinstance(cost, Decimal)
-        settled.add(node)
-        leaves = at if node == origin else at + timedelta(hours=stop_hours)
-        for nxt, port in candidates:
-            if nxt in settled:
-                continue
-            hop = hops.get((node, nxt))
-            if hop is None or hop.distance_nm > limit:
-                continue
-            if hop.arctic and not vessel.ice_class:
-                arrives = leaves + timedelta(hours=hop.distance_nm / speed)
-                if not arctic_ok(node, nxt, leaves, arrives):
-                    avoided.add(nxt if ports[nxt].arctic else node)
-                    continue
-            is_stop = nxt != destination
-            add_cost = Decimal(0)
-            if is_stop and cheapest:
-                if port.price_per_t is None:
-                    continue
-                add_cost = fuel_for(vessel, hop.distance_nm, speed_kn) * port.price_per_t
-            nk = key(stops + (1 if is_stop else 0), dist + hop.distance_nm, cost + add_cost)
-            seen = best.get(nxt)
-            if seen is not None and seen <= nk:
-                continue
-            best[nxt] = nk
-            counter += 1
-            arrives = leaves + timedelta(hours=hop.distance_nm / speed)
-            heapq.heappush(heap, (nk, counter, nxt, arrives, (*path, nxt)))
-    if found is None:
+    path = _search(vessel, origin, destination, ports, net, limit, speed_kn, depart, stop_hours,
+                   cheapest, arctic_ok, avoided)  # fmt: skip
+    if path is None:
         raise NoPlan(
             "no_voyage_plan",
             "to",
             destination,
-            _why(vessel, origin, destination, ports, hops, limit, avoided),
+            _why(vessel, origin, destination, ports, net, limit, avoided),
         )
-    _, _, path = found
     legs: list[Leg] = []
     at = depart
     total_cost = Decimal(0)
     for i, (a, b) in enumerate(itertools.pairwise(path)):
-        hop = hops[(a, b)]
+        hop = net.hop(a, b)
+        assert hop is not None
         leaves = at if i == 0 else at + timedelta(hours=stop_hours)
         hours = hop.distance_nm / speed
         arrives = leaves + timedelta(hours=hours)
@@ -282,7 +282,7 @@ def plan_voyage(
                 origin,
                 destination,
                 ports,
-                hops,
+                net,
                 speed_kn=speed_kn,
                 reserve=reserve,
                 depart=depart,
@@ -309,22 +309,134 @@ def plan_voyage(
     )
 
 
+def _search(
+    vessel: Vessel,
+    origin: str,
+    destination: str,
+    ports: Mapping[str, Port],
+    net: SeaNetwork,
+    limit: float,
+    speed_kn: Decimal,
+    depart: datetime,
+    stop_hours: float,
+    cheapest: bool,
+    arctic_ok: Callable[[str, str, datetime, datetime], bool],
+    avoided: set[str],
+) -> list[str] | None:
+    """The best path origin → destination as port codes, or None. Labels are kept in lists
+    indexed like the network; costs are exact integers (tenths of a tonne × the prices scaled to
+    whole numbers), so ties are ties and the order is the Decimal order."""
+    index = net.index
+    o, t = index.get(origin), index.get(destination)
+    if o is None or t is None:
+        return None
+    codes = net.codes
+    n = len(codes)
+    allowed = [
+        index[c]
+        for c, p in ports.items()
+        if c in index
+        and c != origin
+        and (c == destination or (p.stop and (not cheapest or p.price_per_t is not None)))
+    ]
+    # exact fuel in tenths of a tonne: ceil(c * d10 / (24 v)), d10 the distance in tenths of nm
+    cn, cd = vessel.consumption_t_per_day.as_integer_ratio()
+    vn, vd = speed_kn.as_integer_ratio()
+    num, den = cn * vd, cd * 24 * vn
+    price = [0] * n
+    if cheapest:
+        exponents = [
+            int(p.price_per_t.as_tuple().exponent)
+            for p in ports.values()
+            if p.price_per_t is not None
+        ]
+        scale = 10 ** max([0, *(-e for e in exponents)])
+        for c, p in ports.items():
+            if p.price_per_t is not None and c in index:
+                price[index[c]] = int(p.price_per_t * scale)
+    inf = math.inf
+    best_s: list[float] = [inf] * n  # stops
+    best_d: list[float] = [inf] * n  # nm
+    best_c: list[float] = [inf] * n  # exact cost (an int once reached)
+    at_h = [0.0] * n  # hours after departure on arrival
+    pred = [-1] * n
+    settled = bytearray(n)
+    best_s[o], best_d[o], best_c[o] = 0, 0.0, 0
+    heap: list[tuple[float, ...]] = [(0, 0, 0.0, o) if cheapest else (0, 0.0, o)]
+    speed = float(speed_kn)
+    check_ice = not vessel.ice_class
+    while heap:
+        item = heapq.heappop(heap)
+        i = int(item[-1])
+        if settled[i]:
+            continue
+        settled[i] = 1
+        if i == t:
+            break
+        s_i, d_i, c_i = best_s[i], best_d[i], best_c[i]
+        leaves = at_h[i] if i == o else at_h[i] + stop_hours
+        row = net.distance[i]
+        north = net.max_latitude[i]
+        for j in [j for j in allowed if row[j] <= limit]:
+            if settled[j]:
+                continue
+            d = row[j]
+            if check_ice and north[j] > ARCTIC_LATITUDE:
+                leaves_at = depart + timedelta(hours=leaves)
+                if not arctic_ok(
+                    codes[i], codes[j], leaves_at, leaves_at + timedelta(hours=d / speed)
+                ):
+                    avoided.add(codes[j] if ports[codes[j]].arctic else codes[i])
+                    continue
+            ns = s_i if j == t else s_i + 1
+            nd = d_i + d
+            if cheapest:
+                nc = c_i
+                if j != t:
+                    d10 = round(round(d, 1) * 10)
+                    nc = c_i + -((-num * d10) // den) * price[j]
+                bc = best_c[j]
+                if nc > bc or (
+                    nc == bc and (ns > best_s[j] or (ns == best_s[j] and nd >= best_d[j]))
+                ):
+                    continue
+                best_c[j] = nc
+                heapq.heappush(heap, (nc, ns, nd, j))
+            else:
+                bs = best_s[j]
+                if ns > bs or (ns == bs and nd >= best_d[j]):
+                    continue
+                heapq.heappush(heap, (ns, nd, j))
+            best_s[j], best_d[j], pred[j], at_h[j] = ns, nd, i, leaves + d / speed
+    if not settled[t]:
+        return None
+    path = [t]
+    while path[-1] != o:
+        path.append(pred[path[-1]])
+    return [codes[k] for k in reversed(path)]
+
+
 def _why(
     vessel: Vessel,
     origin: str,
     destination: str,
     ports: Mapping[str, Port],
-    hops: Mapping[tuple[str, str], Hop],
+    net: SeaNetwork,
     limit: float,
     avoided: set[str],
 ) -> list[str]:
     reasons: list[str] = []
-    direct = hops.get((origin, destination))
+
+    def distance(a: str, b: str) -> float | None:
+        hop = net.hop(a, b)
+        return None if hop is None else hop.distance_nm
+
+    direct = distance(origin, destination)
     if direct is None:
         reasons.append(f"no sea route from {origin} to {destination}")
-    elif direct.distance_nm > limit:
+    elif direct > limit:
         reasons.append(
-            f"leg {origin}->{destination} is {direct.distance_nm:.0f} nm, beyond the "
+            f"leg {origin}->{destination} is {direct:.0f} nm, beyond the "
             f"{limit:.0f} nm {vessel.code} can sail keeping its reserve"
         )
     for code, port in sorted(ports.items()):
@@ -341,8 +453,8 @@ def _why(
         for b, port in ports.items():
             if b in reached or not port.stop or b == destination:
                 continue
-            hop = hops.get((a, b))
-            if hop is not None and hop.distance_nm <= limit:
+            d = distance(a, b)
+            if d is not None and d <= limit:
                 reached.add(b)
                 frontier.append(b)
     reasons.append(
@@ -350,10 +462,12 @@ def _why(
         + (", ".join(sorted(reached - {origin})) or "no stop")
     )
     onward = [
-        (hops[(a, b)].distance_nm, a, b)
+        (d, a, b)
         for a in reached
         for b, port in ports.items()
-        if b not in reached and (port.stop or b == destination) and (a, b) in hops
+        if b not in reached
+        and (port.stop or b == destination)
+        and (d := distance(a, b)) is not None
     ]
     if onward:
         d, a, b = min(onward)

@@ -27,7 +27,7 @@ Pure: signatures over statements are made and checked by the services.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -37,7 +37,9 @@ from typing import Any
 from relos.domain.errors import RuleViolation, ValidationError
 from relos.domain.orders import Order
 
-STATEMENT_FORMAT = "relos-statement/1"
+#: version 2: header first (with the signer's key id), orders sorted by number, then the digest and
+#: the signature, so a reader verifies and matches while streaming (docs/settlement.md)
+STATEMENT_FORMAT = "relos-statement/2"
 
 
 class MatchStatus(StrEnum):
@@ -449,6 +451,37 @@ def match(ours: Iterable[OrderView], theirs: Iterable[OrderView]) -> list[ReconL
         _line(i, mine.get(number), other.get(number))
         for i, number in enumerate(sorted(mine.keys() | other.keys()), start=1)
     ]
+
+
+def merge(ours: Iterable[OrderView], theirs: Iterable[OrderView]) -> Iterator[ReconLine]:
+    """Match two views both sorted by order number, one line at a time (memory stays flat).
+
+    Ours come sorted from our own records; theirs must be strictly increasing, as a statement
+    lists them: an order out of order or twice is a ValidationError naming it."""
+    mine, other = iter(ours), iter(theirs)
+    a, b = next(mine, None), next(other, None)
+    last: str | None = None
+    n = 0
+    while a is not None or b is not None:
+        if b is not None and last is not None and b.number <= last:
+            why = (
+                "the statement holds this order twice"
+                if b.number == last
+                else (f"orders must be sorted by number; it follows {last}")
+            )
+            raise ValidationError("orders", b.number, why)
+        n += 1
+        if b is None or (a is not None and a.number < b.number):
+            assert a is not None
+            yield _line(n, a, None)
+            a = next(mine, None)
+        elif a is None or b.number < a.number:
+            yield _line(n, None, b)
+            last, b = b.number, next(other, None)
+        else:
+            yield _line(n, a, b)
+            last = b.number
+            a, b = next(mine, None), next(other, None)
 
 
 def mirror_balance_differences(

@@ -15,6 +15,7 @@ annual report (10 U.S.C. 2342(h) shape). Pure: orders, agreements and prices in,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -25,10 +26,11 @@ from relos.domain.errors import PermissionDenied, RelosError, RuleViolation
 from relos.domain.facilities import PriceItem, price_on
 from relos.domain.ledger import Entry, Posting
 from relos.domain.money import Amount, is_currency
+from relos.domain.netting import NettingDebt
 from relos.domain.orders import Conversion, Invoice, Order, OrderState
 from relos.domain.rates import Rate, choose
 from relos.domain.rates import convert as convert_currency
-from relos.domain.reconciliation import ReconLine, ReconRun
+from relos.domain.reconciliation import MatchStatus, ReconLine, ReconRun, one_year_after
 from relos.domain.users import Role, User
 
 S = OrderState
@@ -329,8 +331,37 @@ def alerts(
                         f"{what} due in {(due - as_of).days} days",
                     )
                 )
+    return sort_alerts(out)
+
+
+def sort_alerts(found: Iterable[Alert]) -> list[Alert]:
+    """By kind (the order of `AlertKind`), then date, then order or statement."""
     order_of = {k: i for i, k in enumerate(AlertKind)}
-    return sorted(out, key=lambda x: (order_of[x.kind], x.since or date.min, x.order))
+    return sorted(found, key=lambda x: (order_of[x.kind], x.since or date.min, x.order))
+
+
+def netting_alerts(
+    user: User, debts: Iterable[NettingDebt], as_of: date, soon_days: int = 14
+) -> list[Alert]:
+    """Netting obligations (a multilateral netting's new debts) due within `soon_days` or
+    overdue, for the finance officers of the debtor and of the creditor; `order` names the
+    statement."""
+    if not user.active or user.role is not Role.FINANCE_OFFICER:
+        return []
+    out = []
+    for d in debts:
+        if user.party not in (d.debtor, d.creditor) or d.outstanding.is_zero():
+            continue
+        other = d.creditor if user.party == d.debtor else d.debtor
+        what = f"netting obligation {d.debtor} to {d.creditor}: {d.outstanding}"
+        if as_of > d.due_on:
+            kind, detail = AlertKind.OVERDUE, f"{what} overdue by {(as_of - d.due_on).days} days"
+        elif (d.due_on - as_of).days <= soon_days:
+            kind, detail = AlertKind.DUE_SOON, f"{what} due in {(d.due_on - as_of).days} days"
+        else:
+            continue
+        out.append(Alert(kind, d.statement, d.agreement, other, d.due_on, detail))
+    return out
 
 
 def latest_runs(runs: list[ReconRun]) -> list[ReconRun]:
@@ -405,13 +436,50 @@ class CategoryRow:
 
 @dataclass(frozen=True)
 class Unreconciled:
+    """A transaction unreconciled for over a year (10 U.S.C. 2342(h): date, country, value): a
+    line of the party's standing reconciliation run, not matched and not resolved."""
+
     order: str
-    invoice: str
-    invoiced_on: date
-    creditor: str
-    debtor: str
-    outstanding: tuple[Amount, ...]
-    value: Amount
+    transaction_date: date
+    country: str  # the counterparty whose records disagree
+    value: Amount | None  # ours, else theirs; None when neither side has a value yet
+    status: str
+    run: int
+    line: int
+    disputed: bool
+    details: tuple[str, ...]
+
+
+def unreconciled_over_a_year(
+    runs: Iterable[tuple[ReconRun, list[ReconLine]]], agreement: str, day: date
+) -> list[Unreconciled]:
+    """Lines of the latest reconciliation run per counterparty (run on or before `day`) that
+    were not matched, not resolved by `day`, and whose transaction is more than a year old."""
+    runs = [(r, lines) for r, lines in runs if r.agreement == agreement and r.run_at.date() <= day]
+    lines_of = {r.id: lines for r, lines in runs}
+    out = []
+    for run in latest_runs([r for r, _ in runs]):
+        for ln in lines_of[run.id]:
+            resolved = ln.resolved_at is not None and ln.resolved_at.date() <= day
+            if ln.status is MatchStatus.MATCHED or resolved:
+                continue
+            if day <= one_year_after(ln.transaction_date):
+                continue
+            number = ln.our_value if ln.our_value is not None else ln.their_value
+            out.append(
+                Unreconciled(
+                    ln.order,
+                    ln.transaction_date,
+                    run.counterparty,
+                    Amount(number, ln.currency) if number is not None and ln.currency else None,
+                    ln.status.value,
+                    run.id,
+                    ln.line_no,
+                    ln.disputed_note is not None,
+                    ln.details,
+                )
+            )
+    return sorted(out, key=lambda u: (u.transaction_date, u.country, u.order))
 
 
 @dataclass
@@ -463,6 +531,7 @@ def annual_report(
     year: int,
     as_of: date | None = None,
     rates: list[Rate] | None = None,
+    runs: Iterable[tuple[ReconRun, list[ReconLine]]] = (),
 ) -> AnnualReport:
     """Support given and received by each party under `agreement` in `year`.
 
@@ -470,9 +539,11 @@ def annual_report(
     delivered in the year (prices fixed at acceptance); of those orders, the amount collected
     (settlements up to the year's end, returns in kind valued at their line's price, a conversion
     counted at its cash value) and the balance still outstanding at the year's end, each shared
-    among the order's categories in proportion to the year's value. Unreconciled: invoiced and
-    unsettled for over a year on `as_of` (default: the year's end). Ceilings count the support
-    received (liabilities) and given (credits) of each party, exempt categories apart; amounts in
+    among the order's categories in proportion to the year's value. Unreconciled: the lines of
+    the reporting party's reconciliation `runs` still open more than a year after their
+    transaction on `as_of` (default: the year's end; `unreconciled_over_a_year`). Ceilings
+    count the support received (liabilities) and given (credits) of each party, exempt
+    categories apart; amounts in
     another currency than the ceiling's are converted at the year's last rate on or before the
     year's end (the agreement's rate source) from `rates`, or, without one, reported beside it.
     """
@@ -492,7 +563,6 @@ def annual_report(
         for p in agreement.parties
         for d in ("received", "given")
     ]
-    unreconciled: list[Unreconciled] = []
     for full in orders:
         if full.agreement != agreement.code:
             continue
@@ -531,22 +601,6 @@ def annual_report(
                         cu.exempt += v
                     else:
                         cu.used += v
-        now = as_of_day(full, day)
-        if now.invoices and now.state is S.INVOICED:
-            first = now.invoices[0]
-            owed = tuple(Amount(n, c) for c, n in sorted(now.obligations().items()) if n > 0)
-            if owed and (day - first.issued_on).days > 365:
-                unreconciled.append(
-                    Unreconciled(
-                        now.number,
-                        first.number,
-                        first.issued_on,
-                        now.supplying,
-                        now.requesting,
-                        owed,
-                        first.value,
-                    )
-                )
     for row in rows.values():  # shares are exact to the cent only in total: round for reporting
         row.collected = Amount(row.collected, row.currency).times(Decimal(1)).number
         row.outstanding = Amount(row.outstanding, row.currency).times(Decimal(1)).number
@@ -579,7 +633,7 @@ def annual_report(
         day,
         agreement.parties,
         sorted(rows.values(), key=lambda r: (r.giver, r.receiver, r.category, r.currency)),
-        sorted(unreconciled, key=lambda u: (u.invoiced_on, u.order)),
+        unreconciled_over_a_year(runs, agreement.code, day),
         ceilings,
         dict(sorted(monthly.items())),
         note,

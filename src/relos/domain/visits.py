@@ -16,7 +16,7 @@ the departure day count as days present.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -53,6 +53,19 @@ class Visit:
     tugs: int = 0
     requests: str = ""
     created_by: str = ""
+    revision: int = 1  # 1 as first notified; each amendment adds one
+    amended_on: date | None = None
+    cancelled_on: date | None = None
+    cancelled_by: str = ""
+    cancel_reason: str = ""
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_on is not None
+
+    @property
+    def status(self) -> str:
+        return "cancelled" if self.cancelled else "notified"
 
     @property
     def warships(self) -> int:
@@ -166,6 +179,8 @@ def new_visit(
         )
     for u in units:
         for o in others:
+            if o.cancelled or o.number == number:
+                continue
             if o.overlaps(arrival, departure) and u.code in {x.code for x in o.units}:
                 raise RuleViolation(
                     "unit_already_on_visit",
@@ -206,6 +221,7 @@ def check_caps(agreement: Agreement, visit: Visit, others: list[Visit]) -> None:
         and o.host == visit.host
         and o.overlaps(visit.arrival, visit.departure)
         and o.number != visit.number
+        and not o.cancelled
     ]
     for span in timeline([*same, visit], visit.arrival, visit.departure):
         exceeded = span.over(agreement.caps)
@@ -220,6 +236,103 @@ def check_caps(agreement: Agreement, visit: Visit, others: list[Visit]) -> None:
                 f"{span.start.isoformat()} to {span.end.isoformat()} (visits "
                 f"{', '.join(span.visits)})",
             )
+
+
+def amend_visit(
+    visit: Visit,
+    agreement: Agreement,
+    facility: Facility,
+    units: list[Unit],
+    *,
+    on: date,
+    others: list[Visit],
+    use: str | None = None,
+    arrival: date | None = None,
+    departure: date | None = None,
+    commander_name: str | None = None,
+    commander_rank: str | None = None,
+    frequencies: list[str] | None = None,
+    pilot: bool | None = None,
+    tugs: int | None = None,
+    requests: str | None = None,
+) -> Visit:
+    """The visit amended on `on` (a new revision), checked like a new one against the other
+    visits (never against itself).
+
+    A change of arrival, facility or units is a fresh notice: the agreement's notice period runs
+    from the amendment day to the (new) arrival. Other changes (departure, commander, frequencies,
+    requests, use) correct the notice already given and keep its date; caps and units' other
+    visits are checked again for every amendment. A cancelled visit, or one that has ended, is
+    not amended.
+    """
+    if visit.cancelled:
+        raise RuleViolation(
+            "visit_cancelled",
+            "number",
+            visit.number,
+            f"visit {visit.number} was cancelled on {visit.cancelled_on}",
+        )
+    if visit.departure < on:
+        raise RuleViolation(
+            "visit_ended",
+            "departure",
+            visit.departure.isoformat(),
+            f"visit {visit.number} ended on {visit.departure.isoformat()}",
+        )
+    unit_codes = [u.code for u in units]
+    new_arrival = visit.arrival if arrival is None else arrival
+    fresh_notice = (
+        new_arrival != visit.arrival
+        or facility.code != visit.facility
+        or unit_codes != [u.code for u in visit.units]
+    )
+    amended = new_visit(
+        visit.number,
+        agreement,
+        facility,
+        units,
+        use=visit.use if use is None else use,
+        arrival=new_arrival,
+        departure=visit.departure if departure is None else departure,
+        commander_name=visit.commander_name if commander_name is None else commander_name,
+        commander_rank=visit.commander_rank if commander_rank is None else commander_rank,
+        frequencies=list(visit.frequencies if frequencies is None else frequencies),
+        notified_on=on if fresh_notice else visit.notified_on,
+        others=[o for o in others if o.number != visit.number],
+        pilot=visit.pilot if pilot is None else pilot,
+        tugs=visit.tugs if tugs is None else tugs,
+        requests=visit.requests if requests is None else requests,
+        created_by=visit.created_by,
+    )
+    amended = replace(
+        amended, notified_on=visit.notified_on, revision=visit.revision, amended_on=visit.amended_on
+    )
+    if amended == visit:
+        raise ValidationError("amendment", visit.number, "changes nothing")
+    return replace(amended, revision=visit.revision + 1, amended_on=on)
+
+
+def cancel_visit(visit: Visit, *, on: date, by: str, reason: str) -> Visit:
+    """The visit cancelled on `on` with its reason: only before its arrival day (a visit under
+    way ends by amending its departure)."""
+    if not reason.strip():
+        raise ValidationError("reason", reason, "give the reason for the cancellation")
+    if visit.cancelled:
+        raise RuleViolation(
+            "visit_cancelled",
+            "number",
+            visit.number,
+            f"visit {visit.number} was already cancelled on {visit.cancelled_on}",
+        )
+    if on >= visit.arrival:
+        raise RuleViolation(
+            "visit_started",
+            "arrival",
+            visit.arrival.isoformat(),
+            f"visit {visit.number} began on {visit.arrival.isoformat()}: amend its departure "
+            "instead",
+        )
+    return replace(visit, cancelled_on=on, cancelled_by=by, cancel_reason=reason.strip())
 
 
 def timeline(
@@ -303,6 +416,11 @@ def notice_document(
         "commander": {"name": visit.commander_name, "rank": visit.commander_rank},
         "radio_frequencies": list(visit.frequencies),
         "requests": {"pilot": visit.pilot, "tugs": visit.tugs, "other": visit.requests},
+        "revision": visit.revision,
+        "amended_on": None if visit.amended_on is None else visit.amended_on.isoformat(),
+        "status": visit.status,
+        "cancelled_on": None if visit.cancelled_on is None else visit.cancelled_on.isoformat(),
+        "cancel_reason": visit.cancel_reason or None,
     }
 
 
@@ -342,7 +460,15 @@ def missing_particulars(document: dict[str, Any]) -> list[str]:
 
 
 def require_order_fits(visit: Visit, *, agreement: str, unit: str, facility: str, on: date) -> None:
-    """An order linked to `visit` is for one of its units, at its facility, within its dates."""
+    """An order linked to `visit` is for one of its units, at its facility, within its dates,
+    and the visit is not cancelled."""
+    if visit.cancelled:
+        raise RuleViolation(
+            "order_outside_visit",
+            "visit",
+            visit.number,
+            f"visit {visit.number} was cancelled on {visit.cancelled_on}",
+        )
     if agreement != visit.agreement:
         raise RuleViolation(
             "order_outside_visit",

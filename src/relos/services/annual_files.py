@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from relos.domain.settlement import AnnualReport
+from relos.domain.settlement import AnnualReport, Unreconciled
 from relos.services.audit import plain
 
 Names = dict[str, tuple[str, str]]
@@ -22,8 +22,8 @@ def as_json(report: AnnualReport, names: Names) -> dict[str, Any]:
         "parties": {p: {"name": n[0], "native_name": n[1]} for p, n in sorted(names.items())},
         "currency_note": report.currency_note,
         "support": [plain(r) for r in report.rows],
-        "unreconciled_over_a_year": plain(report.unreconciled),
-        "unreconciled_rule": "invoiced and unsettled for over a year",
+        "unreconciled_over_a_year": [unreconciled_row(u) for u in report.unreconciled],
+        "unreconciled_rule": UNRECONCILED_RULE,
         "ceilings": [
             {
                 "name": c.name,
@@ -54,6 +54,56 @@ def as_json(report: AnnualReport, names: Names) -> dict[str, Any]:
             for (g, r, cur), vals in report.monthly.items()
         ],
     }
+
+
+UNRECONCILED_RULE = (
+    "lines of the party's latest reconciliation run per counterparty not matched and not "
+    "resolved more than a year after their transaction (date, country, value)"
+)
+UNRECONCILED_COLUMNS = [
+    "transaction date",
+    "country",
+    "order",
+    "value",
+    "currency",
+    "status",
+    "disputed",
+    "run",
+    "line",
+    "details",
+]
+
+
+def unreconciled_row(u: Unreconciled) -> dict[str, Any]:
+    """One unreconciled transaction as the JSON shows it (the XLSX and PDF show the same)."""
+    return {
+        "transaction_date": u.transaction_date.isoformat(),
+        "country": u.country,
+        "order": u.order,
+        "value": None if u.value is None else str(u.value.number),
+        "currency": None if u.value is None else u.value.commodity,
+        "status": u.status,
+        "disputed": u.disputed,
+        "run": u.run,
+        "line": u.line,
+        "details": list(u.details),
+    }
+
+
+def _unreconciled_cells(u: Unreconciled) -> list[str]:
+    r = unreconciled_row(u)
+    return [
+        r["transaction_date"],
+        r["country"],
+        r["order"],
+        r["value"] or "",
+        r["currency"] or "",
+        r["status"],
+        "yes" if r["disputed"] else "no",
+        str(r["run"]),
+        str(r["line"]),
+        "; ".join(r["details"]),
+    ]
 
 
 def chart_svg(report: AnnualReport) -> str:
@@ -130,19 +180,9 @@ def write_xlsx(report: AnnualReport, names: Names, path: Path) -> None:
             ]
         )
     un = wb.create_sheet("Unreconciled")
-    un.append(["order", "invoice", "invoiced on", "creditor", "debtor", "outstanding", "value"])
+    un.append(UNRECONCILED_COLUMNS)
     for u in report.unreconciled:
-        un.append(
-            [
-                u.order,
-                u.invoice,
-                u.invoiced_on.isoformat(),
-                u.creditor,
-                u.debtor,
-                "; ".join(str(a) for a in u.outstanding),
-                str(u.value),
-            ]
-        )
+        un.append(_unreconciled_cells(u))
     ce = wb.create_sheet("Ceilings")
     ce.append(
         [
@@ -191,10 +231,11 @@ def write_xlsx(report: AnnualReport, names: Names, path: Path) -> None:
     wb.save(path)
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
+def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><tr>{th}</tr>{body}</table>"
+    cls = f' class="{css}"' if css else ""
+    return f"<table{cls}><tr>{th}</tr>{body}</table>"
 
 
 def html(report: AnnualReport, names: Names) -> str:
@@ -218,18 +259,7 @@ def html(report: AnnualReport, names: Names) -> str:
         ],
     )
     unrec = _table(
-        ["order", "invoice", "invoiced on", "creditor", "debtor", "outstanding"],
-        [
-            [
-                u.order,
-                u.invoice,
-                u.invoiced_on.isoformat(),
-                u.creditor,
-                u.debtor,
-                "; ".join(str(a) for a in u.outstanding),
-            ]
-            for u in report.unreconciled
-        ],
+        UNRECONCILED_COLUMNS, [_unreconciled_cells(u) for u in report.unreconciled], "unrec"
     )
     ceil = _table(
         ["ceiling", "party", "direction", "amount", "exempt", "used", "remaining", "not counted"],
@@ -251,13 +281,15 @@ def html(report: AnnualReport, names: Names) -> str:
 body {{ font-family: "Noto Sans", "Noto Sans Devanagari", sans-serif; font-size: 10pt; }}
 table {{ border-collapse: collapse; width: 100%; margin-bottom: 1em; }}
 td, th {{ border: 1px solid #999; padding: 2px 4px; }}
+table.unrec td, table.unrec th {{ font-size: 7pt; white-space: nowrap; }}
+table.unrec td:last-child {{ white-space: normal; overflow-wrap: anywhere; }}
 </style></head><body>
 <h1>{escape(report.agreement)} — annual report {report.year}</h1>
 <p>As of {report.as_of.isoformat()}. {escape(report.currency_note)}.</p>
 <ul>{parties}</ul>
 <h2>Support given and received, by category</h2>{support}
 <h2>Monthly flows</h2>{chart_svg(report)}
-<h2>Unreconciled after a year (invoiced and unsettled for over a year)</h2>{unrec}
+<h2>Unreconciled after a year ({escape(UNRECONCILED_RULE)})</h2>{unrec}
 <h2>Annual ceilings</h2>{ceil}
 </body></html>"""
 

@@ -202,6 +202,8 @@ def _check(
     progress: Progress | None,
 ) -> _Checked:
     """Pass 1: every row and order checked; raises `Invalid` listing the problems found."""
+    if progress is not None:
+        progress("check", 0, None)
     problems: list[Problem] = []
     seen = array("Q")  # one 8-byte hash per order reference
     pending: list[tuple[str, str, int]] = []  # (requester, ref, line): looked up in chunks
@@ -245,6 +247,8 @@ def _check(
             progress("check", out.rows, None)
     if pending:
         lookup()
+    if progress is not None:
+        progress("check", out.rows, out.rows)
     if len(problems) < max_problems:
         problems += _repeated_orders(path, after_line, default_use, seen)
     if problems:
@@ -293,6 +297,15 @@ def _repeated_orders(
     return out
 
 
+def _require_unchanged(path: Path, sha: str) -> None:
+    if file_digest(path) != sha:
+        raise Conflict(
+            f"{path.name} changed while it was checked: nothing was written; import it again",
+            field="file",
+            value=path.name,
+        )
+
+
 def _start(
     uow: UnitOfWork,
     actor: str | None,
@@ -307,12 +320,12 @@ def _start(
         job = uow.imports.find_job(KIND, sha)
         unfinished = uow.imports.unfinished_jobs(KIND)
     if job is not None and job.finished:
-        raise AlreadyExists(
-            "import",
-            f"{path.name} (job {job.id}, {job.orders_done} orders, finished"
-            f" {job.finished_at:%Y-%m-%d %H:%M} UTC)",
-            field="file",
+        done = AlreadyExists("import", path.name, field="file")
+        done.message = (
+            f"{path.name} was imported already: job {job.id}, {job.orders_done} orders,"
+            f" finished {job.finished_at:%Y-%m-%d %H:%M} UTC"
         )
+        raise done
     if not resume:
         if job is not None:
             raise Conflict(
@@ -362,6 +375,7 @@ def import_orders(
     importer, ref, job = _start(uow, actor, path, sha, resume)
     after = job.last_line if job is not None else 0
     checked = _check(uow, path, after, importer, ref, today, use, max_problems, progress)
+    _require_unchanged(path, sha)
     if job is None:
         job = ImportJob(
             KIND,
@@ -388,9 +402,14 @@ def import_orders(
     assert job.id is not None
     done = _Done()
     total = checked.rows
+    if progress is not None:
+        progress("write", 0, total)
     pending: list[list[ImportRow]] = []
     pending_rows = 0
-    for rows in _orders(_rows(path, after, use, [])):
+    unread: list[Problem] = []  # none, unless the file changed while it was being written
+    for rows in _orders(_rows(path, after, use, unread)):
+        if unread:
+            break
         pending.append(rows)
         pending_rows += len(rows)
         if pending_rows >= batch:
@@ -399,6 +418,13 @@ def import_orders(
             pending, pending_rows = [], 0
             if progress is not None:
                 progress("write", done.rows, total)
+    if unread or done.rows + pending_rows != total:
+        raise Conflict(
+            f"{path.name} changed while it was imported (job {job.id} stopped after line"
+            f" {job.last_line}): import the new file as a new job",
+            field="file",
+            value=path.name,
+        )
     if pending:
         _commit_batch(uow, job, pending, importer, ref, today, True, done)
         if progress is not None:

@@ -12,20 +12,27 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from relos.domain import netting as dn
 from relos.domain.agreements import Method
 from relos.domain.errors import (
+    Conflict,
     Invalid,
     NotFound,
     PermissionDenied,
     RelosError,
     ValidationError,
 )
-from relos.domain.money import Amount, is_currency
-from relos.domain.netting import Obligation, Statement, StatementState
+from relos.domain.money import Amount, is_currency, parse_decimal
+from relos.domain.netting import (
+    DebtPayment,
+    NettingDebt,
+    Obligation,
+    Statement,
+    StatementState,
+)
 from relos.domain.orders import OrderState
 from relos.domain.rates import Rate, parse_pair, parse_rate
 from relos.domain.users import Role, User
@@ -177,8 +184,8 @@ def rate_row(r: Rate) -> dict[str, Any]:
 def obligations(uow: UnitOfWork, agreement: str, as_of: date) -> list[Obligation]:
     """Invoiced, outstanding cash obligations under the agreement (invoiced on or before)."""
     out = []
-    for number in uow.orders.numbers(agreement=agreement, states=[OrderState.INVOICED]):
-        o = uow.orders.get(number)
+    invoiced = uow.orders.numbers(agreement=agreement, states=[OrderState.INVOICED])
+    for o in uow.orders.load(invoiced):
         if not o.invoices or o.invoices[-1].issued_on > as_of:
             continue
         if o.method is not Method.CASH and not getattr(o, "conversions", None):
@@ -288,6 +295,98 @@ def _post(uow: UnitOfWork, user: User, st: Statement, at: datetime) -> None:
     uow.ledger.append(dn.post(st, on))
     st.state = StatementState.POSTED
     st.posted_at = at
+    if any(not p.new_obligation.is_zero() for p in st.payments):
+        # a new netting obligation is due like a cash invoice: the cash window after posting
+        a = catalogue.agreement(uow, st.agreement)
+        st.due_on = on + timedelta(days=a.terms(Method.CASH).due_days)
+
+
+# -- paying a netting obligation -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DebtPaid:
+    statement: Statement
+    payment: DebtPayment
+    replayed: bool  # the same reference and content was recorded already: nothing was written
+
+
+def pay(
+    uow: UnitOfWork,
+    actor: str | None,
+    number: str,
+    *,
+    debtor: str,
+    creditor: str,
+    amount: object,
+    currency: str | None = None,
+    on: date | None = None,
+    reference: str,
+    at: datetime | None = None,
+) -> DebtPaid:
+    """Record a cash payment of the netting obligation `debtor` owes `creditor` under statement
+    `number` (full or partial, never more than outstanding), post it in both books on the
+    netting method, sign and audit it.
+
+    Idempotent by the payment's `reference`: the same reference with the same debtor, creditor,
+    amount and date returns the payment first recorded and writes nothing; with other content it
+    is refused (`Conflict`). Who: a finance officer of the debtor or of the creditor.
+    """
+    at = at or now()
+    day = on or at.date()
+    value = parse_decimal(amount, "amount")
+    debtor, creditor = debtor.strip().upper(), creditor.strip().upper()
+    ref = (reference or "").strip()
+    with uow:
+        user = acting_user(uow, actor, "pay a netting obligation")
+        st = uow.netting.get_statement_for_update(number)
+        if not _visible(user, st):
+            raise NotFound("netting statement", number, field="statement")
+        cur = (currency or st.currency).strip().upper()
+        if not is_currency(cur):
+            raise ValidationError("currency", currency, "not an ISO 4217 currency")
+        sent = Amount.of(value, cur)
+        dn.require_may_pay(user, debtor, creditor)  # before a replay: others learn nothing
+        earlier = next((p for p in st.debt_payments if p.reference == ref), None)
+        if earlier is not None:
+            same = (earlier.payer, earlier.payee, earlier.amount, earlier.on) == (
+                debtor,
+                creditor,
+                sent,
+                day,
+            )
+            if not same:
+                raise Conflict(
+                    f"payment reference {ref!r} is recorded on {st.number} for "
+                    f"{earlier.payer} to {earlier.payee} {earlier.amount} on {earlier.on}",
+                    field="reference",
+                    value=ref,
+                )
+            return DebtPaid(st, earlier, True)
+        before = snapshot(st)
+        p = st.pay_debt(user, debtor, creditor, sent, day, ref, at)
+        uow.netting.save_statement(st)
+        uow.ledger.append(dn.post_debt_payment(st, p))
+        audit.record(uow, user, "netting.pay", "netting", st.number, before, snapshot(st), at=at)
+        uow.commit()
+    return DebtPaid(st, p, False)
+
+
+def debts(
+    uow: UnitOfWork,
+    actor: str | None,
+    agreement: str | None = None,
+    outstanding_only: bool = True,
+) -> list[NettingDebt]:
+    """The netting obligations of the statements the actor's party is a party to."""
+    with uow:
+        user = acting_user(uow, actor, "read")
+        found = [
+            d for st in uow.netting.statements(agreement) if _visible(user, st) for d in st.debts()
+        ]
+    if outstanding_only:
+        found = [d for d in found if not d.outstanding.is_zero()]
+    return sorted(found, key=lambda d: (d.due_on, d.statement, d.debtor, d.creditor))
 
 
 def _home(uow: UnitOfWork, code: str) -> str:
@@ -378,6 +477,40 @@ def snapshot(st: Statement) -> dict[str, Any]:
             }
             for a in st.approvals
         ],
+        "due_on": st.due_on.isoformat() if st.due_on else None,
+        "obligations": [debt_row(d) for d in st.debts()],
+        "debt_payments": [
+            {
+                "seq": p.seq,
+                "payer": p.payer,
+                "payee": p.payee,
+                "amount": str(p.amount.number),
+                "currency": p.amount.commodity,
+                "on": p.on.isoformat(),
+                "reference": p.reference,
+                "user": p.user,
+                "party": p.party,
+                "at": p.at.isoformat(),
+                "digest": p.digest,
+            }
+            for p in st.debt_payments
+        ],
+    }
+
+
+def debt_row(d: NettingDebt) -> dict[str, Any]:
+    """A netting obligation as JSON: what `show`, `--json` and the API list."""
+    return {
+        "statement": d.statement,
+        "agreement": d.agreement,
+        "debtor": d.debtor,
+        "creditor": d.creditor,
+        "currency": d.amount.commodity,
+        "amount": str(d.amount.number),
+        "paid": str(d.paid.number),
+        "outstanding": str(d.outstanding.number),
+        "posted_on": d.posted_on.isoformat(),
+        "due_on": d.due_on.isoformat(),
     }
 
 
@@ -401,7 +534,9 @@ CSV_COLUMNS = (
 
 
 def statement_csv(st: Statement) -> str:
-    """One row per line, then one per payment left (kind ``payment``)."""
+    """One row per line, then one per payment left (kind ``payment``), then, once posted, one
+    per netting obligation it created (kind ``obligation``: outstanding = the obligation,
+    covered = paid so far, remaining = still owed)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
@@ -428,4 +563,20 @@ def statement_csv(st: Statement) -> str:
     for p in st.payments:
         cur, amt = st.currency, p.amount.number
         w.writerow([st.number, "payment", "", p.payer, p.payee, cur, amt, "", "", cur, amt])
+    for d in st.debts():  # what the netting created: outstanding = owed, covered = paid so far
+        cur = d.amount.commodity
+        w.writerow(
+            [
+                st.number,
+                "obligation",
+                "",
+                d.debtor,
+                d.creditor,
+                cur,
+                d.amount.number,
+                d.paid.number,
+                d.outstanding.number,
+                cur,
+            ]
+        )
     return buf.getvalue()

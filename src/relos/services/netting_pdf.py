@@ -49,6 +49,24 @@ def statement_html(st: Statement, names: dict[str, tuple[str, str]]) -> str:
         or "<li>none yet</li>"
     )
     parties = "".join(f"<li>{party(p)}</li>" for p in st.parties)
+    debts = "".join(
+        f"<tr><td>{escape(d.debtor)}</td><td>{escape(d.creditor)}</td>"
+        f"<td class=n>{d.amount}</td><td class=n>{d.paid}</td><td class=n>{d.outstanding}</td>"
+        f"<td>{d.due_on.isoformat()}</td></tr>"
+        for d in st.debts()
+    )
+    paid = "".join(
+        f"<li>{p.on.isoformat()}: {party(p.payer)} paid {party(p.payee)} <b>{p.amount}</b>,"
+        f" ref {escape(p.reference)}, recorded by {escape(p.user)}, SHA-256 {escape(p.digest)}</li>"
+        for p in st.debt_payments
+    )
+    created = (
+        f"""<h2>Netting obligations created (due {st.due_on.isoformat() if st.due_on else "—"})</h2>
+<table><tr><th>debtor</th><th>creditor</th><th>amount</th><th>paid</th><th>outstanding</th>
+<th>due on</th></tr>{debts}</table><ul>{paid}</ul>"""
+        if debts
+        else ""
+    )
     return f"""<!doctype html><html><head><meta charset="utf-8"><style>{_CSS}</style></head>
 <body><h1>Netting statement {escape(st.number)}</h1>
 <p>Agreement {escape(st.agreement)} · as of {st.as_of.isoformat()} · netting currency
@@ -58,7 +76,7 @@ def statement_html(st: Statement, names: dict[str, tuple[str, str]]) -> str:
 <th>outstanding</th><th>covered</th><th>remaining</th><th>in {escape(st.currency)}</th>
 <th>rate</th><th>rate date</th><th>source</th></tr>{rows}</table>
 <h2>Payments left</h2><ul>{pays}</ul>
-<h2>Approvals</h2><ul>{approvals}</ul></body></html>"""
+<h2>Approvals</h2><ul>{approvals}</ul>{created}</body></html>"""
 
 
 def statement_pdf(st: Statement, names: dict[str, tuple[str, str]]) -> bytes:

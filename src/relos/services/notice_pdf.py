@@ -29,12 +29,21 @@ def notice_html(doc: dict[str, Any]) -> str:
         for u in doc["units"]
     )
     req = doc["requests"]
+    revision = ""
+    if doc.get("revision", 1) > 1:
+        revision = f", revision {e(doc['revision'])} (amended on {e(doc.get('amended_on'))})"
+    cancelled = ""
+    if doc.get("status") == "cancelled":
+        cancelled = (
+            f"<p><strong>CANCELLED on {e(doc.get('cancelled_on'))}: "
+            f"{e(doc.get('cancel_reason'))}</strong></p>"
+        )
     return f"""<!doctype html><html><head><meta charset="utf-8"><style>
 body {{ font-family: "Noto Sans", "Noto Sans Devanagari", sans-serif; font-size: 10pt; }}
 table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border: 1px solid #444; padding: 3pt; }}
 </style></head><body>
-<h1>Notice of visit {e(doc["notice"])}</h1>
+<h1>Notice of visit {e(doc["notice"])}{revision}</h1>{cancelled}
 <p>Under {e(doc["agreement"])}: {e(doc["agreement_title"])}</p>
 <p>From {e(doc["from_party"])} to {e(doc["to_party"])}, given on {e(doc["given_on"])}
 ({e(doc["notice_days_required"])} days' notice required;

@@ -290,6 +290,15 @@ def amend(
     parsed = parse_lines(lines)
 
     def step(user: User, o: Order) -> None:
+        visit = uow.visits.order_visit(o.number)
+        if visit is not None and required_by is not None:  # still within its visit's dates
+            require_order_fits(
+                uow.visits.get(visit),
+                agreement=o.agreement,
+                unit=o.unit,
+                facility=o.facility,
+                on=required_by,
+            )
         o.amend(user, at, parsed, required_by, data, **_context(uow, o))
 
     return _act(uow, actor, number, "amend", step, expected_version=expected_version)
@@ -435,10 +444,7 @@ def find_orders(
             allowed = ", ".join(s.value for s in OrderState)
             raise ValidationError("state", state, f"one of {allowed}") from None
     with uow:
-        return [
-            uow.orders.get(n)
-            for n in uow.orders.numbers(agreement=agreement, party=party, states=states)
-        ]
+        return uow.orders.load(uow.orders.numbers(agreement=agreement, party=party, states=states))
 
 
 def outstanding_total(order: Order) -> dict[str, Decimal]:

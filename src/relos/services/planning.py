@@ -8,8 +8,9 @@ Nothing is written: the visits and orders are proposals (the planner creates the
 
 from __future__ import annotations
 
-import itertools
+import heapq
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,6 +26,7 @@ from relos.domain.planning import (
     NoPlan,
     Plan,
     Port,
+    SeaNetwork,
     Vessel,
     parse_reserve,
     plan_voyage,
@@ -62,6 +64,119 @@ def sea_route(a: tuple[float, float], b: tuple[float, float]) -> Route:
     _ROUTES[key] = route
     _ROUTES[(b[0], b[1], a[0], a[1])] = Route(route.hop, tuple(reversed(coords)))
     return route
+
+
+def sea_routes_from(
+    a: tuple[float, float], targets: list[tuple[float, float]]
+) -> dict[tuple[float, float], Route]:
+    """The sea routes from `a` to every point of `targets` (lon, lat), cached like `sea_route`.
+
+    One shortest-path search from `a` over searoute's maritime network that stops once every
+    target is reached, instead of one search per pair: the same network, weights and
+    restrictions (the Northwest Passage closed) as ``searoute.searoute``, and the same length
+    (recomputed by searoute over the route's coordinates, in nautical miles). When searoute's
+    internals differ (another version), each pair is routed with ``searoute.searoute``.
+    """
+    missing = [b for b in targets if b != a and (a[0], a[1], b[0], b[1]) not in _ROUTES]
+    if missing:
+        try:
+            _route_from(a, missing)
+        except (ImportError, AttributeError, KeyError, TypeError):
+            for b in missing:
+                sea_route(a, b)
+    return {b: _ROUTES[(a[0], a[1], b[0], b[1])] for b in targets if b != a}
+
+
+def _route_from(a: tuple[float, float], targets: list[tuple[float, float]]) -> None:
+    from searoute.searoute import setup_M  # heavy: loads the maritime network (once)
+    from searoute.utils import distance_length, process_route
+
+    network = setup_M()
+    restricted = network.restrictions
+    source = network.kdtree.query(a)
+    ends = {b: network.kdtree.query(b) for b in targets}
+    wanted = set(ends.values()) - {source}
+    dist = {source: 0.0}
+    pred: dict[Any, Any] = {}
+    done: set[Any] = set()
+    heap: list[tuple[float, int, Any]] = [(0.0, 0, source)]
+    counter = 0
+    while heap and wanted:
+        d, _, u = heapq.heappop(heap)
+        if u in done:
+            continue
+        done.add(u)
+        wanted.discard(u)
+        for v, edge in network.adj[u].items():
+            if v in done or edge.get("passage") in restricted:
+                continue
+            nd = d + edge["weight"]
+            if nd < dist.get(v, math.inf):
+                dist[v] = nd
+                pred[v] = u
+                counter += 1
+                heapq.heappush(heap, (nd, counter, v))
+    for b, end in ends.items():
+        if end != source and end not in done:
+            sea_route(a, b)  # unreachable within the network: let searoute say so
+            continue
+        nodes = [end]
+        while nodes[-1] != source:
+            nodes.append(pred[nodes[-1]])
+        line, _ = process_route(list(reversed(nodes)), network, False)
+        coords = tuple((float(x), float(y)) for x, y in line)
+        length = float(distance_length(line, units="naut"))
+        route = Route(Hop(length, max((y for _, y in coords), default=max(a[1], b[1]))), coords)
+        _ROUTES[(a[0], a[1], b[0], b[1])] = route
+        _ROUTES[(b[0], b[1], a[0], a[1])] = Route(route.hop, tuple(reversed(coords)))
+
+
+_NETWORK: dict[tuple[tuple[str, float, float], ...], SeaNetwork] = {}
+
+
+def sea_network(points: Mapping[str, tuple[float, float]]) -> SeaNetwork:
+    """The sea distances between these ports (code -> (lon, lat)) as a `SeaNetwork`, built once
+    per set of ports in the process (the last one is kept) from the cached sea routes."""
+    key = tuple(sorted((c, p[0], p[1]) for c, p in points.items()))
+    found = _NETWORK.get(key)
+    if found is not None:
+        return found
+    codes = [k[0] for k in key]
+    distance: list[list[float]] = []
+    latitude: list[list[float]] = []
+    for a in codes:
+        pa = points[a]
+        routes = sea_routes_from(pa, [points[b] for b in codes])
+        d_row: list[float] = []
+        l_row: list[float] = []
+        for b in codes:
+            pb = points[b]
+            if b == a:
+                d_row.append(math.inf)
+                l_row.append(-90.0)
+            else:
+                hop = _route(pa, pb, routes).hop
+                d_row.append(hop.distance_nm)
+                l_row.append(hop.max_latitude)
+        distance.append(d_row)
+        latitude.append(l_row)
+    net = SeaNetwork(codes, distance, latitude)
+    _NETWORK.clear()
+    _NETWORK[key] = net
+    return net
+
+
+def _route(
+    a: tuple[float, float],
+    b: tuple[float, float],
+    found: Mapping[tuple[float, float], Route] | None = None,
+) -> Route:
+    """The cached route a -> b (two facilities at the same point: a route of no length)."""
+    if a == b:
+        return Route(Hop(0.0, a[1]), (a,))
+    if found is not None and b in found:
+        return found[b]
+    return _ROUTES.get((a[0], a[1], b[0], b[1])) or sea_route(a, b)
 
 
 def load_routes(path: Path) -> int:
@@ -231,16 +346,7 @@ def plan(
     known = len(_ROUTES)
     if route_cache is not None and not known:
         known = load_routes(route_cache)
-    hops: dict[tuple[str, str], Hop] = {}
-    routes: dict[tuple[str, str], Route] = {}
-    for a, b in itertools.permutations(ports, 2):
-        if not (ports[a].stop or a == origin) or not (ports[b].stop or b == destination):
-            continue
-        route = sea_route(
-            (ports[a].longitude, ports[a].latitude), (ports[b].longitude, ports[b].latitude)
-        )
-        hops[(a, b)] = route.hop
-        routes[(a, b)] = route
+    net = sea_network({c: (p.longitude, p.latitude) for c, p in ports.items()})
     if route_cache is not None and len(_ROUTES) > known:
         save_routes(route_cache)
     start = datetime.combine(depart, time(8, 0), UTC)
@@ -249,13 +355,20 @@ def plan(
         origin,
         destination,
         ports,
-        hops,
+        net,
         speed_kn=speed,
         reserve=r,
         depart=start,
         cheapest=cheapest,
     )
-    return _describe(
+    routes = {
+        (leg.origin, leg.destination): _route(
+            (ports[leg.origin].longitude, ports[leg.origin].latitude),
+            (ports[leg.destination].longitude, ports[leg.destination].latitude),
+        )
+        for leg in result.legs
+    }
+    described = _describe(
         result,
         u,
         facilities,
@@ -269,6 +382,9 @@ def plan(
         today,
         cheapest,
     )
+    # the cost counts only stops priced in the unit's currency (foreign prices need a --rate)
+    described["unpriced_stops"] = [c for c in result.stops if ports[c].price_per_t is None]
+    return described
 
 
 def _describe(

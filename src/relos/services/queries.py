@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -31,6 +31,9 @@ from relos.domain.agreements import Agreement, Method, Party
 from relos.domain.errors import NotFound, ValidationError
 from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.ledger import Entry
+from relos.domain.order_search import Direction as Direction
+from relos.domain.order_search import OrderSearch, visible_to
+from relos.domain.order_search import SortField as SortField
 from relos.domain.orders import OPEN_STATES, Order, OrderState
 from relos.domain.users import User
 from relos.services import reports
@@ -42,18 +45,6 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-
-
-class SortField(StrEnum):
-    NUMBER = "number"
-    CREATED_ON = "created_on"
-    REQUIRED_BY = "required_by"
-    STATE = "state"
-
-
-class Direction(StrEnum):
-    ASC = "asc"
-    DESC = "desc"
 
 
 @dataclass(frozen=True)
@@ -101,23 +92,24 @@ class OrderFilter:
             **fields,  # type: ignore[arg-type]
         )
 
-    def matches(self, o: Order) -> bool:
-        return (
-            (not self.agreement or o.agreement == self.agreement)
-            and (not self.party or self.party in (o.requesting, o.supplying))
-            and (self.state is None or o.state is self.state)
-            and (not self.facility or o.facility == self.facility)
-            and (not self.unit or o.unit == self.unit)
-            and (self.method is None or o.method is self.method)
-            and (
-                self.created_from is None
-                or (o.created_on is not None and o.created_on >= self.created_from)
-            )
-            and (
-                self.created_to is None
-                or (o.created_on is not None and o.created_on <= self.created_to)
-            )
+    def search(self, viewer: str | None) -> OrderSearch:
+        """The search this filter asks for, as seen by `viewer` (None: every order)."""
+        return OrderSearch(
+            viewer=viewer,
+            agreement=self.agreement,
+            party=self.party,
+            states=None if self.state is None else frozenset({self.state}),
+            facility=self.facility,
+            unit=self.unit,
+            method=self.method,
+            created_from=self.created_from,
+            created_to=self.created_to,
+            sort=self.sort,
+            direction=self.direction,
         )
+
+    def matches(self, o: Order) -> bool:
+        return self.search(None).matches(o)
 
 
 def _enum(kind: type[E], value: str | None, field: str) -> E | None:
@@ -143,9 +135,7 @@ class Page(Generic[T]):
 
 def may_see_order(user: User, o: Order) -> bool:
     """The user's party requests or supplies the order; a requester's draft is its own."""
-    if user.party == o.requesting:
-        return True
-    return user.party == o.supplying and o.state is not OrderState.DRAFT
+    return visible_to(user.party, o)
 
 
 def _agreements(uow: UnitOfWork, user: User) -> list[Agreement]:
@@ -156,31 +146,11 @@ def _counterparts(uow: UnitOfWork, user: User) -> set[str]:
     return {p for a in _agreements(uow, user) for p in a.parties} - {user.party}
 
 
-def _orders(uow: UnitOfWork, user: User, f: OrderFilter | None = None) -> list[Order]:
-    """Every order the user may see that matches `f` (unsorted, unpaged)."""
-    f = f or OrderFilter()
-    states = None if f.state is None else [f.state]
-    numbers = uow.orders.numbers(agreement=f.agreement, party=user.party, states=states)
-    found = (uow.orders.get(n) for n in numbers)
-    return [o for o in found if may_see_order(user, o) and f.matches(o)]
-
-
-def _sort_key(field: SortField) -> Callable[[Order], tuple[str, str]]:
-    """Sort keys as text (ISO dates sort as dates), the number breaking ties."""
-    if field is SortField.NUMBER:
-        return lambda o: (o.number, "")
-    if field is SortField.CREATED_ON:
-        return lambda o: ((o.created_on or date.min).isoformat(), o.number)
-    if field is SortField.REQUIRED_BY:
-        return lambda o: (o.required_by.isoformat(), o.number)
-    return lambda o: (f"{LIFE.index(o.state):02d}", o.number)
-
-
-LIFE = list(OrderState)  # states in the order of an order's life
-
-
-def _sorted(orders: list[Order], f: OrderFilter) -> list[Order]:
-    return sorted(orders, key=_sort_key(f.sort), reverse=f.direction is Direction.DESC)
+def _orders(uow: UnitOfWork, user: User | None, f: OrderFilter) -> list[Order]:
+    """Every order `user` may see (None: every order) that matches `f`, sorted: found and
+    sorted in the database, then loaded whole in a few set-based queries."""
+    numbers = [h.number for h in uow.orders.search(f.search(None if user is None else user.party))]
+    return uow.orders.load(numbers)
 
 
 # -- reference data ------------------------------------------------------------------------------
@@ -237,7 +207,7 @@ def facility(uow: UnitOfWork, user: User, code: str) -> Facility:
 
 
 def _units_on_orders(uow: UnitOfWork, user: User) -> set[str]:
-    return {o.unit for o in _orders(uow, user) if o.requesting != user.party}
+    return uow.orders.foreign_units(user.party)
 
 
 def units(uow: UnitOfWork, user: User, party: str | None = None) -> list[Unit]:
@@ -294,6 +264,13 @@ def order(uow: UnitOfWork, user: User, number: str) -> Order:
         return visible_order(uow, user, number)
 
 
+def order_visit(uow: UnitOfWork, number: str) -> str | None:
+    """The number of the visit an order supports (None: outside any visit). The caller has
+    already checked that the order may be seen."""
+    with uow:
+        return uow.visits.order_visit(number)
+
+
 def visible_order(uow: UnitOfWork, user: User, number: str) -> Order:
     """`order` inside a unit of work the caller holds open (before acting on the order)."""
     found = uow.orders.find(number)
@@ -303,22 +280,21 @@ def visible_order(uow: UnitOfWork, user: User, number: str) -> Order:
 
 
 def orders(uow: UnitOfWork, user: User, f: OrderFilter) -> Page[Order]:
-    """One page of the orders the user may see, matching `f`, sorted, with the total."""
+    """One page of the orders the user may see, matching `f`, sorted, with the total. The
+    database filters, sorts, pages and counts; only the page's orders are loaded whole."""
+    search = f.search(user.party)
     with uow:
-        matched = _sorted(_orders(uow, user, f), f)
-    return Page(matched[f.offset : f.offset + f.limit], len(matched), f.limit, f.offset)
+        total = uow.orders.count(search)
+        heads = uow.orders.search(search, f.limit, f.offset)
+        items = uow.orders.load([h.number for h in heads])
+    return Page(items, total, f.limit, f.offset)
 
 
 def all_orders(uow: UnitOfWork, user: User | None, f: OrderFilter) -> list[Order]:
     """Every matching order, sorted (exports). `user` None is the node's own administration
     (``relos order list`` without ``--as``), which sees the whole database."""
     with uow:
-        if user is None:
-            numbers = uow.orders.numbers(agreement=f.agreement, party=f.party)
-            found = [o for o in (uow.orders.get(n) for n in numbers) if f.matches(o)]
-        else:
-            found = _orders(uow, user, f)
-    return _sorted(found, f)
+        return _orders(uow, user, f)
 
 
 CSV_COLUMNS = (
@@ -391,34 +367,16 @@ def entries(uow: UnitOfWork, user: User, order: str | None = None) -> list[Entry
     return reports.entries(uow, user.party, order)
 
 
-def _row(o: Order) -> reports.OrderRow:
-    return reports.OrderRow(
-        o.number,
-        o.agreement,
-        o.requesting,
-        o.supplying,
-        o.facility,
-        o.unit,
-        o.method.value,
-        o.state.value,
-        o.required_by,
-        o.revision,
-    )
-
-
 def open_orders(uow: UnitOfWork, user: User) -> list[reports.OrderRow]:
     with uow:
-        found = [o for o in _orders(uow, user) if o.state in OPEN_STATES]
-    return [_row(o) for o in sorted(found, key=lambda o: o.number)]
+        heads = uow.orders.search(OrderSearch(viewer=user.party, states=OPEN_STATES))
+    return [reports.OrderRow.of(h) for h in heads]
 
 
 def orders_by_state(uow: UnitOfWork, user: User) -> dict[str, int]:
     with uow:
-        found = _orders(uow, user)
-    counts = {s.value: 0 for s in OrderState}
-    for o in found:
-        counts[o.state.value] += 1
-    return counts
+        counts = uow.orders.state_counts(OrderSearch(viewer=user.party))
+    return {s.value: counts.get(s.value, 0) for s in OrderState}
 
 
 def obligations(

@@ -1,32 +1,42 @@
 """Reconciliation between the parties: party keys, signed statements, matching runs, disputes.
 
-Signing lives here, not in the domain: a statement is canonical JSON (sorted keys, no spaces,
-UTF-8), its SHA-256 is signed with the party's Ed25519 key, and the file carries the digest, the
-signature and the signer's key id. The statement is written order by order while the digest is
-computed over the same bytes, so memory stays flat however large the ledger.
+Signing lives here, not in the domain. A statement (format `relos-statement/2`) is one JSON
+object written in this order: `format`, `header` (agreement, parties, as-of date, balances and
+the signer's key id), `orders` (one object per order, sorted by number), `digest`, `signature`.
+The digest is SHA-256 over the canonical JSON (sorted keys, no spaces, UTF-8) of the header and
+of each order in turn, each followed by a newline (canonical JSON holds no raw newline, so the
+framing is unambiguous); the party's Ed25519 key signs `b"relos-statement/2\n" + digest`. The
+writer hashes what it writes and the reader hashes what it parses (re-encoded canonically), both
+one order at a time, so memory stays flat however large the statement.
 
-Keys: a party admin creates its own party's key pair (the private key is kept in the node's
-database, never printed, exported or audited) and imports the counterpart's public key; matching
-checks the counterpart's signature against the imported key and refuses anything else.
+Keys: a party admin creates (or rotates) its own party's key pair. The private key is kept in
+the node's database encrypted (PKCS#8, the `cryptography` package's best available encryption)
+under the passphrase of the setting RELOS_KEY_PASSPHRASE, which the entrypoint passes in; it is
+never printed, exported or audited. Public keys of the counterpart are imported by the admin, and
+matching checks the counterpart's signature against the imported key and refuses anything else.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
+import ijson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from relos.domain.errors import (
     AlreadyExists,
+    NotConfigured,
     NotFound,
     PermissionDenied,
     RuleViolation,
@@ -39,7 +49,7 @@ from relos.domain.reconciliation import (
     PartyKey,
     ReconLine,
     ReconRun,
-    match,
+    merge,
     mirror_balance_differences,
     order_view,
 )
@@ -53,7 +63,11 @@ RECONCILERS = frozenset({Role.FINANCE_OFFICER})
 #: who may read reconciliation runs of their own party
 READERS = frozenset({Role.FINANCE_OFFICER, Role.AUDITOR, Role.PARTY_ADMIN})
 SIGNED_PREFIX = STATEMENT_FORMAT.encode() + b"\n"  # domain separation: what is signed is
-# SIGNED_PREFIX + the 32-byte SHA-256 of the canonical statement
+# SIGNED_PREFIX + the 32-byte SHA-256 of the statement (see the module's docstring)
+#: the setting that holds the passphrase of the node's private keys
+PASSPHRASE_SETTING = "RELOS_KEY_PASSPHRASE"
+#: lines written to the database at once while matching
+BATCH = 1000
 
 
 def now() -> datetime:
@@ -98,28 +112,159 @@ def _key_record(key: PartyKey) -> dict[str, Any]:
     }
 
 
-def create_key(uow: UnitOfWork, actor: str | None, party: str, at: datetime | None = None) -> str:
-    """A new Ed25519 key pair for `party` (its party admin only); returns the key id. The newest
-    key signs from now on; older public keys stay to verify older statements."""
+def _encrypted(private: Ed25519PrivateKey, passphrase: str) -> str:
+    return private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
+    ).decode("ascii")
+
+
+def is_encrypted(pem: str) -> bool:
+    """Whether a stored private key is encrypted (PKCS#8 `ENCRYPTED PRIVATE KEY`)."""
+    return "-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem
+
+
+def _need_passphrase(passphrase: str | None, why: str) -> str:
+    if not passphrase:
+        raise NotConfigured(
+            PASSPHRASE_SETTING,
+            f"{why} needs the passphrase of the node's private keys: set {PASSPHRASE_SETTING}",
+            rule="key_passphrase_missing",
+        )
+    return passphrase
+
+
+def _unlock(key: PartyKey, passphrase: str | None) -> Ed25519PrivateKey:
+    """The private key of `key`, decrypted with `passphrase`; a clear error naming the setting
+    (never its value) when it is absent or wrong, or when the key is still stored unencrypted."""
+    assert key.private_pem is not None
+    if not is_encrypted(key.private_pem):
+        raise NotConfigured(
+            "key_id",
+            f"the private key {key.key_id} of {key.party} is stored unencrypted: run "
+            f"`relos key protect` with {PASSPHRASE_SETTING} set before signing with it",
+            value=key.key_id,
+            rule="key_not_encrypted",
+        )
+    secret = _need_passphrase(passphrase, f"signing with {key.party}'s key {key.key_id}")
+    try:
+        private = serialization.load_pem_private_key(
+            key.private_pem.encode("ascii"), secret.encode("utf-8")
+        )
+    except (ValueError, TypeError):
+        raise NotConfigured(
+            PASSPHRASE_SETTING,
+            f"{PASSPHRASE_SETTING} does not decrypt the private key {key.key_id} of {key.party}: "
+            "wrong passphrase",
+            value=key.key_id,
+            rule="key_passphrase_wrong",
+        ) from None
+    assert isinstance(private, Ed25519PrivateKey)
+    return private
+
+
+def create_key(
+    uow: UnitOfWork,
+    actor: str | None,
+    party: str,
+    *,
+    passphrase: str | None,
+    at: datetime | None = None,
+) -> str:
+    """A new Ed25519 key pair for `party` (its party admin only), the private key encrypted under
+    `passphrase`; returns the key id. The newest key signs from now on (creating another one
+    rotates the key); older public keys stay to verify older statements."""
     at = at or now()
     with uow:
         user = acting_user(uow, actor, "create a party key")
         if uow.reference.find_party(party) is None:
             raise NotFound("party", party, field="party")
         require_admin_of(user, party, "create a party key")
+        secret = _need_passphrase(passphrase, "creating a party key")
         private = Ed25519PrivateKey.generate()
-        pem = private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode("ascii")
         key = PartyKey(
-            party, key_id(private.public_key()), _public_pem(private.public_key()), at, pem
+            party,
+            key_id(private.public_key()),
+            _public_pem(private.public_key()),
+            at,
+            _encrypted(private, secret),
         )
         uow.reconciliation.add_key(key)
         audit.record(uow, user, "key.create", "party_key", key.key_id, None, _key_record(key), at)
         uow.commit()
     return key.key_id
+
+
+def protect_keys(
+    uow: UnitOfWork,
+    passphrase: str | None,
+    *,
+    old_passphrase: str | None = None,
+    at: datetime | None = None,
+) -> list[str]:
+    """Encrypt every private key the node still holds unencrypted under `passphrase` and, given
+    `old_passphrase`, re-encrypt the encrypted ones under the new passphrase (database
+    administration, audited without key material). Returns the key ids changed."""
+    at = at or now()
+    secret = _need_passphrase(passphrase, "protecting the private keys")
+    changed = []
+    with uow:
+        for key in uow.reconciliation.party_keys():
+            if key.private_pem is None:
+                continue
+            if is_encrypted(key.private_pem):
+                if old_passphrase is None:
+                    continue
+                private = _unlock(key, old_passphrase)
+            else:
+                loaded = serialization.load_pem_private_key(key.private_pem.encode("ascii"), None)
+                assert isinstance(loaded, Ed25519PrivateKey)
+                private = loaded
+            before = {**_key_record(key), "encrypted": is_encrypted(key.private_pem)}
+            uow.reconciliation.set_private(key.key_id, _encrypted(private, secret))
+            audit.record(
+                uow,
+                None,
+                "key.protect",
+                "party_key",
+                key.key_id,
+                before,
+                {**_key_record(key), "encrypted": True},
+                at,
+            )
+            changed.append(key.key_id)
+        uow.commit()
+    return changed
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """What anyone of the party or of a counterpart may read of a party's key."""
+
+    party: str
+    key_id: str
+    public_pem: str
+    created_at: datetime
+    signing: bool  # the newest key of the node's own party: it signs statements from now on
+
+
+def public_keys(uow: UnitOfWork, actor: str | None, party: str) -> list[PublicKey]:
+    """`party`'s public keys held by this node, oldest first: readable by the users of `party`
+    and of its counterparts (a party that shares an agreement with it); anyone else gets 404."""
+    with uow:
+        user = acting_user(uow, actor, "read a party's public keys")
+        if uow.reference.find_party(party) is None:
+            raise NotFound("party", party, field="party")
+        if party != user.party and not any(
+            {party, user.party} <= set(a.parties) for a in uow.reference.agreements()
+        ):
+            raise NotFound("party", party, field="party")
+        keys = uow.reconciliation.party_keys(party)
+    newest = next((k.key_id for k in reversed(keys) if k.private_pem is not None), None)
+    return [
+        PublicKey(k.party, k.key_id, k.public_pem, k.created_at, k.key_id == newest) for k in keys
+    ]
 
 
 def export_key(uow: UnitOfWork, party: str) -> str:
@@ -194,15 +339,55 @@ def _balances(
 def _views(
     uow: UnitOfWork, agreement: str, party: str, counterparty: str, as_of: date
 ) -> Iterator[OrderView]:
-    """Our view of each order between the two parties, loaded one at a time. Drafts are the
+    """Our view of each order between the two parties, loaded one at a time and sorted by
+    number (as Python orders text, whatever the database's collation). Drafts are the
     requester's own business and not part of a statement; nor is an order made after `as_of`."""
-    for number in uow.orders.numbers(agreement=agreement, party=party):
+    for number in sorted(uow.orders.numbers(agreement=agreement, party=party)):
         o = uow.orders.get(number)
         if {o.requesting, o.supplying} != {party, counterparty} or o.state is OrderState.DRAFT:
             continue
         if o.created_on is not None and o.created_on > as_of:
             continue
         yield order_view(o, as_of)
+
+
+def _framed(value: Any, where: str) -> bytes:
+    """The canonical JSON of one part of a statement and its newline: what the digest covers."""
+    try:
+        return (canonical(value) + "\n").encode("utf-8")
+    except (TypeError, ValueError):
+        raise ValidationError(
+            where, "", "numbers are exact decimal text or integers, never floats"
+        ) from None
+
+
+def write_statement(
+    out: IO[str],
+    header: Mapping[str, Any],
+    orders: Iterable[Mapping[str, Any]],
+    private: Ed25519PrivateKey,
+) -> tuple[str, int]:
+    """Write a signed `relos-statement/2` to `out`, one order per line as it comes (the caller
+    gives them sorted by number); returns the digest and the number of orders."""
+    h = hashlib.sha256()
+    part = _framed(dict(header), "header")
+    h.update(part)
+    # the layout `_StatementReader` reads fastest: one part per line
+    out.write('{"format":' + canonical(STATEMENT_FORMAT) + ',\n"header":')
+    out.write(part.decode("utf-8").rstrip("\n") + ',"orders":[\n')
+    count = 0
+    for doc in orders:
+        part = _framed(doc, f"orders[{doc.get('number', '?')}]")
+        h.update(part)
+        out.write(("," if count else "") + part.decode("utf-8"))
+        count += 1
+    digest = h.hexdigest()
+    signature = private.sign(SIGNED_PREFIX + bytes.fromhex(digest))
+    out.write(
+        f'],\n"digest":{canonical(digest)},'
+        f'"signature":{canonical(base64.b64encode(signature).decode("ascii"))}}}\n'
+    )
+    return digest, count
 
 
 @dataclass(frozen=True)
@@ -222,6 +407,7 @@ def export_statement(
     agreement: str,
     party: str,
     as_of: date,
+    passphrase: str | None,
     counterparty: str | None = None,
     at: datetime | None = None,
 ) -> Exported:
@@ -235,49 +421,26 @@ def export_statement(
         if not keys:
             raise NotFound("signing key of party", party, field="party")
         key = keys[-1]
-        assert key.private_pem is not None
-        private = serialization.load_pem_private_key(key.private_pem.encode("ascii"), None)
-        assert isinstance(private, Ed25519PrivateKey)
+        private = _unlock(key, passphrase)
         balances = _balances(uow, party, other, as_of)
         header: dict[str, Any] = {
-            "format": STATEMENT_FORMAT,
             "agreement": agreement,
             "party": party,
             "counterparty": other,
             "as_of": as_of.isoformat(),
             "generated_at": at.isoformat(),
             "generated_by": user.name,
+            "key_id": key.key_id,
             "balances": [
                 {"account": a, "method": m, "commodity": c, "amount": str(v)}
                 for (a, m, c), v in sorted(balances.items())
             ],
-            "orders": None,  # streamed
         }
-        h = hashlib.sha256()
-
-        def put(text: str) -> None:
-            out.write(text)
-            h.update(text.encode("utf-8"))
-
-        out.write('{"statement":')
-        put("{")
-        count = 0
-        for i, name in enumerate(sorted(header)):
-            put(("," if i else "") + canonical(name) + ":")
-            if name != "orders":
-                put(canonical(header[name]))
-                continue
-            put("[")
-            for view in _views(uow, agreement, party, other, as_of):
-                put(("," if count else "") + canonical(view.document()))
-                count += 1
-            put("]")
-        put("}")
-        digest = h.hexdigest()
-        signature = private.sign(SIGNED_PREFIX + bytes.fromhex(digest))
-        out.write(
-            f',"digest":{canonical(digest)},"key_id":{canonical(key.key_id)},'
-            f'"signature":{canonical(base64.b64encode(signature).decode("ascii"))}}}\n'
+        digest, count = write_statement(
+            out,
+            header,
+            (v.document() for v in _views(uow, agreement, party, other, as_of)),
+            private,
         )
         audit.record(
             uow,
@@ -300,73 +463,241 @@ def export_statement(
     return Exported(party, other, count, digest, key.key_id)
 
 
-@dataclass(frozen=True)
-class Statement:
-    """A counterparty's statement whose signature has been checked."""
+# -- reading a statement, streamed ----------------------------------------------------------------
 
+
+def _values(source: IO[bytes], prefix: str) -> Iterator[Any]:
+    """The values at `prefix` of a statement, in one pass over the whole file (ijson's C parser:
+    a malformed byte anywhere is refused on every pass)."""
+    source.seek(0)
+    try:
+        yield from ijson.items(source, prefix, use_float=False)
+    except ijson.JSONError as e:
+        raise ValidationError("statement", "", f"not JSON: {e}") from None
+
+
+def _one(source: IO[bytes], name: str) -> Any:
+    """The statement's top-level `name`, which it must hold exactly once."""
+    found = list(itertools.islice(_values(source, name), 2))
+    if not found:
+        raise ValidationError(name, "", f"missing: not a {STATEMENT_FORMAT} statement")
+    if len(found) > 1:
+        raise ValidationError(name, "", "the statement holds it twice")
+    return found[0]
+
+
+def _no_constant(text: str) -> Any:
+    raise ValidationError("statement", text, "not a number: numbers are exact decimal text")
+
+
+FIRST_LINE = b'{"format":' + json.dumps(STATEMENT_FORMAT).encode() + b",\n"
+
+
+class _StatementReader:
+    """A statement read streamed, in one of two ways:
+
+    - **as written** (the fast path): `write_statement`'s layout, one part per line — the
+      format, the header, one order per line, the digest and signature — each line parsed with
+      `json` as it is read: one pass, nothing but the current order held;
+    - **any other JSON layout** (re-indented, keys moved): ijson's C parser, a pass each for
+      the format, header, digest and signature (each exactly once) and one for the orders.
+
+    Both give the same values, and the digest is computed over their canonical re-encoding,
+    so the layout never changes what verifies."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self.source = source
+        source.seek(0)
+        self.lined = source.readline() == FIRST_LINE
+        self._trailer: tuple[Any, Any] | None = None
+        if self.lined:
+            self.line_no = 1
+            line = self._line()
+            head, tail = b'"header":', b',"orders":[\n'
+            if not (line.startswith(head) and line.endswith(tail)):
+                self._layout("the header, then the list of orders")
+            self.header = self._json(line[len(head) : -len(tail)], "header")
+        else:
+            fmt = _one(source, "format")
+            if fmt != STATEMENT_FORMAT:
+                raise ValidationError(
+                    "format",
+                    fmt,
+                    f"expected {STATEMENT_FORMAT}; ask the counterpart to export it again",
+                )
+            self.header = _one(source, "header")
+
+    def _line(self) -> bytes:
+        self.line_no += 1
+        return self.source.readline()
+
+    def _layout(self, expected: str) -> NoReturn:
+        raise ValidationError(
+            "statement", f"line {self.line_no}", f"expected {expected} ({STATEMENT_FORMAT})"
+        )
+
+    def _json(self, text: bytes, where: str) -> Any:
+        try:
+            # a float is read as a Decimal, and refused by `_framed` naming its order
+            return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValidationError(where, f"line {self.line_no}", f"not JSON: {e}") from None
+
+    def orders(self) -> Iterator[Any]:
+        if not self.lined:
+            yield from _values(self.source, "orders.item")
+            return
+        first = True
+        while True:
+            line = self._line()
+            if line == b"],\n":
+                break
+            if not line.endswith(b"\n") or (not first and not line.startswith(b",")):
+                self._layout("one order per line, or the end of the orders")
+            yield self._json(line[0 if first else 1 :], "orders")
+            first = False
+        trailer = self._json(b"{" + self._line(), "statement")
+        if not isinstance(trailer, dict) or set(trailer) != {"digest", "signature"}:
+            self._layout("the digest and the signature, and the end")
+        if self.source.read(1):
+            self._layout("nothing after the statement's end")
+        self._trailer = (trailer["digest"], trailer["signature"])
+
+    def trailer(self) -> tuple[Any, Any]:
+        """The claimed digest and the signature (once the orders have been read)."""
+        if self._trailer is None:
+            self._trailer = (_one(self.source, "digest"), _one(self.source, "signature"))
+        return self._trailer
+
+
+@dataclass(frozen=True)
+class Header:
     agreement: str
     party: str
     counterparty: str
     as_of: date
     key_id: str
-    digest: str
-    orders: list[OrderView]
     balances: dict[tuple[str, str, str], Decimal]
 
 
-def _no_float(text: str) -> Decimal:
-    raise ValidationError("statement", text, "numbers are exact decimal text, never floats")
-
-
-def read_statement(uow: UnitOfWork, text: str) -> Statement:
-    """Parse a statement and check its signature against the signer's imported public key."""
+def _header(doc: Any) -> Header:
+    if not isinstance(doc, dict):
+        raise ValidationError("header", "", "not an object")
     try:
-        doc = json.loads(text, parse_float=_no_float)
-    except json.JSONDecodeError as e:
-        raise ValidationError("statement", "", f"not JSON: {e}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("statement"), dict):
-        raise ValidationError("statement", "", "not a relos statement")
-    body = doc["statement"]
-    if body.get("format") != STATEMENT_FORMAT:
-        raise ValidationError("format", body.get("format"), f"expected {STATEMENT_FORMAT}")
-    party, kid = str(body.get("party", "")), str(doc.get("key_id", ""))
-    with uow:
-        key = next((k for k in uow.reconciliation.party_keys(party) if k.key_id == kid), None)
-    if key is None:
-        raise NotFound(f"imported public key of party {party}", kid, field="key_id")
-    digest = hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
-    public = serialization.load_pem_public_key(key.public_pem.encode("ascii"))
-    assert isinstance(public, Ed25519PublicKey)
-    try:
-        signature = base64.b64decode(str(doc.get("signature", "")), validate=True)
-        public.verify(signature, SIGNED_PREFIX + bytes.fromhex(digest))
-    except (InvalidSignature, ValueError):
-        raise RuleViolation(
-            "bad_signature",
-            "signature",
-            kid,
-            f"the statement does not carry a valid signature of {party}'s key {kid}: "
-            "it was altered or not signed by that key",
-        ) from None
-    if doc.get("digest") != digest:
-        raise RuleViolation("bad_digest", "digest", doc.get("digest"), "digest does not match")
-    try:
-        balances = {
-            (str(b["account"]), str(b["method"]), str(b["commodity"])): Decimal(str(b["amount"]))
-            for b in body["balances"]
-        }
-        return Statement(
-            agreement=str(body["agreement"]),
-            party=party,
-            counterparty=str(body["counterparty"]),
-            as_of=date.fromisoformat(body["as_of"]),
-            key_id=kid,
-            digest=digest,
-            orders=[OrderView.from_document(o) for o in body["orders"]],
-            balances=balances,
+        return Header(
+            agreement=str(doc["agreement"]),
+            party=str(doc["party"]),
+            counterparty=str(doc["counterparty"]),
+            as_of=date.fromisoformat(doc["as_of"]),
+            key_id=str(doc["key_id"]),
+            balances={
+                (str(b["account"]), str(b["method"]), str(b["commodity"])): Decimal(
+                    str(b["amount"])
+                )
+                for b in doc["balances"]
+            },
         )
-    except (KeyError, TypeError, ValueError) as e:
-        raise ValidationError("statement", "", f"malformed statement: {e!r}") from None
+    except (KeyError, TypeError, ValueError, ArithmeticError) as e:
+        raise ValidationError("header", "", f"malformed statement header: {e!r}") from None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A stored run and how many of its lines have each status (its lines stay in storage)."""
+
+    run: ReconRun
+    counts: dict[str, int]
+
+
+def reconcile(
+    uow: UnitOfWork, actor: str | None, source: IO[bytes], at: datetime | None = None
+) -> RunSummary:
+    """Verify their statement and match it against our records, streaming. `source` is a
+    seekable file, read by `_StatementReader` one order at a time; each order is hashed as
+    parsed and merged with our orders (both sorted by number), and lines are stored in batches.
+    Everything is written in one transaction that commits only once the signature verifies
+    over the digest of what was read: an altered or unsigned statement leaves nothing behind."""
+    at = at or now()
+    reader = _StatementReader(source)
+    raw_header = reader.header
+    h = hashlib.sha256(_framed(raw_header, "header"))
+    theirs = _header(raw_header)
+    kid = theirs.key_id
+    with uow:
+        user = acting_user(uow, actor, "reconcile a statement")
+        _require(user, RECONCILERS, theirs.counterparty, "reconcile a statement")
+        ours_party = theirs.counterparty
+        _counterparty(uow, theirs.agreement, ours_party, theirs.party)
+        key = next(
+            (k for k in uow.reconciliation.party_keys(theirs.party) if k.key_id == kid), None
+        )
+        if key is None:
+            raise NotFound(f"imported public key of party {theirs.party}", kid, field="key_id")
+        ours_bal = _balances(uow, ours_party, theirs.party, theirs.as_of)
+        run = ReconRun(
+            0,
+            theirs.agreement,
+            ours_party,
+            theirs.party,
+            theirs.as_of,
+            kid,
+            "",  # the digest, known once the whole statement is read
+            user.name,
+            at,
+            tuple(mirror_balance_differences(ours_bal, theirs.balances)),
+        )
+        run_id = uow.reconciliation.add_run(run, [])
+
+        def their_orders() -> Iterator[OrderView]:
+            for doc in reader.orders():
+                number = doc.get("number", "?") if isinstance(doc, dict) else "?"
+                h.update(_framed(doc, f"orders[{number}]"))
+                yield OrderView.from_document(doc)
+
+        counts: dict[str, int] = {}
+        batch: list[ReconLine] = []
+        ours = _views(uow, theirs.agreement, ours_party, theirs.party, theirs.as_of)
+        for line in merge(ours, their_orders()):
+            counts[line.status.value] = counts.get(line.status.value, 0) + 1
+            batch.append(line)
+            if len(batch) >= BATCH:
+                uow.reconciliation.add_lines(run_id, batch)
+                batch = []
+        if batch:
+            uow.reconciliation.add_lines(run_id, batch)
+        claimed, signature_text = reader.trailer()
+        digest = h.hexdigest()
+        public = serialization.load_pem_public_key(key.public_pem.encode("ascii"))
+        assert isinstance(public, Ed25519PublicKey)
+        try:
+            signature = base64.b64decode(str(signature_text), validate=True)
+            public.verify(signature, SIGNED_PREFIX + bytes.fromhex(digest))
+        except (InvalidSignature, ValueError):
+            raise RuleViolation(
+                "bad_signature",
+                "signature",
+                kid,
+                f"the statement of {theirs.party} for {ours_party} under {theirs.agreement} as "
+                f"of {theirs.as_of} (SHA-256 {digest}) does not carry a valid signature of "
+                f"{theirs.party}'s key {kid}: it was altered or not signed by that key",
+            ) from None
+        if claimed != digest:
+            raise RuleViolation("bad_digest", "digest", claimed, f"the statement's is {digest}")
+        uow.reconciliation.finish_run(run_id, digest)
+        stored = uow.reconciliation.find_run(run_id)
+        assert stored is not None
+        audit.record(
+            uow,
+            user,
+            "reconcile.run",
+            "reconciliation",
+            str(run_id),
+            None,
+            {**audit.plain(stored), "counts": counts},
+            at,
+        )
+        uow.commit()
+    return RunSummary(stored, counts)
 
 
 # -- runs -----------------------------------------------------------------------------------------
@@ -389,48 +720,20 @@ class RunReport:
 
 
 def match_statement(
-    uow: UnitOfWork, actor: str | None, text: str, at: datetime | None = None
+    uow: UnitOfWork,
+    actor: str | None,
+    statement: str | bytes | IO[bytes],
+    at: datetime | None = None,
 ) -> RunReport:
-    """Verify their statement, match it against our records, store the run and its lines."""
-    at = at or now()
-    theirs = read_statement(uow, text)
+    """`reconcile`, then the stored run with all its lines (for a statement small enough to
+    show whole; `reconcile` alone keeps memory flat)."""
+    if isinstance(statement, str):
+        statement = statement.encode("utf-8")
+    source = io.BytesIO(statement) if isinstance(statement, bytes) else statement
+    done = reconcile(uow, actor, source, at)
     with uow:
-        user = acting_user(uow, actor, "reconcile a statement")
-        _require(user, RECONCILERS, theirs.counterparty, "reconcile a statement")
-        ours_party = theirs.counterparty
-        _counterparty(uow, theirs.agreement, ours_party, theirs.party)
-        lines = match(
-            _views(uow, theirs.agreement, ours_party, theirs.party, theirs.as_of), theirs.orders
-        )
-        ours_bal = _balances(uow, ours_party, theirs.party, theirs.as_of)
-        run = ReconRun(
-            0,
-            theirs.agreement,
-            ours_party,
-            theirs.party,
-            theirs.as_of,
-            theirs.key_id,
-            theirs.digest,
-            user.name,
-            at,
-            tuple(mirror_balance_differences(ours_bal, theirs.balances)),
-        )
-        run_id = uow.reconciliation.add_run(run, lines)
-        stored = uow.reconciliation.find_run(run_id)
-        assert stored is not None
-        report = RunReport(stored, uow.reconciliation.lines(run_id), theirs.as_of)
-        audit.record(
-            uow,
-            user,
-            "reconcile.run",
-            "reconciliation",
-            str(run_id),
-            None,
-            {**audit.plain(stored), "counts": report.counts()},
-            at,
-        )
-        uow.commit()
-    return report
+        lines = uow.reconciliation.lines(done.run.id)
+    return RunReport(done.run, lines, done.run.their_as_of)
 
 
 def _run_of(uow: UnitOfWork, user: User, run_id: int, action: str) -> ReconRun:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from relos.domain.errors import ValidationError
 from relos.domain.ledger import Entry
+from relos.domain.order_search import OrderHead, OrderSearch
 from relos.domain.orders import OPEN_STATES, OrderState
 from relos.services.unit_of_work import UnitOfWork
 
@@ -57,31 +58,33 @@ class OrderRow:
     required_by: date
     revision: int
 
+    @classmethod
+    def of(cls, h: OrderHead) -> OrderRow:
+        return cls(
+            h.number,
+            h.agreement,
+            h.requesting,
+            h.supplying,
+            h.facility,
+            h.unit,
+            h.method.value,
+            h.state.value,
+            h.required_by,
+            h.revision,
+        )
+
 
 def open_orders(uow: UnitOfWork, party: str | None = None) -> list[OrderRow]:
+    """Orders not closed, rejected or cancelled (where `party` requests or supplies), by number:
+    headers only, found in one query."""
     with uow:
-        numbers = uow.orders.numbers(party=party, states=OPEN_STATES)
-        orders = [uow.orders.get(n) for n in numbers]
-    return [
-        OrderRow(
-            o.number,
-            o.agreement,
-            o.requesting,
-            o.supplying,
-            o.facility,
-            o.unit,
-            o.method.value,
-            o.state.value,
-            o.required_by,
-            o.revision,
-        )
-        for o in orders
-    ]
+        heads = uow.orders.search(OrderSearch(party=party, states=OPEN_STATES))
+    return [OrderRow.of(h) for h in heads]
 
 
 def orders_by_state(uow: UnitOfWork, party: str | None = None) -> dict[str, int]:
     with uow:
-        counts = uow.orders.count_by_state(party)
+        counts = uow.orders.state_counts(OrderSearch(party=party))
     return {s.value: counts.get(s.value, 0) for s in OrderState}
 
 
@@ -102,11 +105,39 @@ class ObligationRow:
 def obligations(
     uow: UnitOfWork, as_of: date, party: str | None = None, overdue_only: bool = False
 ) -> list[ObligationRow]:
-    """Invoiced, unsettled obligations with their due date and days overdue on `as_of`."""
+    """Invoiced, unsettled obligations with their due date and days overdue on `as_of`; and
+    the obligations netting statements created (method ``netting``; the statement's number
+    stands in the order's and the invoice's place), due the agreement's cash window after the
+    posting."""
+    invoiced = OrderSearch(party=party, states=frozenset({OrderState.INVOICED}))
     with uow:
-        numbers = uow.orders.numbers(party=party, states=[OrderState.INVOICED])
-        orders = [uow.orders.get(n) for n in numbers]
+        orders = uow.orders.load([h.number for h in uow.orders.search(invoiced)])
+        debts = [
+            d
+            for st in uow.netting.statements()
+            if party is None or party in st.parties
+            for d in st.debts()
+            if not d.outstanding.is_zero() and (party is None or party in (d.debtor, d.creditor))
+        ]
     rows = []
+    for d in debts:
+        late = max(0, (as_of - d.due_on).days)
+        if overdue_only and late == 0:
+            continue
+        rows.append(
+            ObligationRow(
+                d.statement,
+                d.agreement,
+                d.creditor,
+                d.debtor,
+                "netting",
+                d.amount.commodity,
+                d.outstanding.number,
+                d.statement,
+                d.due_on,
+                late,
+            )
+        )
     for o in orders:
         inv = o.invoices[-1]
         for commodity, owed in sorted(o.obligations().items()):

@@ -21,7 +21,9 @@ from relos.domain.settlement import (
     conversion_due,
     convert,
     latest_runs,
+    netting_alerts,
     require_may_convert,
+    sort_alerts,
     unreconciled_alerts,
 )
 from relos.domain.settlement import (
@@ -33,6 +35,7 @@ from relos.domain.settlement import (
 from relos.services import audit
 from relos.services.actors import acting_user
 from relos.services.queries import may_see_order
+from relos.services.reconciliation import READERS as RECONCILIATION_READERS
 from relos.services.unit_of_work import UnitOfWork
 
 
@@ -126,13 +129,14 @@ def alerts(
     uninvoiced_days: int = 30,
     soon_days: int = 14,
 ) -> list[Alert]:
-    """What needs the actor's action on `as_of`, for its role and party; with the lines of the
-    party's latest reconciliation runs still open a year after their transaction."""
+    """What needs the actor's action on `as_of`, for its role and party; with the netting
+    obligations due soon or overdue, and the lines of the party's latest reconciliation runs
+    still open a year after their transaction."""
     with uow:
         user = acting_user(uow, actor, "alerts")
         orders = [
             o
-            for o in (uow.orders.get(n) for n in uow.orders.numbers(party=user.party))
+            for o in uow.orders.load(uow.orders.numbers(party=user.party))
             if may_see_order(user, o)
         ]
         agreements = {a.code: a for a in uow.reference.agreements()}
@@ -140,7 +144,15 @@ def alerts(
             (r, uow.reconciliation.lines(r.id))
             for r in latest_runs(uow.reconciliation.runs(user.party))
         ]
+        debts = [
+            d
+            for st in uow.netting.statements()
+            if user.party in st.parties
+            for d in st.debts()
+            if d.posted_on <= as_of
+        ]
     found = compute_alerts(user, orders, agreements, as_of, uninvoiced_days, soon_days)
+    found = sort_alerts(found + netting_alerts(user, debts, as_of, soon_days))
     return found + unreconciled_alerts(user, runs, as_of)
 
 
@@ -148,7 +160,9 @@ def annual_report(
     uow: UnitOfWork, actor: str | None, agreement: str, year: int, as_of: date | None = None
 ) -> tuple[AnnualReport, dict[str, tuple[str, str]]]:
     """The agreement's annual report, over the orders the actor's party is a side of; with the
-    parties' names (English, own script)."""
+    parties' names (English, own script). Its transactions unreconciled for over a year come
+    from the party's reconciliation runs, shown to those who may read them (finance officers,
+    auditors, admins); for other roles that list is empty."""
     with uow:
         user = acting_user(uow, actor, "annual report")
         a = uow.reference.find_agreement(agreement)
@@ -156,13 +170,21 @@ def annual_report(
             raise NotFound("agreement", agreement, field="agreement")
         orders = [
             o
-            for o in (
-                uow.orders.get(n) for n in uow.orders.numbers(agreement=a.code, party=user.party)
-            )
+            for o in uow.orders.load(uow.orders.numbers(agreement=a.code, party=user.party))
             if may_see_order(user, o)
         ]
         rates = uow.netting.rates()
         names = {
             p.code: (p.name, p.native_name) for p in uow.reference.parties() if p.code in a.parties
         }
-    return compute_report(a, orders, year, as_of, rates), names
+        # unreconciled lines come from the party's reconciliation runs, for those who read them
+        runs = (
+            [
+                (r, uow.reconciliation.lines(r.id))
+                for r in uow.reconciliation.runs(user.party)
+                if r.agreement == a.code
+            ]
+            if user.active and user.role in RECONCILIATION_READERS
+            else []
+        )
+    return compute_report(a, orders, year, as_of, rates, runs), names

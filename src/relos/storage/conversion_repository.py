@@ -1,5 +1,5 @@
 """Conversions of overdue in-kind debts: read and appended with their order (the order
-repository calls `load` and `append_new`), and listed across orders for reports."""
+repository calls `load_many` and `append_new`), and listed across orders for reports."""
 
 from __future__ import annotations
 
@@ -36,13 +36,17 @@ def _row_to_conversion(r: Any) -> Conversion:
     )
 
 
-def load(conn: Connection, number: str) -> list[Conversion]:
+def load_many(conn: Connection, numbers: list[str]) -> dict[str, list[Conversion]]:
+    """Conversions of several orders in one query: order number -> its conversions by seq."""
     q = (
         select(t.order_conversions)
-        .where(t.order_conversions.c.order_number == number)
-        .order_by(t.order_conversions.c.seq)
+        .where(t.order_conversions.c.order_number.in_(numbers))
+        .order_by(t.order_conversions.c.order_number, t.order_conversions.c.seq)
     )
-    return [_row_to_conversion(r) for r in conn.execute(q).mappings()]
+    out: dict[str, list[Conversion]] = {}
+    for r in conn.execute(q).mappings():
+        out.setdefault(r["order_number"], []).append(_row_to_conversion(r))
+    return out
 
 
 def append_new(conn: Connection, order: Order, stored: int) -> None:

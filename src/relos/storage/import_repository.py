@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
+from relos.domain.errors import AlreadyExists, Conflict
 from relos.domain.imports import ImportJob
 from relos.domain.orders import Order
 from relos.storage import import_tables as it
@@ -84,9 +86,12 @@ class ImportRepository:
         return [_job(r) for r in self.conn.execute(q).mappings()]
 
     def add_job(self, job: ImportJob) -> ImportJob:
-        key = self.conn.execute(
-            insert(it.import_jobs).values(**_job_values(job))
-        ).inserted_primary_key
+        try:
+            key = self.conn.execute(
+                insert(it.import_jobs).values(**_job_values(job))
+            ).inserted_primary_key
+        except IntegrityError:  # the same file, started by another process meanwhile
+            raise AlreadyExists("import of", job.file_name, field="file") from None
         assert key is not None
         job.id = int(key[0])
         return job
@@ -224,4 +229,11 @@ class ImportRepository:
             if rows:
                 c.execute(insert(table), rows)
         c.execute(insert(t.signatures), signatures)
-        c.execute(insert(it.order_references), references)
+        try:
+            c.execute(insert(it.order_references), references)
+        except IntegrityError:  # another import stored one of these references meanwhile
+            raise Conflict(
+                "an order reference of this batch was stored by another import meanwhile",
+                field="order_ref",
+                value=references[0]["reference"],
+            ) from None

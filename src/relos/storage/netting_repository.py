@@ -7,14 +7,24 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from relos.domain.errors import NotFound
+from relos.domain.errors import Conflict, NotFound
 from relos.domain.money import Amount, from_minor
-from relos.domain.netting import Approval, Line, Payment, Statement, StatementState
+from relos.domain.netting import (
+    Approval,
+    DebtPayment,
+    Line,
+    Payment,
+    Statement,
+    StatementState,
+)
 from relos.domain.rates import Rate
+from relos.storage.repositories import next_in_sequence
 from relos.storage.settlement_tables import (
     exchange_rates,
     netting_approvals,
+    netting_debt_payments,
     netting_lines,
     netting_payments,
     netting_statements,
@@ -82,14 +92,28 @@ class NettingRepository:
 
     # statements
     def next_statement_seq(self, prefix: str) -> int:
-        n = self.conn.execute(
+        """The next statement number under `prefix` (``NET-RELOS-2026-``), drawn from the
+        sequence table like order numbers, so concurrent proposals never collide; a prefix
+        first drawn here starts after the statements stored before the sequence existed."""
+        stored = self.conn.execute(
             select(func.count())
             .select_from(netting_statements)
             .where(netting_statements.c.number.like(prefix + "%"))
         ).scalar_one()
-        return int(n) + 1
+        return next_in_sequence(self.conn, prefix, int(stored))
 
     def add_statement(self, st: Statement) -> None:
+        try:
+            self._insert_head(st)
+        except IntegrityError:  # a number taken by a concurrent writer: a clean conflict
+            raise Conflict(
+                f"netting statement {st.number} was just taken by another proposal: propose again",
+                field="statement",
+                value=st.number,
+            ) from None
+        self._insert_body(st)
+
+    def _insert_head(self, st: Statement) -> None:
         self.conn.execute(
             insert(netting_statements).values(
                 number=st.number,
@@ -102,8 +126,11 @@ class NettingRepository:
                 proposed_at=st.proposed_at,
                 state=st.state.value,
                 posted_at=st.posted_at,
+                due_on=st.due_on,
             )
         )
+
+    def _insert_body(self, st: Statement) -> None:
         self.conn.execute(
             insert(netting_lines),
             [
@@ -142,6 +169,40 @@ class NettingRepository:
                 ],
             )
         self._append_approvals(st, 0)
+        self._append_debt_payments(st, 0)
+
+    def _append_debt_payments(self, st: Statement, already: int) -> None:
+        new = st.debt_payments[already:]
+        if not new:
+            return
+        try:
+            self.conn.execute(
+                insert(netting_debt_payments),
+                [
+                    {
+                        "statement": st.number,
+                        "seq": p.seq,
+                        "payer": p.payer,
+                        "payee": p.payee,
+                        "amount_minor": p.amount.minor,
+                        "currency": p.amount.commodity,
+                        "on": p.on,
+                        "reference": p.reference,
+                        "user_name": p.user,
+                        "party": p.party,
+                        "at": p.at,
+                        "digest": p.digest,
+                    }
+                    for p in new
+                ],
+            )
+        except IntegrityError:  # a concurrent payment took the reference (or the number)
+            raise Conflict(
+                f"a payment with reference {new[0].reference!r} was just recorded on "
+                f"{st.number}: read the statement again",
+                field="reference",
+                value=new[0].reference,
+            ) from None
 
     def _append_approvals(self, st: Statement, already: int) -> None:
         new = st.approvals[already:]
@@ -162,13 +223,15 @@ class NettingRepository:
             )
 
     def save_statement(self, st: Statement) -> None:
-        """Append new approvals; record the state (lines and payments never change)."""
+        """Append new approvals and debt payments; record the state and due date (lines and
+        payments never change)."""
         stored = self.get_statement(st.number)
         self._append_approvals(st, len(stored.approvals))
+        self._append_debt_payments(st, len(stored.debt_payments))
         self.conn.execute(
             update(netting_statements)
             .where(netting_statements.c.number == st.number)
-            .values(state=st.state.value, posted_at=st.posted_at)
+            .values(state=st.state.value, posted_at=st.posted_at, due_on=st.due_on)
         )
 
     def find_statement(self, number: str) -> Statement | None:
@@ -223,6 +286,25 @@ class NettingRepository:
                 .order_by(netting_approvals.c.at, netting_approvals.c.party)
             ).mappings()
         ]
+        debt_payments = [
+            DebtPayment(
+                r["seq"],
+                r["payer"],
+                r["payee"],
+                _amount(r["amount_minor"], r["currency"]),
+                r["on"],
+                r["reference"],
+                r["user_name"],
+                r["party"],
+                _utc(r["at"]) or r["at"],
+                r["digest"],
+            )
+            for r in self.conn.execute(
+                select(netting_debt_payments)
+                .where(netting_debt_payments.c.statement == number)
+                .order_by(netting_debt_payments.c.seq)
+            ).mappings()
+        ]
         return Statement(
             head["number"],
             head["agreement"],
@@ -237,6 +319,8 @@ class NettingRepository:
             StatementState(head["state"]),
             approvals,
             _utc(head["posted_at"]),
+            head["due_on"],
+            debt_payments,
         )
 
     def get_statement(self, number: str) -> Statement:

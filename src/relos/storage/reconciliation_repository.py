@@ -48,6 +48,14 @@ class ReconciliationRepository:
             )
         )
 
+    def set_private(self, key_id: str, private_pem: str) -> None:
+        """Replace a key's stored private key (its encryption), never its public half."""
+        done = self.conn.execute(
+            update(party_keys).where(party_keys.c.key_id == key_id).values(private_pem=private_pem)
+        )
+        if done.rowcount == 0:
+            raise NotFound("key", key_id, field="key_id")
+
     def party_keys(self, party: str | None = None) -> list[PartyKey]:
         q = select(party_keys).order_by(party_keys.c.created_at, party_keys.c.key_id)
         if party is not None:
@@ -79,9 +87,21 @@ class ReconciliationRepository:
         pk = done.inserted_primary_key
         assert pk is not None
         run_id = int(pk[0])
+        self.add_lines(run_id, lines)
+        return run_id
+
+    def add_lines(self, run_id: int, lines: list[ReconLine]) -> None:
+        """Append a batch of a run's lines (one statement, many rows)."""
         if lines:
             self.conn.execute(insert(reconciliation_lines), [self._row(run_id, ln) for ln in lines])
-        return run_id
+
+    def finish_run(self, run_id: int, statement_digest: str) -> None:
+        """Record the digest of the statement once it has been read whole and verified."""
+        self.conn.execute(
+            update(reconciliation_runs)
+            .where(reconciliation_runs.c.id == run_id)
+            .values(statement_digest=statement_digest)
+        )
 
     @staticmethod
     def _row(run_id: int, ln: ReconLine) -> dict[str, object]:
@@ -106,9 +126,14 @@ class ReconciliationRepository:
         }
 
     def runs(self, party: str | None = None) -> list[ReconRun]:
+        return self._runs(party)
+
+    def _runs(self, party: str | None = None, run_id: int | None = None) -> list[ReconRun]:
         q = select(reconciliation_runs).order_by(reconciliation_runs.c.id)
         if party is not None:
             q = q.where(reconciliation_runs.c.party == party)
+        if run_id is not None:
+            q = q.where(reconciliation_runs.c.id == run_id)
         out = []
         for r in self.conn.execute(q).mappings():
             at = _utc(r["run_at"])
@@ -130,7 +155,7 @@ class ReconciliationRepository:
         return out
 
     def find_run(self, run_id: int) -> ReconRun | None:
-        return next((r for r in self.runs() if r.id == run_id), None)
+        return next(iter(self._runs(run_id=run_id)), None)
 
     def lines(self, run_id: int) -> list[ReconLine]:
         q = (

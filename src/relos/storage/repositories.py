@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -16,7 +29,9 @@ from relos.domain.errors import AlreadyExists, NotFound
 from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.ledger import BalanceKey, Entry, Posting
 from relos.domain.money import Amount, from_minor
+from relos.domain.order_search import LIFE, Direction, OrderHead, OrderSearch, SortField
 from relos.domain.orders import (
+    Conversion,
     Invoice,
     Order,
     OrderLine,
@@ -41,6 +56,17 @@ from relos.storage import conversion_repository
 from relos.storage import tables as t
 
 MILLI = 3
+POSTING_COLUMNS = (
+    "entry_id",
+    "book",
+    "on",
+    "account",
+    "counterparty",
+    "method",
+    "commodity",
+    "amount_minor",
+)
+CHUNK = 500  # numbers per IN (...) list: well under every engine's parameter limit
 
 
 def _milli(q: Decimal) -> int:
@@ -221,33 +247,35 @@ class ReferenceRepository:
         ]
 
 
+def next_in_sequence(conn: Connection, prefix: str, start: int = 0) -> int:
+    """Next number under `prefix` in `order_sequences`, safe under concurrent writers.
+
+    The increment is one UPDATE (it takes the row lock, or SQLite's write lock, before reading),
+    and a new prefix is created with INSERT .. ON CONFLICT DO NOTHING, so two first numbers
+    under one prefix never collide (both SQLite and PostgreSQL have that statement). A new
+    prefix starts after `start` (the numbers already used before the sequence existed).
+    """
+    seq = t.order_sequences
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(pg_insert(seq).values(prefix=prefix, last=start).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        conn.execute(sqlite_insert(seq).values(prefix=prefix, last=start).on_conflict_do_nothing())
+    bumped = conn.execute(update(seq).where(seq.c.prefix == prefix).values(last=seq.c.last + 1))
+    if bumped.rowcount == 0:  # another engine, without ON CONFLICT
+        conn.execute(insert(seq).values(prefix=prefix, last=start + 1))
+        return start + 1
+    last = conn.execute(select(seq.c.last).where(seq.c.prefix == prefix)).scalar_one()
+    return int(last)
+
+
 class OrderRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def next_number(self, prefix: str) -> int:
-        """Next sequence number under `prefix`, safe under concurrent writers.
-
-        The increment is one UPDATE (it takes the row lock, or SQLite's write lock, before reading),
-        and a new prefix is created with INSERT .. ON CONFLICT DO NOTHING, so two first drafts
-        under one prefix never collide (both SQLite and PostgreSQL have that statement).
-        """
-        seq = t.order_sequences
-        dialect = self.conn.dialect.name
-        if dialect == "postgresql":
-            self.conn.execute(pg_insert(seq).values(prefix=prefix, last=0).on_conflict_do_nothing())
-        elif dialect == "sqlite":
-            self.conn.execute(
-                sqlite_insert(seq).values(prefix=prefix, last=0).on_conflict_do_nothing()
-            )
-        bumped = self.conn.execute(
-            update(seq).where(seq.c.prefix == prefix).values(last=seq.c.last + 1)
-        )
-        if bumped.rowcount == 0:  # another engine, without ON CONFLICT
-            self.conn.execute(insert(seq).values(prefix=prefix, last=1))
-            return 1
-        last = self.conn.execute(select(seq.c.last).where(seq.c.prefix == prefix)).scalar_one()
-        return int(last)
+        """Next sequence number under `prefix`, safe under concurrent writers."""
+        return next_in_sequence(self.conn, prefix)
 
     def get(self, number: str) -> Order:
         order = self.find(number)
@@ -265,10 +293,66 @@ class OrderRepository:
         return self.get(number)
 
     def find(self, number: str) -> Order | None:
+        found = self.load([number])
+        return found[0] if found else None
+
+    def load(self, numbers: Sequence[str]) -> list[Order]:
+        """The full aggregates of these orders, in the order given (unknown numbers are left
+        out): one query per table for each chunk of numbers, never one per order."""
+        out: list[Order] = []
+        for k in range(0, len(numbers), CHUNK):
+            out.extend(self._load_chunk(list(numbers[k : k + CHUNK])))
+        return out
+
+    def _load_chunk(self, numbers: list[str]) -> list[Order]:
         c = self.conn
-        h = c.execute(select(t.orders).where(t.orders.c.number == number)).mappings().first()
-        if h is None:
-            return None
+        heads = {
+            h["number"]: h
+            for h in c.execute(select(t.orders).where(t.orders.c.number.in_(numbers))).mappings()
+        }
+        if not heads:
+            return []
+        wanted = [n for n in numbers if n in heads]
+
+        def rows(table: Table, *order: Any) -> dict[str, list[Any]]:
+            by: dict[str, list[Any]] = {}
+            q = select(table).where(table.c.order_number.in_(wanted)).order_by(*order)
+            for r in c.execute(q).mappings():
+                by.setdefault(r["order_number"], []).append(r)
+            return by
+
+        lines = rows(t.order_lines, t.order_lines.c.line_no)
+        rlines = rows(t.receipt_lines, t.receipt_lines.c.seq, t.receipt_lines.c.line_no)
+        receipts = rows(t.receipts, t.receipts.c.seq)
+        invoices = rows(t.invoices, t.invoices.c.issued_on, t.invoices.c.number)
+        settlements = rows(t.settlements, t.settlements.c.seq)
+        sigs = rows(t.signatures, t.signatures.c.seq)
+        conversions = conversion_repository.load_many(c, wanted)
+        return [
+            self._order(
+                heads[n],
+                lines.get(n, []),
+                rlines.get(n, []),
+                receipts.get(n, []),
+                invoices.get(n, []),
+                settlements.get(n, []),
+                sigs.get(n, []),
+                conversions.get(n, []),
+            )
+            for n in wanted
+        ]
+
+    @staticmethod
+    def _order(
+        h: Any,
+        line_rows: list[Any],
+        rline_rows: list[Any],
+        receipt_rows: list[Any],
+        invoice_rows: list[Any],
+        settlement_rows: list[Any],
+        sig_rows: list[Any],
+        conversions: list[Conversion],
+    ) -> Order:
         lines = [
             OrderLine(
                 r["line_no"],
@@ -282,26 +366,14 @@ class OrderRepository:
                 else Amount(from_minor(r["unit_price_minor"], r["currency"]), r["currency"]),
                 r["commodity"],
             )
-            for r in c.execute(
-                select(t.order_lines)
-                .where(t.order_lines.c.order_number == number)
-                .order_by(t.order_lines.c.line_no)
-            ).mappings()
+            for r in line_rows
         ]
         rlines: dict[int, list[tuple[int, Decimal]]] = {}
-        for r in c.execute(
-            select(t.receipt_lines)
-            .where(t.receipt_lines.c.order_number == number)
-            .order_by(t.receipt_lines.c.seq, t.receipt_lines.c.line_no)
-        ).mappings():
+        for r in rline_rows:
             rlines.setdefault(r["seq"], []).append((r["line_no"], _qty(r["quantity_milli"])))
         receipts = [
             Receipt(r["seq"], r["received_on"], tuple(rlines.get(r["seq"], [])), r["digest"])
-            for r in c.execute(
-                select(t.receipts)
-                .where(t.receipts.c.order_number == number)
-                .order_by(t.receipts.c.seq)
-            ).mappings()
+            for r in receipt_rows
         ]
         invoices = [
             Invoice(
@@ -311,11 +383,7 @@ class OrderRepository:
                 tuple(Amount(Decimal(a["number"]), a["commodity"]) for a in r["amounts"]),
                 Amount(from_minor(r["value_minor"], r["currency"]), r["currency"]),
             )
-            for r in c.execute(
-                select(t.invoices)
-                .where(t.invoices.c.order_number == number)
-                .order_by(t.invoices.c.issued_on, t.invoices.c.number)
-            ).mappings()
+            for r in invoice_rows
         ]
         settlements = [
             Settlement(
@@ -326,11 +394,7 @@ class OrderRepository:
                 r["note"],
                 r["reverses"],
             )
-            for r in c.execute(
-                select(t.settlements)
-                .where(t.settlements.c.order_number == number)
-                .order_by(t.settlements.c.seq)
-            ).mappings()
+            for r in settlement_rows
         ]
         sigs = [
             Signature(
@@ -343,11 +407,7 @@ class OrderRepository:
                 r["digest"],
                 r["note"],
             )
-            for r in c.execute(
-                select(t.signatures)
-                .where(t.signatures.c.order_number == number)
-                .order_by(t.signatures.c.seq)
-            ).mappings()
+            for r in sig_rows
         ]
         return Order(
             h["number"],
@@ -368,7 +428,7 @@ class OrderRepository:
             invoices,
             settlements,
             sigs,
-            conversion_repository.load(c, number),
+            conversions,
         )
 
     def add(self, order: Order) -> None:
@@ -503,14 +563,117 @@ class OrderRepository:
         return [r[0] for r in self.conn.execute(q)]
 
     def count_by_state(self, party: str | None = None) -> dict[str, int]:
-        q = select(t.orders.c.state, func.count()).group_by(t.orders.c.state)
-        if party:
-            q = q.where((t.orders.c.requesting == party) | (t.orders.c.supplying == party))
+        return self.state_counts(OrderSearch(party=party))
+
+    # -- searches: filter, visibility, sort, page and count in SQL (rules: domain/order_search)
+
+    def _where(self, s: OrderSearch) -> list[ColumnElement[bool]]:
+        o = t.orders.c
+        conds: list[ColumnElement[bool]] = []
+        if s.viewer is not None:
+            conds.append(
+                or_(
+                    o.requesting == s.viewer,
+                    and_(o.supplying == s.viewer, o.state != OrderState.DRAFT.value),
+                )
+            )
+        if s.agreement:
+            conds.append(o.agreement == s.agreement)
+        if s.party:
+            conds.append(or_(o.requesting == s.party, o.supplying == s.party))
+        if s.states is not None:
+            conds.append(o.state.in_(sorted(v.value for v in s.states)))
+        if s.facility:
+            conds.append(o.facility == s.facility)
+        if s.unit:
+            conds.append(o.unit == s.unit)
+        if s.method is not None:
+            conds.append(o.method == s.method.value)
+        if s.created_from is not None:
+            conds.append(o.created_on >= s.created_from)
+        if s.created_to is not None:
+            conds.append(o.created_on <= s.created_to)
+        return conds
+
+    def _order_by(self, s: OrderSearch) -> list[ColumnElement[Any]]:
+        o = t.orders.c
+        # Order numbers sort as Python sorts text (by code point): PostgreSQL's "C" collation;
+        # SQLite compares text bytewise already.
+        number: ColumnElement[Any] = (
+            o.number.collate("C") if self.conn.dialect.name == "postgresql" else o.number
+        )
+        keys: list[ColumnElement[Any]]
+        if s.sort is SortField.NUMBER:
+            keys = [number]
+        elif s.sort is SortField.CREATED_ON:
+            keys = [o.created_on, number]
+        elif s.sort is SortField.REQUIRED_BY:
+            keys = [o.required_by, number]
+        else:
+            life = case({v.value: k for k, v in enumerate(LIFE)}, value=o.state, else_=len(LIFE))
+            keys = [life, number]
+        if s.direction is Direction.DESC:
+            keys = [k.desc() for k in keys]
+        return keys
+
+    def search(self, s: OrderSearch, limit: int | None = None, offset: int = 0) -> list[OrderHead]:
+        """The headers of the orders matching `s`, sorted, from `offset`, at most `limit`."""
+        q = select(t.orders).where(*self._where(s)).order_by(*self._order_by(s))
+        if limit is not None:
+            q = q.limit(limit)
+        if offset:
+            q = q.offset(offset)
+        return [
+            OrderHead(
+                h["number"],
+                h["agreement"],
+                h["requesting"],
+                h["supplying"],
+                h["facility"],
+                h["unit"],
+                Method(h["method"]),
+                h["use"],
+                OrderState(h["state"]),
+                h["revision"],
+                h["created_on"],
+                h["required_by"],
+            )
+            for h in self.conn.execute(q).mappings()
+        ]
+
+    def count(self, s: OrderSearch) -> int:
+        q = select(func.count()).select_from(t.orders).where(*self._where(s))
+        return int(self.conn.execute(q).scalar_one())
+
+    def state_counts(self, s: OrderSearch) -> dict[str, int]:
+        """How many orders matching `s` are in each state (states with none left out)."""
+        q = select(t.orders.c.state, func.count()).where(*self._where(s)).group_by(t.orders.c.state)
         return {r[0]: int(r[1]) for r in self.conn.execute(q)}
+
+    def foreign_units(self, viewer: str) -> set[str]:
+        """Units of other parties on orders the viewer sees (those it supplies, not drafts)."""
+        o = t.orders.c
+        q = (
+            select(o.unit)
+            .distinct()
+            .where(
+                o.supplying == viewer,
+                o.requesting != viewer,
+                o.state != OrderState.DRAFT.value,
+            )
+        )
+        return {r[0] for r in self.conn.execute(q)}
 
     def invoice_exists(self, number: str) -> bool:
         q = select(t.invoices.c.number).where(t.invoices.c.number == number)
         return self.conn.execute(q).first() is not None
+
+
+# Entries by book and txn, the lists bound at execution (one compiled statement, cached).
+BY_BOOK_TXN = select(t.ledger_entries.c.book, t.ledger_entries.c.txn, t.ledger_entries.c.id).where(
+    t.ledger_entries.c.book.in_(bindparam("books", expanding=True)),
+    t.ledger_entries.c.txn.in_(bindparam("txns", expanding=True)),
+)
 
 
 class LedgerRepository:
@@ -520,107 +683,197 @@ class LedgerRepository:
         self.conn = conn
 
     def append(self, entries: list[Entry]) -> None:
-        c = self.conn
-        for e in entries:
-            exists = c.execute(
-                select(t.ledger_entries.c.id).where(
-                    and_(t.ledger_entries.c.book == e.book, t.ledger_entries.c.txn == e.txn)
-                )
-            ).first()
-            if exists is not None:
-                raise AlreadyExists("ledger entry", f"{e.book} {e.txn}", field="txn")
-            entry_id = c.execute(
-                insert(t.ledger_entries).values(
-                    book=e.book,
-                    txn=e.txn,
-                    on=e.on,
-                    event=e.event,
-                    order_number=e.order,
-                    description=e.description,
-                    reverses=e.reverses,
-                )
-            ).inserted_primary_key
-            assert entry_id is not None
-            c.execute(
-                insert(t.postings),
-                [
-                    {
-                        "entry_id": entry_id[0],
-                        "book": e.book,
-                        "on": e.on,
-                        "account": p.account,
-                        "counterparty": p.counterparty,
-                        "method": p.method,
-                        "commodity": p.amount.commodity,
-                        "amount_minor": p.amount.minor,
-                    }
-                    for p in e.postings
-                ],
-            )
-            for p in e.postings:
-                self._bump(e.book, p, p.amount.minor)
+        """Append entries, their postings and the kept balances, in sets: one query per chunk
+        finds duplicates, one executemany inserts the entries (their ids are read back by
+        (book, txn)), one the postings, and one upsert per kept table adds each key's change.
 
-    def _bump(self, book: str, p: Posting, minor: int) -> None:
-        b = t.balances.c
-        key = and_(
-            b.book == book,
-            b.account == p.account,
-            b.counterparty == p.counterparty,
-            b.method == p.method,
-            b.commodity == p.amount.commodity,
+        Refused as a whole (`AlreadyExists` naming the first duplicate in the list's order, or
+        the amount with too many decimals) before anything is written."""
+        if not entries:
+            return
+        existing = self._existing({(e.book, e.txn) for e in entries})
+        seen: set[tuple[str, str]] = set()
+        minors: list[list[int]] = []
+        for e in entries:
+            amounts = [p.amount.minor for p in e.postings]  # refuses excess precision
+            if (e.book, e.txn) in existing or (e.book, e.txn) in seen:
+                raise AlreadyExists("ledger entry", f"{e.book} {e.txn}", field="txn")
+            seen.add((e.book, e.txn))
+            minors.append(amounts)
+        day = self._bind(t.postings, "on")
+        self._insert(
+            t.ledger_entries,
+            ("book", "txn", "on", "event", "order_number", "description", "reverses"),
+            [
+                (e.book, e.txn, day(e.on), e.event, e.order, e.description, e.reverses)
+                for e in entries
+            ],
         )
-        done = self.conn.execute(
-            update(t.balances).where(key).values(amount_minor=b.amount_minor + minor)
-        )
-        if done.rowcount == 0:
-            self.conn.execute(
-                insert(t.balances).values(
-                    book=book,
-                    account=p.account,
-                    counterparty=p.counterparty,
-                    method=p.method,
-                    commodity=p.amount.commodity,
-                    amount_minor=minor,
+        ids = self._ids(entries)
+        postings: list[tuple[Any, ...]] = []
+        kept: dict[BalanceKey, int] = {}
+        daily: dict[tuple[str, str, str, str, str, date], int] = {}
+        for e, amounts in zip(entries, minors, strict=True):
+            entry_id, on = ids[e.book, e.txn], day(e.on)
+            for p, minor in zip(e.postings, amounts, strict=True):
+                c = p.amount.commodity
+                postings.append(
+                    (entry_id, e.book, on, p.account, p.counterparty, p.method, c, minor)
                 )
+                key = (e.book, p.account, p.counterparty, p.method, c)
+                kept[key] = kept.get(key, 0) + minor
+                dkey = (*key, e.on)
+                daily[dkey] = daily.get(dkey, 0) + minor
+        if postings:
+            self._insert(t.postings, POSTING_COLUMNS, postings)
+        # Keys in sorted order: concurrent writers take the rows' locks in the same order.
+        self._bump(t.balances, [(*k, v) for k, v in sorted(kept.items())])
+        self._bump(t.daily_balances, [(*k[:5], day(k[5]), v) for k, v in sorted(daily.items())])
+
+    def _bind(self, table: Table, column: str) -> Callable[[Any], Any]:
+        """The column type's own conversion of a value for the driver (SQLite: a date becomes
+        ISO text, as SQLAlchemy stores it); the identity where there is none or none is needed."""
+        d = self.conn.dialect
+        f = table.c[column].type.dialect_impl(d).bind_processor(d)
+        if f is None or self._mark() is None:  # the ordinary path converts by itself
+            return lambda v: v
+        done: dict[Any, Any] = {}  # a batch holds few distinct days: convert each once
+
+        def convert(v: Any) -> Any:
+            out = done.get(v)
+            if out is None:
+                out = done[v] = f(v)
+            return out
+
+        return convert
+
+    def _mark(self) -> str | None:
+        return {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(self.conn.dialect.paramstyle)
+
+    def _insert(
+        self,
+        table: Table,
+        names: Sequence[str],
+        rows: list[tuple[Any, ...]],
+        add_on_conflict: Sequence[str] = (),
+    ) -> None:
+        """One executemany of an INSERT (with `add_on_conflict`: the key whose existing row gets
+        the new row's amount_minor added, INSERT .. ON CONFLICT DO UPDATE, written alike on SQLite
+        and PostgreSQL), handed to the driver as tuples: SQLAlchemy's per-row parameter handling
+        costs more than the insert itself at a million rows. Values must already be converted
+        (`_bind`). Other drivers and engines take SQLAlchemy's path."""
+        mark = self._mark()
+        d = self.conn.dialect
+        if mark is None or d.name not in ("sqlite", "postgresql"):
+            self._insert_portably(table, names, rows, add_on_conflict)
+            return
+        quote = d.identifier_preparer.quote
+        tname = quote(table.name)
+        sql = (
+            f"INSERT INTO {tname} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({', '.join([mark] * len(names))})"
+        )
+        if add_on_conflict:
+            sql += (
+                f" ON CONFLICT ({', '.join(quote(n) for n in add_on_conflict)}) DO UPDATE"
+                f" SET amount_minor = {tname}.amount_minor + excluded.amount_minor"
             )
+        self.conn.exec_driver_sql(sql, rows)
+
+    def _insert_portably(
+        self,
+        table: Table,
+        names: Sequence[str],
+        rows: list[tuple[Any, ...]],
+        add_on_conflict: Sequence[str],
+    ) -> None:
+        values = [dict(zip(names, r, strict=True)) for r in rows]
+        if not add_on_conflict:
+            self.conn.execute(insert(table), values)
+            return
+        for v in values:  # an UPDATE, then an INSERT where nothing was updated
+            match = and_(*(table.c[k] == v[k] for k in add_on_conflict))
+            done = self.conn.execute(
+                update(table)
+                .where(match)
+                .values(amount_minor=table.c.amount_minor + v["amount_minor"])
+            )
+            if done.rowcount == 0:
+                self.conn.execute(insert(table).values(**v))
+
+    def _existing(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        books, txns = sorted({b for b, _ in keys}), sorted({txn for _, txn in keys})
+        found: set[tuple[str, str]] = set()
+        for k in range(0, len(txns), CHUNK):
+            rows = self.conn.execute(BY_BOOK_TXN, {"books": books, "txns": txns[k : k + CHUNK]})
+            found.update((r[0], r[1]) for r in rows if (r[0], r[1]) in keys)
+        return found
+
+    def _ids(self, entries: list[Entry]) -> dict[tuple[str, str], int]:
+        """The ids just given to these entries, read back by (book, txn): portable (no RETURNING
+        from an executemany, no ids guessed), and (book, txn) is unique."""
+        keys = {(x.book, x.txn) for x in entries}
+        books, txns = sorted({b for b, _ in keys}), sorted({txn for _, txn in keys})
+        ids: dict[tuple[str, str], int] = {}
+        for k in range(0, len(txns), CHUNK):
+            rows = self.conn.execute(BY_BOOK_TXN, {"books": books, "txns": txns[k : k + CHUNK]})
+            for r in rows:
+                if (r[0], r[1]) in keys:
+                    ids[r[0], r[1]] = int(r[2])
+        return ids
+
+    def _bump(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        """Add each row's amount to the kept row of its key (the table's primary key), or insert
+        it: one upsert executemany."""
+        if rows:
+            key = [col.name for col in table.primary_key.columns]
+            self._insert(table, [*key, "amount_minor"], rows, add_on_conflict=key)
 
     def balances(
         self, book: str | None = None, as_of: date | None = None
     ) -> dict[BalanceKey, Decimal]:
-        """Balances from the kept table, or summed from postings up to `as_of`."""
+        """Balances from the kept table, or, as of the end of a day, summed from the kept daily
+        changes up to that day (at most keys x days rows, never every posting)."""
         if as_of is None:
             b = t.balances.c
             q = select(b.book, b.account, b.counterparty, b.method, b.commodity, b.amount_minor)
             if book:
                 q = q.where(b.book == book)
         else:
-            p = t.postings.c
+            d = t.daily_balances.c
             q = (
                 select(
-                    p.book,
-                    p.account,
-                    p.counterparty,
-                    p.method,
-                    p.commodity,
-                    func.sum(p.amount_minor),
+                    d.book,
+                    d.account,
+                    d.counterparty,
+                    d.method,
+                    d.commodity,
+                    func.sum(d.amount_minor),
                 )
-                .where(p.on <= as_of)
-                .group_by(p.book, p.account, p.counterparty, p.method, p.commodity)
+                .where(d.day <= as_of)
+                .group_by(d.book, d.account, d.counterparty, d.method, d.commodity)
             )
             if book:
-                q = q.where(p.book == book)
+                q = q.where(d.book == book)
         out: dict[BalanceKey, Decimal] = {}
         for r in self.conn.execute(q):
             if int(r[5]) != 0:
                 out[(r[0], r[1], r[2], r[3], r[4])] = from_minor(int(r[5]), r[4])
         return out
 
-    def summed_balances(self) -> dict[BalanceKey, Decimal]:
-        """Balances recomputed from every posting (to check the kept table against)."""
+    def summed_balances(
+        self, book: str | None = None, as_of: date | None = None
+    ) -> dict[BalanceKey, Decimal]:
+        """Balances recomputed from every posting (up to `as_of`), to check the kept tables
+        against."""
         p = t.postings.c
         q = select(
             p.book, p.account, p.counterparty, p.method, p.commodity, func.sum(p.amount_minor)
         ).group_by(p.book, p.account, p.counterparty, p.method, p.commodity)
+        if book:
+            q = q.where(p.book == book)
+        if as_of is not None:
+            q = q.where(p.on <= as_of)
         return {
             (r[0], r[1], r[2], r[3], r[4]): from_minor(int(r[5]), r[4])
             for r in self.conn.execute(q)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    UniqueConstraint,
 )
 
 from relos.storage.tables import metadata
@@ -43,6 +44,7 @@ netting_statements = Table(
     Column("proposed_at", DateTime(timezone=True), nullable=False),
     Column("state", String(20), nullable=False),
     Column("posted_at", DateTime(timezone=True), nullable=True),
+    Column("due_on", Date, nullable=True),  # when the netting obligations it created are due
 )
 
 netting_lines = Table(
@@ -84,4 +86,23 @@ netting_approvals = Table(
     Column("role", String(30), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("digest", String(64), nullable=False),
+)
+
+#: cash payments of the obligations a netting created (receivable/payable:P:netting)
+netting_debt_payments = Table(
+    "netting_debt_payments",
+    metadata,
+    Column("statement", String(40), ForeignKey("netting_statements.number"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("payer", String(3), nullable=False),
+    Column("payee", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("on", Date, nullable=False),
+    Column("reference", String(80), nullable=False),
+    Column("user_name", String(64), nullable=False),
+    Column("party", String(3), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("digest", String(64), nullable=False),
+    UniqueConstraint("statement", "reference"),
 )

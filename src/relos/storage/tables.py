@@ -108,8 +108,8 @@ orders = Table(
     metadata,
     Column("number", String(40), primary_key=True),
     Column("agreement", String(20), ForeignKey("agreements.code"), nullable=False, index=True),
-    Column("requesting", String(3), nullable=False),
-    Column("supplying", String(3), nullable=False),
+    Column("requesting", String(3), nullable=False, index=True),
+    Column("supplying", String(3), nullable=False, index=True),
     Column("facility", String(20), ForeignKey("facilities.code"), nullable=False),
     Column("unit", String(30), ForeignKey("units.code"), nullable=False),
     Column("method", String(10), nullable=False),
@@ -234,4 +234,21 @@ balances = Table(
     Column("method", String(10), primary_key=True),
     Column("commodity", String(60), primary_key=True),
     Column("amount_minor", BigInteger, nullable=False),
+)
+
+# The day's net change per balance key: balances as of a date sum at most (keys x days) rows of
+# it instead of every posting. Kept in step with the postings in the same transaction, like
+# `balances`. The primary key (key, then day) is the index an as-of sum scans; on SQLite the
+# table is stored in that index (WITHOUT ROWID), so the scan reads no other page.
+daily_balances = Table(
+    "daily_balances",
+    metadata,
+    Column("book", String(3), primary_key=True),
+    Column("account", String(40), primary_key=True),
+    Column("counterparty", String(3), primary_key=True),
+    Column("method", String(10), primary_key=True),
+    Column("commodity", String(60), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from relos.domain.errors import AlreadyExists, NotFound
 from relos.domain.facilities import UnitKind
@@ -47,8 +47,12 @@ class VisitRepository:
                 tugs=visit.tugs,
                 requests=visit.requests,
                 created_by=visit.created_by,
+                **_revision(visit),
             )
         )
+        self._add_units(visit)
+
+    def _add_units(self, visit: Visit) -> None:
         self.conn.execute(
             insert(v.visit_units),
             [
@@ -126,9 +130,49 @@ class VisitRepository:
                 tugs=r["tugs"],
                 requests=r["requests"],
                 created_by=r["created_by"],
+                revision=r["revision"],
+                amended_on=r["amended_on"],
+                cancelled_on=r["cancelled_on"],
+                cancelled_by=r["cancelled_by"],
+                cancel_reason=r["cancel_reason"],
             )
             for r in rows
         ]
+
+    def replace(self, visit: Visit) -> None:
+        """Write an amended or cancelled visit over its stored row (and its units)."""
+        self.get(visit.number)
+        self.conn.execute(
+            update(v.visits)
+            .where(v.visits.c.number == visit.number)
+            .values(
+                facility=visit.facility,
+                host=visit.host,
+                use=visit.use,
+                arrival=visit.arrival,
+                departure=visit.departure,
+                commander_name=visit.commander_name,
+                commander_rank=visit.commander_rank,
+                frequencies=list(visit.frequencies),
+                notified_on=visit.notified_on,
+                pilot=visit.pilot,
+                tugs=visit.tugs,
+                requests=visit.requests,
+                **_revision(visit),
+            )
+        )
+        self.conn.execute(delete(v.visit_units).where(v.visit_units.c.visit == visit.number))
+        self._add_units(visit)
+
+    def orders_of(self, visit: str) -> list[str]:
+        """The numbers of the orders linked to `visit`."""
+        return list(
+            self.conn.execute(
+                select(t.orders.c.number)
+                .where(t.orders.c.visit == visit)
+                .order_by(t.orders.c.number)
+            ).scalars()
+        )
 
     def link_order(self, order: str, visit: str) -> None:
         self.conn.execute(update(t.orders).where(t.orders.c.number == order).values(visit=visit))
@@ -138,3 +182,13 @@ class VisitRepository:
             select(t.orders.c.visit).where(t.orders.c.number == order)
         ).scalar_one_or_none()
         return None if row is None else str(row)
+
+
+def _revision(visit: Visit) -> dict[str, object]:
+    return {
+        "revision": visit.revision,
+        "amended_on": visit.amended_on,
+        "cancelled_on": visit.cancelled_on,
+        "cancelled_by": visit.cancelled_by,
+        "cancel_reason": visit.cancel_reason,
+    }

@@ -29,6 +29,13 @@ visits = Table(
     Column("tugs", Integer, nullable=False),
     Column("requests", Text, nullable=False),
     Column("created_by", String(64), nullable=False),
+    # amendments and cancellation (migration 0010): the row holds the latest revision; every
+    # revision is in the audit log with what it changed
+    Column("revision", Integer, nullable=False, server_default="1"),
+    Column("amended_on", Date, nullable=True),
+    Column("cancelled_on", Date, nullable=True),
+    Column("cancelled_by", String(64), nullable=False, server_default=""),
+    Column("cancel_reason", Text, nullable=False, server_default=""),
 )
 
 visit_units = Table(

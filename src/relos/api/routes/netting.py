@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from relos.api.deps import Uow
 from relos.api.idempotency import IdempotencyKey, outcome, respond
-from relos.api.schemas import READ, WRITE, Code, Input
+from relos.api.schemas import READ, WRITE, Code, DecimalText, Input
 from relos.api.security import Caller, Writer
 from relos.services import netting
 from relos.services.idempotency import Outcome
@@ -99,6 +99,51 @@ class ApprovalPublic(BaseModel):
     digest: str
 
 
+PartyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$", max_length=3)]
+PaymentReference = Annotated[
+    str, StringConstraints(pattern=r"^[^\x00-\x20\x7f][^\x00-\x1f\x7f]{0,79}$", max_length=80)
+]
+
+
+class NettingObligationPublic(BaseModel):
+    statement: str
+    agreement: str
+    debtor: str
+    creditor: str
+    currency: str
+    amount: str
+    paid: str
+    outstanding: str
+    posted_on: date
+    due_on: date
+
+
+class DebtPaymentPublic(BaseModel):
+    seq: int
+    payer: str
+    payee: str
+    amount: str
+    currency: str
+    on: date
+    reference: str
+    user: str
+    party: str
+    at: str
+    digest: str
+
+
+class NettingPay(Input):
+    debtor: PartyCode
+    creditor: PartyCode
+    amount: DecimalText
+    currency: Currency | None = None
+    on: date | None = None
+    reference: PaymentReference = Field(
+        description="the payment's own reference (transfer or voucher number); the same "
+        "reference with the same content records nothing new"
+    )
+
+
 class NettingPublic(BaseModel):
     number: str
     agreement: str
@@ -115,6 +160,9 @@ class NettingPublic(BaseModel):
     lines: list[NettingLinePublic]
     payments: list[NettingPaymentPublic]
     approvals: list[ApprovalPublic]
+    due_on: date | None
+    obligations: list[NettingObligationPublic]
+    debt_payments: list[DebtPaymentPublic]
 
 
 def _public(snap: dict[str, Any]) -> NettingPublic:
@@ -236,3 +284,58 @@ def approve(
         return outcome(200, _public(netting.snapshot(st)))
 
     return respond(request, caller, uow, idempotency_key, None, write)
+
+
+@router.get(
+    "/netting-obligations",
+    response_model=list[NettingObligationPublic],
+    responses=READ,
+    tags=["netting"],
+)
+def list_obligations(
+    caller: Caller,
+    uow: Uow,
+    agreement: Annotated[Code | None, Query()] = None,
+    paid: Annotated[bool, Query(description="also those paid in full")] = False,
+) -> list[NettingObligationPublic]:
+    """Obligations netting statements of your party's agreements created, with what is paid
+    and the due date (the agreement's cash window after the posting)."""
+    return [
+        NettingObligationPublic.model_validate(netting.debt_row(d))
+        for d in netting.debts(uow, caller.user.name, agreement, not paid)
+    ]
+
+
+@router.post(
+    "/netting/{number}/pay",
+    response_model=NettingPublic,
+    responses=WRITE,
+    tags=["netting"],
+)
+def pay(
+    number: StatementNumber,
+    body: NettingPay,
+    request: Request,
+    caller: Writer,
+    uow: Uow,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """Record a cash payment of a netting obligation the statement created (finance officer of
+    the debtor or the creditor; full or partial, never more than outstanding); both books are
+    posted on the netting method."""
+
+    def write() -> Outcome:
+        done = netting.pay(
+            uow,
+            caller.user.name,
+            number,
+            debtor=body.debtor,
+            creditor=body.creditor,
+            amount=body.amount,
+            currency=body.currency,
+            on=body.on,
+            reference=body.reference,
+        )
+        return outcome(200, _public(netting.snapshot(done.statement)))
+
+    return respond(request, caller, uow, idempotency_key, body, write)

@@ -135,7 +135,12 @@ def draft_order(
             data=dict(body.data),
             visit=body.visit,
         )
-        return outcome(201, OrderPublic.of(o), ETag=etag(o), Location=f"/orders/{o.number}")
+        return outcome(
+            201,
+            OrderPublic.of(o, queries.order_visit(uow, o.number)),
+            ETag=etag(o),
+            Location=f"/orders/{o.number}",
+        )
 
     return respond(request, caller, uow, idempotency_key, body, write)
 
@@ -146,7 +151,7 @@ def show_order(number: OrderNumber, caller: Caller, uow: Uow, response: Response
     is what order actions send back as If-Match."""
     o = queries.order(uow, caller.user, number)
     response.headers["ETag"] = etag(o)
-    return OrderPublic.of(o)
+    return OrderPublic.of(o, queries.order_visit(uow, number))
 
 
 Act = Callable[[str, int], Order]
@@ -167,7 +172,7 @@ def _action(
     def write() -> Outcome:
         queries.visible_order(uow, caller.user, number)  # unseen is not found, before any rule
         o = act(caller.user.name, version)
-        return outcome(200, OrderPublic.of(o), ETag=etag(o))
+        return outcome(200, OrderPublic.of(o, queries.order_visit(uow, number)), ETag=etag(o))
 
     return respond(request, caller, uow, key, body, write)
 

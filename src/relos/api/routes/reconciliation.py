@@ -1,39 +1,67 @@
-"""Reconciliation between the parties over HTTP, scoped to the caller's party: match a
-counterparty's signed statement, read the runs, dispute and resolve their lines."""
+"""Reconciliation between the parties over HTTP, scoped to the caller's party: party signing
+keys, the caller's party's signed statement (streamed), matching a counterparty's statement
+(read streamed), the runs, and disputing and resolving their lines."""
 
 from __future__ import annotations
 
-import json
+import hashlib
+import tempfile
+from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from relos.api.deps import Uow
+from relos.api import errors
+from relos.api.deps import KeyPassphrase, Uow, settings
 from relos.api.idempotency import IdempotencyKey, outcome, respond
-from relos.api.schemas import READ, WRITE, Input
+from relos.api.schemas import READ, WRITE, Code, Input, PartyCode, problems
 from relos.api.security import Caller, Writer
 from relos.domain.reconciliation import ReconLine, ReconRun
 from relos.services import reconciliation
 from relos.services.idempotency import Outcome
-from relos.services.reconciliation import RunReport
+from relos.services.reconciliation import PublicKey, RunReport, RunSummary
 
 router = APIRouter()
 TAGS: list[str | Any] = ["reconciliation"]
+KEY_TAGS: list[str | Any] = ["keys"]
+#: a statement up to this size is held in memory on its way through; beyond it, a temporary file
+SPOOL_IN_MEMORY = 8 << 20
+CHUNK = 64 << 10
+SIGN = problems(401, 403, 404, 409, 413, 422, 428, 503)
+EXPORT = problems(401, 403, 404, 422, 503)
+
+PartyPath = Annotated[str, Path(pattern=r"^[A-Z]{3}$", max_length=3, description="party code")]
 
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1, description="reconciliation run number")]
 LineNo = Annotated[int, Path(ge=1, le=2**31 - 1, description="line of the run")]
 
 
-class StatementSubmit(Input):
-    """A counterparty's signed statement, exactly as `relos reconcile export` wrote it."""
+class KeyPublic(BaseModel):
+    party: str
+    key_id: str
+    public_pem: str
+    created_at: datetime
+    signing: bool
 
-    statement: dict[str, Any]
-    digest: str = Field(max_length=64)
-    key_id: str = Field(max_length=32)
-    signature: str = Field(max_length=200)
+    @classmethod
+    def of(cls, k: PublicKey) -> KeyPublic:
+        return cls(
+            party=k.party,
+            key_id=k.key_id,
+            public_pem=k.public_pem,
+            created_at=k.created_at,
+            signing=k.signing,
+        )
+
+
+class KeyImport(Input):
+    """A counterpart's public key, PEM (as `GET /parties/{party}/keys` on its node gives it)."""
+
+    public_pem: str = Field(min_length=1, max_length=2000)
 
 
 class LineNote(Input):
@@ -121,6 +149,154 @@ class RunDetail(RunPublic):
         )
 
 
+class RunCreated(RunPublic):
+    """A stored run and its counts per status; its lines are at `GET /reconciliation/runs/{id}`."""
+
+    counts: dict[str, int]
+
+    @classmethod
+    def of_summary(cls, done: RunSummary) -> RunCreated:
+        return cls(**RunPublic.of(done.run).model_dump(), counts=done.counts)
+
+
+# -- keys -----------------------------------------------------------------------------------------
+
+
+def _key(uow: Uow, actor: str, party: str, kid: str) -> KeyPublic:
+    found = reconciliation.public_keys(uow, actor, party)
+    return KeyPublic.of(next(k for k in found if k.key_id == kid))
+
+
+@router.get("/parties/{party}/keys", response_model=list[KeyPublic], responses=READ, tags=KEY_TAGS)
+def list_keys(party: PartyPath, caller: Caller, uow: Uow) -> list[KeyPublic]:
+    """A party's public keys held by this node, oldest first (`signing`: the newest key of the
+    node's own party). Anyone of the party or of a counterpart party may read them."""
+    return [KeyPublic.of(k) for k in reconciliation.public_keys(uow, caller.user.name, party)]
+
+
+@router.post(
+    "/parties/{party}/keys",
+    status_code=201,
+    response_model=KeyPublic,
+    responses=SIGN,
+    tags=KEY_TAGS,
+)
+def create_key(
+    party: PartyPath,
+    request: Request,
+    caller: Writer,
+    uow: Uow,
+    idempotency_key: IdempotencyKey,
+    passphrase: KeyPassphrase,
+) -> JSONResponse:
+    """Create (or rotate) your party's signing key (a party admin of the party). The private key
+    is stored encrypted under RELOS_KEY_PASSPHRASE (503 when the node has none) and never
+    leaves the node; the new key signs from now on, older public keys stay."""
+
+    def write() -> Outcome:
+        kid = reconciliation.create_key(uow, caller.user.name, party, passphrase=passphrase)
+        return outcome(
+            201, _key(uow, caller.user.name, party, kid), Location=f"/parties/{party}/keys"
+        )
+
+    return respond(request, caller, uow, idempotency_key, None, write)
+
+
+@router.post(
+    "/parties/{party}/keys/import",
+    status_code=201,
+    response_model=KeyPublic,
+    responses=WRITE,
+    tags=KEY_TAGS,
+)
+def import_key(
+    party: PartyPath,
+    body: KeyImport,
+    request: Request,
+    caller: Writer,
+    uow: Uow,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """Import a counterpart party's public key (a party admin of your own party)."""
+
+    def write() -> Outcome:
+        kid = reconciliation.import_key(uow, caller.user.name, party, body.public_pem)
+        return outcome(
+            201, _key(uow, caller.user.name, party, kid), Location=f"/parties/{party}/keys"
+        )
+
+    return respond(request, caller, uow, idempotency_key, body, write)
+
+
+# -- statements -----------------------------------------------------------------------------------
+
+
+def _file_chunks(f: IO[str]) -> Iterator[str]:
+    try:
+        while block := f.read(CHUNK):
+            yield block
+    finally:
+        f.close()
+
+
+@router.get(
+    "/reconciliation/statement",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The signed statement (relos-statement/2), streamed",
+            "content": {"application/json": {}},
+        },
+        **EXPORT,
+    },
+    tags=TAGS,
+)
+def export_statement(
+    caller: Caller,
+    uow: Uow,
+    passphrase: KeyPassphrase,
+    agreement: Annotated[Code, Query(description="agreement code, e.g. RELOS")],
+    as_of: Annotated[date | None, Query(description="the statement's date (default today)")] = None,
+    counterparty: Annotated[
+        PartyCode | None, Query(description="the other side, when the agreement has several")
+    ] = None,
+) -> StreamingResponse:
+    """Your party's signed statement of an agreement with a counterparty (finance officers and
+    auditors), signed with your party's newest key: written order by order to a temporary file
+    and streamed from it, so neither side holds it whole. The statement's SHA-256 is in the
+    `X-Statement-Digest` header."""
+    day = as_of or date.today()
+    # closed by _file_chunks once the response is sent, or here on an error
+    spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
+    try:
+        done = reconciliation.export_statement(
+            uow,
+            caller.user.name,
+            spool,
+            agreement=agreement,
+            party=caller.user.party,
+            as_of=day,
+            passphrase=passphrase,
+            counterparty=counterparty,
+        )
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    name = f"statement-{done.party}-{done.counterparty}-{agreement}-{day.isoformat()}.json"
+    return StreamingResponse(
+        _file_chunks(spool),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Statement-Digest": done.digest,
+        },
+    )
+
+
+# -- runs -----------------------------------------------------------------------------------------
+
+
 @router.get("/reconciliation/runs", response_model=list[RunPublic], responses=READ, tags=TAGS)
 def list_runs(caller: Caller, uow: Uow) -> list[RunPublic]:
     """Your party's reconciliation runs (finance officers, auditors, party admins)."""
@@ -141,26 +317,57 @@ def show_run(
 
 
 @router.post(
-    "/reconciliation/runs", status_code=201, response_model=RunDetail, responses=WRITE, tags=TAGS
+    "/reconciliation/runs",
+    status_code=201,
+    response_model=RunCreated,
+    responses=WRITE,
+    tags=TAGS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A counterparty's signed statement (relos-statement/2), exactly as "
+            "its node exported it; read streamed, up to RELOS_STATEMENT_MAX_BYTES.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
 )
-def match_statement(
-    body: StatementSubmit,
+async def match_statement(
     request: Request,
     caller: Writer,
     uow: Uow,
     idempotency_key: IdempotencyKey,
 ) -> JSONResponse:
     """Verify a counterparty's signed statement and match it against your party's records
-    (a finance officer of the party the statement is addressed to)."""
+    (a finance officer of the party the statement is addressed to). The body is spooled to a
+    temporary file and parsed, hashed and matched one order at a time; the response holds the
+    run and its counts, the lines are at `GET /reconciliation/runs/{id}`."""
+    limit: int = settings(request).statement_max_bytes
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as body:
+        digest, size = hashlib.sha256(), 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return errors.problem(
+                    413,
+                    "PayloadTooLarge",
+                    f"statements are limited to {limit} bytes (RELOS_STATEMENT_MAX_BYTES)",
+                    rule="payload_too_large",
+                    field="body",
+                )
+            digest.update(chunk)
+            body.write(chunk)
+        body.seek(0)
 
-    def write() -> Outcome:
-        text = json.dumps(body.model_dump(mode="json"), ensure_ascii=False)
-        report = reconciliation.match_statement(uow, caller.user.name, text)
-        return outcome(
-            201, RunDetail.of_report(report), Location=f"/reconciliation/runs/{report.run.id}"
+        def write() -> Outcome:
+            done = reconciliation.reconcile(uow, caller.user.name, body)
+            return outcome(
+                201, RunCreated.of_summary(done), Location=f"/reconciliation/runs/{done.run.id}"
+            )
+
+        content = {"sha256": digest.hexdigest(), "bytes": size}
+        return await run_in_threadpool(
+            respond, request, caller, uow, idempotency_key, content, write
         )
-
-    return respond(request, caller, uow, idempotency_key, body, write)
 
 
 def _line_action(

@@ -1,6 +1,7 @@
 """Visits (notices, cap timeline) and the voyage planner.
 
-``POST /visits`` gives notice of a visit (planner of the visiting party; Idempotency-Key);
+``POST /visits`` gives notice of a visit, ``POST /visits/{number}/amend`` and ``/cancel`` change
+it (planner of the visiting party; Idempotency-Key);
 ``GET /visits``, ``/visits/{number}``, ``/visits/{number}/notice`` (JSON) and
 ``/visits/{number}/notice.pdf`` read them (visiting or host party); ``GET
 /agreements/{code}/caps`` is the presence timeline against the caps (parties to the agreement);
@@ -49,6 +50,28 @@ class VisitCreate(BaseModel):
     requests: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
+class VisitAmend(BaseModel):
+    """What changes (what is left out stays); `units` and `frequencies` are the new lists."""
+
+    facility: Code | None = None
+    units: list[UnitCode] | None = Field(default=None, min_length=1, max_length=50)
+    use: Annotated[str, StringConstraints(max_length=30)] | None = None
+    arrival: date | None = None
+    departure: date | None = None
+    commander_name: Text | None = None
+    commander_rank: Text | None = None
+    frequencies: list[Annotated[str, StringConstraints(max_length=50)]] | None = Field(
+        default=None, min_length=1, max_length=20
+    )
+    pilot: bool | None = None
+    tugs: int | None = Field(default=None, ge=0, le=50)
+    requests: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class VisitCancel(BaseModel):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
 class VisitUnitPublic(BaseModel):
     code: str
     kind: str
@@ -76,6 +99,12 @@ class VisitPublic(BaseModel):
     tugs: int
     requests: str
     created_by: str
+    status: str  # notified or cancelled
+    revision: int
+    amended_on: date | None
+    cancelled_on: date | None
+    cancelled_by: str | None
+    cancel_reason: str | None
 
     @classmethod
     def of(cls, v: Visit) -> VisitPublic:
@@ -107,6 +136,60 @@ def create_visit(
             requests=body.requests,
         )
         return outcome(201, VisitPublic.of(v), Location=f"/visits/{v.number}")
+
+    return respond(request, caller, uow, idempotency_key, body, write)
+
+
+@router.post("/visits/{number}/amend", response_model=VisitPublic, responses=WRITE)
+def amend_visit(
+    number: VisitNumber,
+    body: VisitAmend,
+    request: Request,
+    caller: Writer,
+    uow: Uow,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """Amend a visit's notice (planner of the visiting party): a new revision, checked again
+    like a new notice without counting itself; refused (422) when an open order tied to it would
+    fall outside it."""
+
+    def write() -> Outcome:
+        v = visits.amend(
+            uow,
+            caller.user.name,
+            number,
+            facility=body.facility,
+            units=body.units,
+            use=body.use,
+            arrival=body.arrival,
+            departure=body.departure,
+            commander_name=body.commander_name,
+            commander_rank=body.commander_rank,
+            frequencies=body.frequencies,
+            pilot=body.pilot,
+            tugs=body.tugs,
+            requests=body.requests,
+        )
+        return outcome(200, VisitPublic.of(v))
+
+    return respond(request, caller, uow, idempotency_key, body, write)
+
+
+@router.post("/visits/{number}/cancel", response_model=VisitPublic, responses=WRITE)
+def cancel_visit(
+    number: VisitNumber,
+    body: VisitCancel,
+    request: Request,
+    caller: Writer,
+    uow: Uow,
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
+    """Cancel a visit before its arrival, with the reason (planner of the visiting party);
+    refused (422 `visit_has_open_orders`) while an order tied to it is open."""
+
+    def write() -> Outcome:
+        v = visits.cancel(uow, caller.user.name, number, reason=body.reason)
+        return outcome(200, VisitPublic.of(v))
 
     return respond(request, caller, uow, idempotency_key, body, write)
 

@@ -1,0 +1,90 @@
+"""End to end: `relos import orders` through the real command, on a fresh SQLite file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_cli import REFERENCE, Cli
+from tests.import_world import HEADER, write_csv
+
+ADMIN = "Cdr Kavita Iyer"
+
+ROWS = [
+    {
+        "order_ref": ref,
+        "agreement": "RELOS",
+        "requester": "IND",
+        "supplier": "RUS",
+        "facility": "SEVEROMORSK",
+        "unit": "INS-TABAR",
+        "method": "cash",
+        "ordered_on": "2026-02-01",
+        "required_by": "2026-02-10",
+        "item": "9140-00-273-2377",
+        "quantity": quantity,
+        "received_on": received_on,
+        "received_quantity": quantity if received_on else "",
+        "invoiced_on": invoiced_on,
+    }
+    for ref, quantity, received_on, invoiced_on in [
+        ("IN-A", "400", "2026-02-05", "2026-02-06"),
+        ("IN-A", "100", "2026-02-05", "2026-02-06"),
+        ("IN-B", "50", "2026-02-07", ""),
+        ("IN-C", "10", "", ""),
+    ]
+]
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    c = Cli(tmp_path)
+    c.run("init")
+    (tmp_path / "reference.yaml").write_text(REFERENCE, encoding="utf-8")
+    c.run("load", str(tmp_path / "reference.yaml"))
+    c.run("user", "add", ADMIN, "--party", "IND", "--role", "party_admin")
+    c.run(
+        "user",
+        "add",
+        "Lt Priya Nair",
+        "--party",
+        "IND",
+        "--role",
+        "receiving_officer",
+        "--as",
+        ADMIN,
+    )
+    return c
+
+
+def test_orders_are_imported_from_a_csv_file_once(cli: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "orders.csv", ROWS, [h for h in HEADER if h in ROWS[0]])
+    summary = json.loads(cli.run("import", "orders", str(path), "--as", ADMIN, "--json"))
+    assert (summary["rows"], summary["orders"], summary["entries"]) == (4, 3, 4)
+    assert summary["lines_per_second"] > 0
+    orders = cli.json("order", "list")
+    assert sorted(o["state"] for o in orders) == ["accepted", "invoiced", "received"]
+    rows = cli.json("report", "balances", "--book", "RUS")["balances"]
+    assert [(r["account_name"], r["amount"]) for r in rows if r["account"] == "receivable"] == [
+        ("receivable:IND:cash", "35750000.00")  # (400 + 100 + 50) t at 65,000.00 RUB
+    ]
+    again = cli.run("import", "orders", str(path), "--as", ADMIN, code=7)
+    assert "imported already" in again
+    cli.run("audit", "verify")
+
+
+def test_a_bad_file_lists_its_problems_and_writes_nothing(cli: Cli, tmp_path: Path) -> None:
+    rows = [dict(r) for r in ROWS]
+    rows[0]["quantity"] = "lots"
+    rows[2]["received_quantity"] = "60"
+    path = write_csv(tmp_path / "bad.csv", rows, [h for h in HEADER if h in ROWS[0]])
+    out = cli.run("import", "orders", str(path), "--as", ADMIN, code=3)
+    assert "line 2: quantity" in out
+    assert "lots" in out
+    assert "line 4: received_quantity" in out
+    assert "nothing was written" in out
+    assert cli.json("order", "list") == []
+    refused = cli.run("import", "orders", str(path), "--as", "Lt Priya Nair", code=5)
+    assert "party_admin" in refused

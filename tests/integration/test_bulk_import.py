@@ -1,0 +1,149 @@
+"""Bulk import on SQLite and PostgreSQL: the orders written in sets read back as the same orders,
+postings and balances the order services give one by one; an interrupted import resumes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from relos.domain.errors import AlreadyExists, Invalid
+from relos.domain.imports import ImportJob
+from relos.services import bulk_import, catalogue, ordering, people
+from relos.storage import import_tables as it
+from relos.storage import tables as t
+from relos.storage.import_repository import ImportRepository
+from relos.storage.unit_of_work import SqlUnitOfWork
+from tests.fakes import USERS, relos_document, seeded_uow
+from tests.import_world import (
+    ORDERS,
+    TODAY,
+    Line,
+    books,
+    enter_one_by_one,
+    ind_order,
+    rows_of,
+    total_rows,
+    write_csv,
+)
+
+
+def seed(uow: SqlUnitOfWork) -> SqlUnitOfWork:
+    catalogue.load(uow, relos_document())
+    for name, (party, role) in USERS.items():
+        admin = None if role == "party_admin" else f"{party.lower()}-admin"
+        people.add_user(uow, admin, name, party, role)
+    return uow
+
+
+def run(uow: SqlUnitOfWork, path: Path, **kw: Any) -> bulk_import.ImportSummary:
+    return bulk_import.import_orders(uow, "ind-admin", path, today=TODAY, **kw)
+
+
+def test_orders_imported_in_sets_read_back_as_the_orders_entered_one_by_one(
+    engine: Engine, tmp_path: Path
+) -> None:
+    by_hand = seeded_uow()
+    enter_one_by_one(by_hand, ORDERS)
+    uow = seed(SqlUnitOfWork(engine))
+    summary = run(uow, write_csv(tmp_path / "orders.csv", rows_of(ORDERS)), batch=3)
+    assert summary.rows == total_rows(ORDERS)
+    got, expected = books(uow), books(by_hand)  # books() checks kept balances = summed postings
+    assert got["orders"] == expected["orders"]
+    assert got["entries"] == expected["entries"]
+    assert got["balances"] == expected["balances"]
+    with engine.connect() as c:
+        refs = c.execute(select(func.count()).select_from(it.order_references)).scalar_one()
+        signatures = c.execute(select(func.count()).select_from(t.signatures)).scalar_one()
+    assert refs == len(ORDERS)
+    assert signatures == sum(len(o["signatures"]) for o in got["orders"].values())
+
+
+def test_an_order_drafted_after_an_import_takes_the_next_number(
+    engine: Engine, tmp_path: Path
+) -> None:
+    uow = seed(SqlUnitOfWork(engine))
+    specs = [ind_order(f"R-{i}", "2026-02-01", Line("WATER", "1")) for i in range(5)]
+    run(uow, write_csv(tmp_path / "orders.csv", rows_of(specs)), batch=2)
+    with uow:
+        numbers = uow.orders.numbers()
+        assert uow.orders.next_number("RELOS-IN-2026-") == 6
+    assert numbers == [f"RELOS-IN-2026-{i:06d}" for i in range(1, 6)]
+
+
+def test_a_bad_file_writes_nothing(engine: Engine, tmp_path: Path) -> None:
+    uow = seed(SqlUnitOfWork(engine))
+    rows = rows_of(ORDERS)
+    rows[-1] = {**rows[-1], "received_quantity": "11"}
+    with pytest.raises(Invalid):
+        run(uow, write_csv(tmp_path / "bad.csv", rows))
+    with engine.connect() as c:
+        for table in (t.orders, t.ledger_entries, it.import_jobs):
+            assert c.execute(select(func.count()).select_from(table)).scalar_one() == 0
+
+
+class FailingRepository(ImportRepository):
+    batches = 0
+
+    def add_orders(self, job_id: int, orders: Any) -> None:
+        FailingRepository.batches += 1
+        if FailingRepository.batches == 2:
+            raise ConnectionError("connection lost")
+        super().add_orders(job_id, orders)
+
+
+class FailingUnitOfWork(SqlUnitOfWork):
+    """Loses its connection while writing the second batch."""
+
+    def __enter__(self) -> SqlUnitOfWork:
+        outer = self._depth == 0
+        got = super().__enter__()
+        if outer:
+            assert self._conn is not None
+            self.imports = FailingRepository(self._conn)
+        return got
+
+
+def test_an_interrupted_import_resumes_and_the_same_file_is_then_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
+    by_hand = seeded_uow()
+    enter_one_by_one(by_hand, ORDERS)
+    seed(SqlUnitOfWork(engine))
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
+    FailingRepository.batches = 0
+    with pytest.raises(ConnectionError):
+        run(FailingUnitOfWork(engine), path, batch=3)
+    uow = SqlUnitOfWork(engine)
+    with uow:
+        (job,) = uow.imports.unfinished_jobs("orders")
+        written = len(uow.orders.numbers())
+    assert job.batches_done == 1
+    assert 0 < written < len(ORDERS)
+    summary = run(uow, path, batch=3, resume=True)
+    assert summary.orders == len(ORDERS) - written
+    assert books(uow) == books(by_hand)
+    with pytest.raises(AlreadyExists):
+        run(uow, path)
+    with uow:
+        assert uow.imports.unfinished_jobs("orders") == []
+        o = ordering.show(uow, uow.orders.numbers()[-1])
+    assert o.signatures[0].role == "party_admin"
+
+
+def test_two_processes_cannot_start_jobs_for_one_file(engine: Engine) -> None:
+    uow = seed(SqlUnitOfWork(engine))
+
+    def job() -> ImportJob:
+        return ImportJob(
+            "orders", "ab" * 32, "orders.csv", "ind-admin", "IND", datetime.now(UTC), 4, 1
+        )
+
+    with uow:
+        uow.imports.add_job(job())
+        uow.commit()
+    with uow, pytest.raises(AlreadyExists):
+        uow.imports.add_job(job())  # the other process's, once the unique key has it
