@@ -492,6 +492,7 @@ def main() -> None:
             load_before = os.getloadavg()[0]
             got = RUNNERS[name](ctx)
             got["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+            got["relos_commit"] = results["machine"]["relos_commit"]
             got["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             got["wall_s"] = time.perf_counter() - t0
             if "not_measured" in got:
