@@ -222,8 +222,10 @@ def _not_measured(section: dict[str, Any]) -> list[str]:
 def _when(section: dict[str, Any]) -> str:
     load = section.get("load_average")
     shown = f"; 1-minute load average {load[0]} before, {load[1]} after" if load else ""
+    commit = f" at commit {section['relos_commit']}" if section.get("relos_commit") else ""
     return (
-        f"_Measured {section.get('measured_at', '?')} ({section.get('wall_s', 0):.0f} s{shown})._"
+        f"_Measured {section.get('measured_at', '?')}{commit} "
+        f"({section.get('wall_s', 0):.0f} s{shown})._"
     )
 
 
@@ -245,7 +247,8 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
         f"{_n(m.get('memory_gb'), 1)} GiB RAM; {m.get('os')}",
         f"- Python {m.get('python')}, SQLite {m.get('sqlite')}, "
         f"{m.get('postgresql') or 'no PostgreSQL'}",
-        f"- relos at commit {m.get('relos_commit')}",
+        f"- relos at commit {m.get('relos_commit')} for the latest section run (each section "
+        "names its own)",
         "- The machine is shared: other processes ran beside the harness, so figures are a floor",
         "  rather than a ceiling.",
         "",

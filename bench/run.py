@@ -306,9 +306,13 @@ def reconciliation(url: str, work: Path) -> dict[str, Any]:
     from relos.services.demo import USERS
 
     steps: dict[str, Any] = {}
+    # the node's private keys are kept encrypted under a passphrase (a throwaway one here)
+    keys = {"RELOS_KEY_PASSPHRASE": "bench-only passphrase, throwaway database"}
     for party in ("RUS", "IND"):
         r = world.relos(
-            ["key", "create", "--party", party, "--as", USERS[party][Role.PARTY_ADMIN]], url
+            ["key", "create", "--party", party, "--as", USERS[party][Role.PARTY_ADMIN]],
+            url,
+            env_extra=keys,
         )
         if r.code != 0:
             return {"error": f"relos key create {party}: {r.err.strip()[-300:]}"}
@@ -329,6 +333,7 @@ def reconciliation(url: str, work: Path) -> dict[str, Any]:
             USERS["RUS"][Role.FINANCE_OFFICER],
         ],
         url,
+        env_extra=keys,
     )
     if r.code != 0:
         return {"error": f"relos reconcile export: {(r.err or r.out).strip()[-300:]}"}
@@ -345,6 +350,7 @@ def reconciliation(url: str, work: Path) -> dict[str, Any]:
             "--json",
         ],
         url,
+        env_extra=keys,
     )
     if r.code != 0:
         return {**steps, "error": f"relos reconcile match: {(r.err or r.out).strip()[-300:]}"}
