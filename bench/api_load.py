@@ -56,11 +56,32 @@ def _wait_up(port: int, seconds: float = 30) -> bool:
     return False
 
 
-def _warm_up(port: int, token: str) -> str | None:
-    """One write and one read before the clock starts (first calls compile and import)."""
-    sys.path.insert(0, str(LOCUSTFILE.parent))
-    from locustfile import ORDER
+#: the order every write drafts (IND's frigate at Vladivostok), sent to locust as BENCH_ORDER
+ORDER: dict[str, Any] = {
+    "agreement": "RELOS",
+    "supplying": "RUS",
+    "facility": "RUVVO",
+    "unit": "INS-TABAR",
+    "method": "cash",
+    "use": "port_call",
+    "required_by": "2026-12-20",
+    "lines": [
+        {"item": "RU-WATER-M3", "quantity": "250"},
+        {"item": "RU-RATION-CD", "quantity": "900"},
+    ],
+    "data": {
+        "point_of_contact": "Supply officer, INS Tabar (F44)",
+        "delivery_location": "Vladivostok, berth 3",
+        "purpose": "port call (load test)",
+    },
+}
 
+
+def _warm_up(port: int, token: str) -> str | None:
+    """One write and one read before the clock starts (first calls compile and import).
+
+    Plain urllib: importing locust here would monkey-patch this process (gevent), whose
+    child-process handling the harness relies on."""
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     for path, body, extra in (
@@ -81,7 +102,11 @@ def _locust(
     port: int, token: str, scenario: str, users: int, seconds: int, work: Path
 ) -> dict[str, Any]:
     prefix = work / f"locust-{scenario}"
-    env_extra = {"BENCH_TOKEN": token, "BENCH_SCENARIO": scenario}
+    env_extra = {
+        "BENCH_TOKEN": token,
+        "BENCH_SCENARIO": scenario,
+        "BENCH_ORDER": json.dumps(ORDER),
+    }
     cmd = [
         str(world.BIN / "locust"),
         "-f",
@@ -190,11 +215,17 @@ def measure(
     if problem:
         return {"not_measured": problem}
     out: dict[str, Any] = {}
-    out["sqlite"] = measure_one(world.sqlite_url(work / "api.db"), work, users, seconds)
+    (work / "sqlite").mkdir(exist_ok=True)
+    out["sqlite"] = measure_one(
+        world.sqlite_url(work / "sqlite" / "api.db"), work / "sqlite", users, seconds
+    )
     if postgresql:
+        (work / "postgresql").mkdir(exist_ok=True)
         try:
             with world.postgresql() as server:
-                out["postgresql"] = measure_one(world.new_database(server), work, users, seconds)
+                out["postgresql"] = measure_one(
+                    world.new_database(server), work / "postgresql", users, seconds
+                )
         except (RuntimeError, subprocess.CalledProcessError) as e:
             out["postgresql"] = {"error": f"PostgreSQL could not be started: {e}"}
     return out

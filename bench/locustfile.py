@@ -1,12 +1,14 @@
 """Locust users for bench/api_load.py: order creation or balance reads against `relos serve`.
 
 Read from the environment (set by bench/api_load.py): BENCH_TOKEN (a bearer token of IND's
-ordering officer, scopes read and write) and BENCH_SCENARIO (``writes`` or ``reads``).
+ordering officer, scopes read and write), BENCH_SCENARIO (``writes`` or ``reads``) and
+BENCH_ORDER (the order each write drafts, JSON).
 Each write is a new order drafted with its own Idempotency-Key, as a client would send it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from typing import ClassVar
@@ -16,24 +18,7 @@ from locust import FastHttpUser, constant, task
 TOKEN = os.environ.get("BENCH_TOKEN", "")
 SCENARIO = os.environ.get("BENCH_SCENARIO", "writes")
 
-ORDER = {
-    "agreement": "RELOS",
-    "supplying": "RUS",
-    "facility": "RUVVO",
-    "unit": "INS-TABAR",
-    "method": "cash",
-    "use": "port_call",
-    "required_by": "2026-12-20",
-    "lines": [
-        {"item": "RU-WATER-M3", "quantity": "250"},
-        {"item": "RU-RATION-CD", "quantity": "900"},
-    ],
-    "data": {
-        "point_of_contact": "Supply officer, INS Tabar (F44)",
-        "delivery_location": "Vladivostok, berth 3",
-        "purpose": "port call (load test)",
-    },
-}
+ORDER = json.loads(os.environ.get("BENCH_ORDER", "{}"))
 
 
 class Client(FastHttpUser):

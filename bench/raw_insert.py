@@ -3,14 +3,16 @@
 `relos import` checks every rule and writes orders, lines, receipts, invoices, signatures,
 ledger entries, postings, balances and audit records. The limit it is compared with is the same
 rows, in the same tables of the same kind of database, inserted with plain DB-API
-``executemany`` (SQLite, WAL, synchronous=NORMAL as relos opens it) or ``COPY`` (PostgreSQL):
-no rule checked, no Python object built, every index and constraint of the schema in place.
+``executemany`` (SQLite, WAL, synchronous=NORMAL as relos opens it): no rule checked, no Python
+object built, every index and constraint of the schema in place.
 
 How: the database before the import (reference data and users only) is copied; every row the
-import added (rowid above the baseline's) is read from the imported database in chunks and
-inserted into the copy. Only the inserts and the commit are timed, not the reads.
+import added (rowid above the baseline's; in a WITHOUT ROWID table, any row the baseline does not
+hold) is read from the imported database in chunks and inserted into the copy. Only the
+inserts and the commit are timed, not the reads. (SQLite only for now: the import section
+imports into SQLite; a PostgreSQL import would be compared with COPY.)
 
-Run: ``python bench/raw_insert.py BASELINE.db IMPORTED.db [--postgresql URL]``.
+Run: ``python bench/raw_insert.py BASELINE.db IMPORTED.db``.
 """
 
 from __future__ import annotations
@@ -31,34 +33,37 @@ SKIP = {"alembic_version"}
 
 def tables(db: sqlite3.Connection) -> list[str]:
     rows = db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         " ORDER BY rowid"
     ).fetchall()
     return [r[0] for r in rows if r[0] not in SKIP]
 
 
-def _baseline_rowids(baseline: Path) -> dict[str, int]:
-    db = sqlite3.connect(baseline)
+def _has_rowid(db: sqlite3.Connection, table: str) -> bool:
     try:
-        return {
-            t: db.execute(f'SELECT coalesce(max(rowid), 0) FROM "{t}"').fetchone()[0]
-            for t in tables(db)
-        }
-    finally:
-        db.close()
+        db.execute(f'SELECT rowid FROM "{table}" LIMIT 0')
+    except sqlite3.OperationalError:  # a WITHOUT ROWID table
+        return False
+    return True
 
 
 def new_rows(
     imported: Path, baseline: Path
 ) -> Iterator[tuple[str, list[str], list[tuple[Any, ...]]]]:
-    """(table, columns, chunk of rows) for every row the import added, parents first."""
-    after = _baseline_rowids(baseline)
+    """(table, columns, chunk of rows) for every row the import added, parents first: rows
+    whose rowid is above the baseline's largest, or, in a WITHOUT ROWID table, rows the
+    baseline does not hold."""
     src = sqlite3.connect(imported)
     try:
+        src.execute("ATTACH DATABASE ? AS base", (str(baseline),))
         for t in tables(src):
-            cur = src.execute(
-                f'SELECT * FROM "{t}" WHERE rowid > ? ORDER BY rowid', (after.get(t, 0),)
-            )
+            if _has_rowid(src, t):
+                (after,) = src.execute(f'SELECT coalesce(max(rowid), 0) FROM base."{t}"').fetchone()
+                cur = src.execute(
+                    f'SELECT * FROM main."{t}" WHERE rowid > ? ORDER BY rowid', (after,)
+                )
+            else:
+                cur = src.execute(f'SELECT * FROM main."{t}" EXCEPT SELECT * FROM base."{t}"')
             columns = [d[0] for d in cur.description]
             while chunk := cur.fetchmany(CHUNK):
                 yield t, columns, chunk
@@ -96,37 +101,6 @@ def sqlite_limit(imported: Path, baseline: Path, work: Path) -> dict[str, Any]:
     return {
         "engine": "sqlite",
         "method": "executemany",
-        "rows": rows,
-        "tables": counts,
-        "seconds": seconds,
-        "rows_per_s": rows / seconds if seconds else None,
-    }
-
-
-def postgresql_limit(imported: Path, baseline: Path, url: str) -> dict[str, Any]:
-    """COPY the import's rows into a PostgreSQL database that holds the baseline already."""
-    import psycopg
-
-    counts: dict[str, int] = {}
-    seconds = 0.0
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn) as conn:
-        with conn.cursor() as cur:
-            for table, columns, chunk in new_rows(imported, baseline):
-                names = ", ".join(f'"{c}"' for c in columns)
-                t0 = time.perf_counter()
-                with cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-                    for row in chunk:
-                        copy.write_row(row)
-                seconds += time.perf_counter() - t0
-                counts[table] = counts.get(table, 0) + len(chunk)
-        t0 = time.perf_counter()
-        conn.commit()
-        seconds += time.perf_counter() - t0
-    rows = sum(counts.values())
-    return {
-        "engine": "postgresql",
-        "method": "COPY",
         "rows": rows,
         "tables": counts,
         "seconds": seconds,

@@ -79,9 +79,10 @@ class Context:
         """A prepared SQLite database (reference data and users, no orders)."""
         if self._baseline is None:
             path = self.work / "baseline.db"
-            world.prepare(world.sqlite_url(path))
-            with sqlite3.connect(path) as db:
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not path.exists():  # else kept (--keep) from an earlier run
+                world.prepare(world.sqlite_url(path))
+                with sqlite3.connect(path) as db:
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._baseline = path
         return self._baseline
 
@@ -203,14 +204,24 @@ def section_balances(ctx: Context) -> dict[str, Any]:
             "not_measured": "bench/balances.py is not on this branch (helper D's hd not merged)"
         }
     else:
+        # bench/balances.py (helper D's) fills its own ledger of N postings on SQLite and, given
+        # a PostgreSQL server's URL, on a database it creates there; it prints its own figures
+        cmd = [world.PYTHON, str(script), "--postings", str(ctx.args.balances_postings)]
         runs: dict[str, Any] = {}
-        r = world.run([world.PYTHON, str(script)], timeout=3600)
-        runs["sqlite"] = {"code": r.code, "seconds": r.seconds, "output": r.out + r.err}
-        if not ctx.args.no_postgresql:
+        if ctx.args.no_postgresql:
+            r = world.run(cmd, timeout=3600)
+            runs["sqlite"] = {"code": r.code, "seconds": r.seconds, "output": r.out + r.err}
+        else:
             with world.postgresql() as server:
-                url = world.new_database(server)
-                r = world.run([world.PYTHON, str(script), "--postgresql", url], timeout=3600)
-                runs["postgresql"] = {"code": r.code, "seconds": r.seconds, "output": r.out + r.err}
+                r = world.run([*cmd, "--postgresql", server], timeout=3600)
+            runs["sqlite and postgresql"] = {
+                "code": r.code,
+                "seconds": r.seconds,
+                "output": r.out + r.err,
+            }
+        for name, got in runs.items():
+            print(f"  bench/balances.py ({name}): exit {got['code']} in {got['seconds']:.1f} s")
+            print("    " + "\n    ".join(got["output"].strip().splitlines()[-12:]))
         out["balances_py"] = runs
     why = _missing_import()
     if why:
@@ -295,9 +306,13 @@ def reconciliation(url: str, work: Path) -> dict[str, Any]:
     from relos.services.demo import USERS
 
     steps: dict[str, Any] = {}
+    # the node's private keys are kept encrypted under a passphrase (a throwaway one here)
+    keys = {"RELOS_KEY_PASSPHRASE": "bench-only passphrase, throwaway database"}
     for party in ("RUS", "IND"):
         r = world.relos(
-            ["key", "create", "--party", party, "--as", USERS[party][Role.PARTY_ADMIN]], url
+            ["key", "create", "--party", party, "--as", USERS[party][Role.PARTY_ADMIN]],
+            url,
+            env_extra=keys,
         )
         if r.code != 0:
             return {"error": f"relos key create {party}: {r.err.strip()[-300:]}"}
@@ -318,6 +333,7 @@ def reconciliation(url: str, work: Path) -> dict[str, Any]:
             USERS["RUS"][Role.FINANCE_OFFICER],
         ],
         url,
+        env_extra=keys,
     )
     if r.code != 0:
         return {"error": f"relos reconcile export: {(r.err or r.out).strip()[-300:]}"}
@@ -334,6 +350,7 @@ def reconciliation(url: str, work: Path) -> dict[str, Any]:
             "--json",
         ],
         url,
+        env_extra=keys,
     )
     if r.code != 0:
         return {**steps, "error": f"relos reconcile match: {(r.err or r.out).strip()[-300:]}"}
@@ -438,6 +455,12 @@ def main() -> None:
         help="order lines to import, comma-separated",
     )
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--balances-postings",
+        type=int,
+        default=1_000_000,
+        help="postings bench/balances.py fills its ledger with (section 2)",
+    )
     p.add_argument("--peers-max", type=int, default=1_000_000, help="largest N for section 3")
     p.add_argument("--api-users", type=int, default=20)
     p.add_argument("--api-seconds", type=int, default=20)
@@ -449,7 +472,16 @@ def main() -> None:
         "N and seed reuses the import instead of importing again",
     )
     p.add_argument("--no-doc", action="store_true", help="print only; leave docs/ alone")
+    p.add_argument(
+        "--doc-only", action="store_true", help="rewrite docs/benchmarks.md from the kept results"
+    )
     args = p.parse_args()
+    if args.doc_only:
+        import report
+
+        report.write(load_results(), DOC, FIGURES, TARGETS)
+        print(f"wrote {DOC.relative_to(world.ROOT)} from {RESULTS.relative_to(world.ROOT)}")
+        return
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in SECTIONS]
     if unknown:
@@ -466,6 +498,7 @@ def main() -> None:
             load_before = os.getloadavg()[0]
             got = RUNNERS[name](ctx)
             got["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+            got["relos_commit"] = results["machine"]["relos_commit"]
             got["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             got["wall_s"] = time.perf_counter() - t0
             if "not_measured" in got:

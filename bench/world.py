@@ -78,11 +78,17 @@ def _high_water_kb(pid: int) -> int:
     return 0
 
 
-def run(cmd: list[str], url: str | None = None, timeout: float | None = None) -> Run:
+def run(
+    cmd: list[str],
+    url: str | None = None,
+    timeout: float | None = None,
+    env_extra: dict[str, str] | None = None,
+) -> Run:
     """Run a command: exit code, wall time and its own peak resident memory (polled VmHWM)."""
     env = dict(os.environ)
     if url is not None:
         env["RELOS_DATABASE_URL"] = url
+    env.update(env_extra or {})
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
@@ -111,8 +117,10 @@ def run(cmd: list[str], url: str | None = None, timeout: float | None = None) ->
         )
 
 
-def relos(args: list[str], url: str, timeout: float | None = None) -> Run:
-    return run([RELOS, *args], url, timeout)
+def relos(
+    args: list[str], url: str, timeout: float | None = None, env_extra: dict[str, str] | None = None
+) -> Run:
+    return run([RELOS, *args], url, timeout, env_extra)
 
 
 def has_command(*words: str) -> bool:
