@@ -95,8 +95,17 @@ def test_the_daily_balances_are_backfilled_from_the_postings_already_there(
                 ("IND", date(2026, 1, 3), -1025),
                 ("RUS", date(2026, 1, 2), 1025),
             ]
+            monthly = conn.execute(
+                select(
+                    tables.monthly_balances.c.month, tables.monthly_balances.c.amount_minor
+                ).where(
+                    tables.monthly_balances.c.account == "receivable",
+                    tables.monthly_balances.c.book == "IND",
+                )
+            ).all()
+            assert [tuple(r) for r in monthly] == [(date(2026, 1, 1), 1025)]
             ledger = LedgerRepository(conn)
-            for day in (date(2025, 12, 31), date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 9)):
+            for day in (date(2025, 12, 31), date(2026, 1, 1), date(2026, 1, 2), date(2026, 2, 9)):
                 assert ledger.balances(as_of=day) == ledger.summed_balances(as_of=day)
     finally:
         engine.dispose()

@@ -250,5 +250,22 @@ daily_balances = Table(
     Column("commodity", String(60), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("amount_minor", BigInteger, nullable=False),
+    Index("ix_daily_balances_day", "day", "amount_minor"),  # the days of one month, covered
+    sqlite_with_rowid=False,
+)
+
+# The month's net change per balance key (`month` is the month's first day): balances as of a
+# day sum the whole months before it here and that month's days in `daily_balances`, so at
+# most keys x (months + 31) rows, whatever the length of the history.
+monthly_balances = Table(
+    "monthly_balances",
+    metadata,
+    Column("book", String(3), primary_key=True),
+    Column("account", String(40), primary_key=True),
+    Column("counterparty", String(3), primary_key=True),
+    Column("method", String(10), primary_key=True),
+    Column("commodity", String(60), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("amount_minor", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
