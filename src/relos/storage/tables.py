@@ -250,7 +250,9 @@ daily_balances = Table(
     Column("commodity", String(60), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("amount_minor", BigInteger, nullable=False),
-    Index("ix_daily_balances_day", "day", "amount_minor"),  # the days of one month, covered
+    # the days of one month, covered: of every book, and of one book
+    Index("ix_daily_balances_day", "day", "amount_minor"),
+    Index("ix_daily_balances_book_day", "book", "day", "amount_minor"),
     sqlite_with_rowid=False,
 )
 

@@ -33,6 +33,9 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index(op.f("ix_daily_balances_day"), "daily_balances", ["day", "amount_minor"])
+    op.create_index(
+        op.f("ix_daily_balances_book_day"), "daily_balances", ["book", "day", "amount_minor"]
+    )
     op.create_table(
         "monthly_balances",
         sa.Column("book", sa.String(length=3), nullable=False),
@@ -68,5 +71,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_orders_supplying"), table_name="orders")
     op.drop_index(op.f("ix_orders_requesting"), table_name="orders")
     op.drop_table("monthly_balances")
+    op.drop_index(op.f("ix_daily_balances_book_day"), table_name="daily_balances")
     op.drop_index(op.f("ix_daily_balances_day"), table_name="daily_balances")
     op.drop_table("daily_balances")
