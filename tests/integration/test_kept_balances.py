@@ -1,7 +1,8 @@
 """Balances kept for speed always equal the sum of postings, on SQLite and PostgreSQL.
 
-Two tables are kept in step with the postings: `balances` (per book, account, counterparty,
-method and commodity) and `daily_balances` (the same, per day: the day's net change). As a
+Tables kept in step with the postings: `balances` (per book, account, counterparty, method and
+commodity), `daily_balances` and `monthly_balances` (the same, per day and per month: the net
+change); as of a day, the months before its month and its month's days are summed. As a
 property: for random entries appended in random batches (a batch as large as an import's or a
 single entry), the balances now equal the postings summed, and the balances as of any day (the
 kept daily changes summed up to it) equal the postings up to that day summed, for every book and
@@ -47,7 +48,7 @@ def entries(draw: st.DrawFn) -> list[Entry]:
         commodity = draw(st.sampled_from(COMMODITIES))
         minor = draw(st.integers(min_value=-(10**12), max_value=10**12))
         amount = Amount(from_minor(minor, commodity), commodity)
-        on = START + timedelta(days=draw(st.integers(min_value=0, max_value=60)))
+        on = START + timedelta(days=draw(st.integers(min_value=0, max_value=75)))
         account = draw(st.sampled_from(("receivable", "payable", "settlement_cash")))
         postings = (Posting(account, amount, cp, method), Posting("support_provided", -amount, cp))
         out.append(Entry(book, f"T{k}", on, "receipt", f"O{k % 5}", postings))
@@ -113,7 +114,7 @@ def test_kept_balances_and_daily_balances_equal_the_sum_of_postings_as_of_any_da
             ledger.append(found[a:b])
         days = data.draw(
             st.lists(
-                st.dates(min_value=START - timedelta(days=1), max_value=START + timedelta(days=61)),
+                st.dates(min_value=START - timedelta(days=1), max_value=START + timedelta(days=76)),
                 min_size=1,
                 max_size=4,
             )
@@ -136,6 +137,8 @@ def test_kept_balances_and_daily_balances_equal_the_sum_of_postings_as_of_any_da
             for p in e.postings
         }
         assert rows == len(keys_days)  # one row per key and day, bumped in place
+        months = conn.execute(select(func.count()).select_from(tables.monthly_balances))
+        assert months.scalar_one() == len({(*k[:5], k[5].replace(day=1)) for k in keys_days})
         assert conn.execute(select(func.min(daily.day))).scalar_one() == min(e.on for e in found)
 
 

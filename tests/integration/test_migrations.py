@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
 
+from sqlalchemy import Engine, insert, inspect, select
+
+from relos.domain.money import Amount
 from relos.storage import tables
-from relos.storage.engine import current_revision, head_revision, upgrade
+from relos.storage.engine import current_revision, head_revision, make_engine, upgrade
+from relos.storage.repositories import LedgerRepository
 
 
 def test_migrations_create_every_table_and_column_of_the_schema(engine: Engine) -> None:
@@ -30,3 +36,76 @@ def test_upgrade_is_idempotent(engine: Engine) -> None:
     upgrade(engine)
     assert current_revision(engine) == head_revision(engine)
     assert inspect(engine).get_table_names() == before
+
+
+def test_the_daily_balances_are_backfilled_from_the_postings_already_there(
+    tmp_path: Path,
+) -> None:
+    """A database with postings from before the daily table (revision 0007) gets each key's
+    day's net change, and the balances as of any day equal the postings summed up to it."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        upgrade(engine, "0007")
+        a = Amount(Decimal("10.25"), "INR")
+        rows = [
+            ("IND", "T1", date(2026, 1, 1), a),
+            ("IND", "T2", date(2026, 1, 1), a),
+            ("IND", "T3", date(2026, 1, 3), -a),
+            ("RUS", "T1", date(2026, 1, 2), a),
+        ]
+        with engine.begin() as conn:
+            for book, txn, on, amount in rows:
+                entry_id = conn.execute(
+                    insert(tables.ledger_entries).values(
+                        book=book,
+                        txn=txn,
+                        on=on,
+                        event="receipt",
+                        order_number="O1",
+                        description="",
+                    )
+                ).inserted_primary_key
+                assert entry_id is not None
+                for account, x in (("receivable", amount), ("support_provided", -amount)):
+                    conn.execute(
+                        insert(tables.postings).values(
+                            entry_id=entry_id[0],
+                            book=book,
+                            on=on,
+                            account=account,
+                            counterparty="RUS" if book == "IND" else "IND",
+                            method="cash",
+                            commodity="INR",
+                            amount_minor=x.minor,
+                        )
+                    )
+        upgrade(engine)
+        with engine.connect() as conn:
+            daily = conn.execute(
+                select(
+                    tables.daily_balances.c.book,
+                    tables.daily_balances.c.day,
+                    tables.daily_balances.c.amount_minor,
+                )
+                .where(tables.daily_balances.c.account == "receivable")
+                .order_by(tables.daily_balances.c.book, tables.daily_balances.c.day)
+            ).all()
+            assert [tuple(r) for r in daily] == [
+                ("IND", date(2026, 1, 1), 2050),
+                ("IND", date(2026, 1, 3), -1025),
+                ("RUS", date(2026, 1, 2), 1025),
+            ]
+            monthly = conn.execute(
+                select(
+                    tables.monthly_balances.c.month, tables.monthly_balances.c.amount_minor
+                ).where(
+                    tables.monthly_balances.c.account == "receivable",
+                    tables.monthly_balances.c.book == "IND",
+                )
+            ).all()
+            assert [tuple(r) for r in monthly] == [(date(2026, 1, 1), 1025)]
+            ledger = LedgerRepository(conn)
+            for day in (date(2025, 12, 31), date(2026, 1, 1), date(2026, 1, 2), date(2026, 2, 9)):
+                assert ledger.balances(as_of=day) == ledger.summed_balances(as_of=day)
+    finally:
+        engine.dispose()

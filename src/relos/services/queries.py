@@ -108,9 +108,6 @@ class OrderFilter:
             direction=self.direction,
         )
 
-    def matches(self, o: Order) -> bool:
-        return self.search(None).matches(o)
-
 
 def _enum(kind: type[E], value: str | None, field: str) -> E | None:
     if value is None or value == "":

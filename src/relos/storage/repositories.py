@@ -19,6 +19,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -713,6 +714,7 @@ class LedgerRepository:
         postings: list[tuple[Any, ...]] = []
         kept: dict[BalanceKey, int] = {}
         daily: dict[tuple[str, str, str, str, str, date], int] = {}
+        monthly: dict[tuple[str, str, str, str, str, date], int] = {}
         for e, amounts in zip(entries, minors, strict=True):
             entry_id, on = ids[e.book, e.txn], day(e.on)
             for p, minor in zip(e.postings, amounts, strict=True):
@@ -724,11 +726,14 @@ class LedgerRepository:
                 kept[key] = kept.get(key, 0) + minor
                 dkey = (*key, e.on)
                 daily[dkey] = daily.get(dkey, 0) + minor
+                mkey = (*key, e.on.replace(day=1))
+                monthly[mkey] = monthly.get(mkey, 0) + minor
         if postings:
             self._insert(t.postings, POSTING_COLUMNS, postings)
         # Keys in sorted order: concurrent writers take the rows' locks in the same order.
         self._bump(t.balances, [(*k, v) for k, v in sorted(kept.items())])
         self._bump(t.daily_balances, [(*k[:5], day(k[5]), v) for k, v in sorted(daily.items())])
+        self._bump(t.monthly_balances, [(*k[:5], day(k[5]), v) for k, v in sorted(monthly.items())])
 
     def _bind(self, table: Table, column: str) -> Callable[[Any], Any]:
         """The column type's own conversion of a value for the driver (SQLite: a date becomes
@@ -832,31 +837,37 @@ class LedgerRepository:
     def balances(
         self, book: str | None = None, as_of: date | None = None
     ) -> dict[BalanceKey, Decimal]:
-        """Balances from the kept table, or, as of the end of a day, summed from the kept daily
-        changes up to that day (at most keys x days rows, never every posting)."""
+        """Balances from the kept table, or, as of the end of a day, summed from the kept
+        monthly changes before that day's month and the daily changes of its month up to it (at
+        most keys x (months + 31) rows, never every posting)."""
         if as_of is None:
             b = t.balances.c
             q = select(b.book, b.account, b.counterparty, b.method, b.commodity, b.amount_minor)
             if book:
                 q = q.where(b.book == book)
-        else:
-            d = t.daily_balances.c
-            q = (
-                select(
-                    d.book,
-                    d.account,
-                    d.counterparty,
-                    d.method,
-                    d.commodity,
-                    func.sum(d.amount_minor),
-                )
-                .where(d.day <= as_of)
-                .group_by(d.book, d.account, d.counterparty, d.method, d.commodity)
-            )
-            if book:
-                q = q.where(d.book == book)
+            return self._nonzero(self.conn.execute(q))
+        # as of a day: the whole months before its month, then that month's days up to it
+        first = as_of.replace(day=1)
+        m, d = t.monthly_balances.c, t.daily_balances.c
+        months = (
+            select(m.book, m.account, m.counterparty, m.method, m.commodity, m.amount_minor)
+            .where(m.month < first)
+            .where(*([m.book == book] if book else []))
+        )
+        days = (
+            select(d.book, d.account, d.counterparty, d.method, d.commodity, d.amount_minor)
+            .where(d.day >= first, d.day <= as_of)
+            .where(*([d.book == book] if book else []))
+        )
+        both = union_all(months, days).subquery()
+        key = [both.c.book, both.c.account, both.c.counterparty, both.c.method, both.c.commodity]
+        q = select(*key, func.sum(both.c.amount_minor)).group_by(*key)
+        return self._nonzero(self.conn.execute(q))
+
+    @staticmethod
+    def _nonzero(rows: Iterable[Any]) -> dict[BalanceKey, Decimal]:
         out: dict[BalanceKey, Decimal] = {}
-        for r in self.conn.execute(q):
+        for r in rows:
             if int(r[5]) != 0:
                 out[(r[0], r[1], r[2], r[3], r[4])] = from_minor(int(r[5]), r[4])
         return out

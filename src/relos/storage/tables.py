@@ -250,5 +250,24 @@ daily_balances = Table(
     Column("commodity", String(60), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("amount_minor", BigInteger, nullable=False),
+    # the days of one month, covered: of every book, and of one book
+    Index("ix_daily_balances_day", "day", "amount_minor"),
+    Index("ix_daily_balances_book_day", "book", "day", "amount_minor"),
+    sqlite_with_rowid=False,
+)
+
+# The month's net change per balance key (`month` is the month's first day): balances as of a
+# day sum the whole months before it here and that month's days in `daily_balances`, so at
+# most keys x (months + 31) rows, whatever the length of the history.
+monthly_balances = Table(
+    "monthly_balances",
+    metadata,
+    Column("book", String(3), primary_key=True),
+    Column("account", String(40), primary_key=True),
+    Column("counterparty", String(3), primary_key=True),
+    Column("method", String(10), primary_key=True),
+    Column("commodity", String(60), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("amount_minor", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
