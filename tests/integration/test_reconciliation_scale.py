@@ -1,7 +1,7 @@
-"""A large statement reconciles in flat memory: 30,000 orders (about 24 MiB) are generated on the fly into a
-file (never held as a list), signed, and matched by `reconcile`, which reads the file streamed.
-Peak Python memory during the match is measured with tracemalloc, not assumed (SQLite, whose
-own allocations tracemalloc does not see, keeps at most its page cache)."""
+"""A large statement reconciles in flat memory: 30,000 orders (about 24 MiB) are generated on
+the fly into a file (never held as a list), signed, and matched by `reconcile`, which reads the
+file streamed. Peak Python memory during the match is measured with tracemalloc, not assumed
+(SQLite, whose own allocations tracemalloc does not see, keeps at most its page cache)."""
 
 from __future__ import annotations
 
