@@ -33,22 +33,7 @@ from typing import Any, TextIO
 
 import yaml
 
-HEADER = [
-    "order_ref",
-    "agreement",
-    "requester",
-    "supplier",
-    "facility",
-    "unit",
-    "method",
-    "ordered_on",
-    "required_by",
-    "item",
-    "quantity",
-    "received_on",
-    "received_quantity",
-    "invoiced_on",
-]
+from relos.domain.imports import COLUMNS  # the import's own header, not a copy
 
 #: orders are placed from the first day to the last order day; everything happens by LAST_DAY
 FIRST_DAY = {"RELOS": date(2026, 1, 15), "LEMOA": date(2025, 1, 15)}
@@ -230,7 +215,7 @@ def _cumulative(weights: tuple[tuple[str, float], ...]) -> Iterator[tuple[str, f
 def write(out: TextIO, lines: int, seed: int = 7) -> dict[str, int]:
     """Write the CSV (header and `lines` rows); returns counts of what it wrote."""
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(HEADER)
+    w.writerow(COLUMNS)
     stats = {"lines": 0, "orders": 0, "received_lines": 0, "invoiced_orders": 0}
     for rows in orders(lines, seed):
         w.writerows(rows)
