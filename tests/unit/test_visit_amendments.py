@@ -15,7 +15,7 @@ from relos.domain.users import Role
 from relos.domain.visits import Visit
 from relos.services import ordering, visits
 from tests.fakes import FakeUnitOfWork
-from tests.visit_world import load_reference, officer, planner
+from tests.visit_world import load_reference, notify, officer, planner
 
 GIVEN = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)  # the notice
 LATER = GIVEN + timedelta(days=19)  # 20 November: the amendments
@@ -33,20 +33,7 @@ def uow() -> FakeUnitOfWork:
 
 
 def create(uow: FakeUnitOfWork, **kw: Any) -> Visit:
-    args: dict[str, Any] = {
-        "agreement": "RELOS",
-        "facility": "RUVVO",
-        "units": ["INS-TABAR"],
-        "use": "port_call",
-        "arrival": d(10),
-        "departure": d(14),
-        "commander_name": "Arjun Mehta",
-        "commander_rank": "Captain",
-        "frequencies": ["4.125 MHz"],
-        "at": GIVEN,
-    }
-    args.update(kw)
-    return visits.create(uow, planner("IND"), **args)
+    return notify(uow, GIVEN, **kw)
 
 
 def amend(uow: FakeUnitOfWork, number: str, **kw: Any) -> Visit:

@@ -15,7 +15,7 @@ from relos.domain.users import Role
 from relos.domain.visits import Visit, new_visit
 from relos.services import catalogue, ordering, visits
 from tests.fakes import FakeUnitOfWork
-from tests.visit_world import load_reference, officer, planner
+from tests.visit_world import load_reference, notify, officer, planner
 
 GIVEN = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # the day the notices are given
 DEC = date(2026, 12, 1)
@@ -33,21 +33,7 @@ def uow() -> FakeUnitOfWork:
 
 
 def create(uow: FakeUnitOfWork, **kw: Any) -> Visit:
-    args: dict[str, Any] = {
-        "agreement": "RELOS",
-        "facility": "RUVVO",
-        "units": ["INS-TABAR"],
-        "use": "port_call",
-        "arrival": d(10),
-        "departure": d(14),
-        "commander_name": "Arjun Mehta",
-        "commander_rank": "Captain",
-        "frequencies": ["4.125 MHz"],
-        "at": GIVEN,
-    }
-    args.update(kw)
-    actor = args.pop("actor", planner("IND"))
-    return visits.create(uow, actor, **args)
+    return notify(uow, GIVEN, **kw)
 
 
 def test_a_visit_carries_every_particular_of_the_relos_notice(uow: FakeUnitOfWork) -> None:
