@@ -24,11 +24,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import world  # bench/ is on sys.path when run as a script
+
 from relos.config import Settings
 from relos.domain.planning import Hop, NoPlan, Port, SeaNetwork, Vessel, plan_voyage
 from relos.domain.users import Role
-from relos.services import catalogue, database, people, planning
-from relos.services.demo import USERS, reference_document
+from relos.services import database, planning
+from relos.services.demo import USERS
 
 BUDGET_S = 1.0
 
@@ -49,16 +51,8 @@ def timed(fn: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
 def demo_network() -> None:
     with tempfile.TemporaryDirectory() as d:
         url = f"sqlite:///{Path(d) / 'bench.db'}"
-        settings = Settings(database_url=url)
-        database.upgrade(settings)
-        uow = database.unit_of_work(settings)
-        with uow:
-            catalogue.load(uow, reference_document())
-            for party, roles in USERS.items():
-                admin = roles[Role.PARTY_ADMIN]
-                people.add_user(uow, None, admin, party, Role.PARTY_ADMIN.value)
-                people.add_user(uow, admin, roles[Role.PLANNER], party, Role.PLANNER.value)
-            uow.commit()
+        world.prepare(url)  # reference data and every demo user, planners included
+        uow = database.unit_of_work(Settings(database_url=url))
         with uow:
             ports = len([f for f in uow.reference.facilities() if f.latitude is not None])
         print(

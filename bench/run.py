@@ -132,6 +132,18 @@ def _missing_import() -> str | None:
     return None
 
 
+def _books(ctx: Context, n: int) -> tuple[dict[str, Any] | None, str | None]:
+    """(the import of N lines, None), or (None, why there is none): what sections 2, 3 and 5
+    measure on."""
+    why = _missing_import()
+    if why:
+        return None, why
+    got = ctx.imported(n)
+    if "error" in got:
+        return None, str(got["error"])
+    return got, None
+
+
 # 1. import ---------------------------------------------------------------------------------
 
 
@@ -223,14 +235,10 @@ def section_balances(ctx: Context) -> dict[str, Any]:
             print(f"  bench/balances.py ({name}): exit {got['code']} in {got['seconds']:.1f} s")
             print("    " + "\n    ".join(got["output"].strip().splitlines()[-12:]))
         out["balances_py"] = runs
-    why = _missing_import()
-    if why:
-        out["imported"] = {"not_measured": why}
-        return out
     n = max(ctx.sizes)
-    got = ctx.imported(n)
-    if "error" in got:
-        out["imported"] = {"not_measured": got["error"]}
+    got, why = _books(ctx, n)
+    if got is None:
+        out["imported"] = {"not_measured": why}
         return out
     measured = imported_balances(got["url"])
     measured["postings"] = _count_postings(got["db"])
@@ -251,13 +259,10 @@ def section_balances(ctx: Context) -> dict[str, Any]:
 def section_peers(ctx: Context) -> dict[str, Any]:
     import peers
 
-    why = _missing_import()
-    if why:
-        return {"not_measured": why}
     n = min(max(ctx.sizes), ctx.args.peers_max)
-    got = ctx.imported(n)
-    if "error" in got:
-        return {"not_measured": got["error"]}
+    got, why = _books(ctx, n)
+    if got is None:
+        return {"not_measured": why}
     work = ctx.work / f"peers-{n}"
     work.mkdir(exist_ok=True)
     result = peers.measure(got["url"], work, repeat=3 if n <= 100_000 else 1)
@@ -368,14 +373,10 @@ def section_scale(ctx: Context) -> dict[str, Any]:
     r = world.run([world.PYTHON, str(planner)], timeout=1800)
     out["planner"] = {"code": r.code, "seconds": r.seconds, "output": (r.out + r.err).strip()}
     print(f"  planner: exit {r.code} in {r.seconds:.1f} s")
-    why = _missing_import()
-    if why:
-        out["reconciliation"] = {"not_measured": why}
-        return out
     n = max(ctx.sizes)
-    got = ctx.imported(n)
-    if "error" in got:
-        out["reconciliation"] = {"not_measured": got["error"]}
+    got, why = _books(ctx, n)
+    if got is None:
+        out["reconciliation"] = {"not_measured": why}
         return out
     work = ctx.work / f"recon-{n}"
     work.mkdir(exist_ok=True)
