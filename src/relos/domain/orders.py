@@ -295,7 +295,6 @@ class Order:
         extra: dict[str, Any] | None = None,
         note: str = "",
     ) -> Signature:
-        document = {"order": self.document(), "action": action, **(extra or {})}
         sig = Signature(
             action,
             user.name,
@@ -303,11 +302,18 @@ class Order:
             user.party,
             at,
             self.revision,
-            digest(document),
+            self._signed_digest(action, extra or {}),
             note,
         )
         self.signatures.append(sig)
         return sig
+
+    def _signed_digest(self, action: str, extra: dict[str, Any]) -> str:
+        """The digest a signature of `action` carries: of the order as it stands and the step."""
+        return digest({"order": self.document(), "action": action, **extra})
+
+    def _receipt_digest(self, payload: dict[str, Any]) -> str:
+        return digest({"order": self.number, **payload})
 
     def _authorise(self, user: User, action: str) -> None:
         require_order_action(user, action, self.requesting, self.supplying)
@@ -487,7 +493,7 @@ class Order:
             "received_on": on.isoformat(),
             "quantities": [[n, str(q)] for n, q in quantities],
         }
-        receipt = Receipt(seq, on, tuple(quantities), digest({"order": self.number, **payload}))
+        receipt = Receipt(seq, on, tuple(quantities), self._receipt_digest(payload))
         self.receipts.append(receipt)
         self._move(S.RECEIVED if self.fully_received() else S.PARTIALLY_RECEIVED)
         self._sign(user, "receive", at, payload)

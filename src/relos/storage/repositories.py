@@ -714,22 +714,22 @@ class LedgerRepository:
         )
         ids = self._ids(entries)
         postings: list[tuple[Any, ...]] = []
-        kept: dict[BalanceKey, int] = {}
+        # each posting's change is summed once per key and day; months and totals from those
         daily: dict[tuple[str, str, str, str, str, date], int] = {}
-        monthly: dict[tuple[str, str, str, str, str, date], int] = {}
         for e, amounts in zip(entries, minors, strict=True):
-            entry_id, on = ids[e.book, e.txn], day(e.on)
+            entry_id, on, book, d = ids[e.book, e.txn], day(e.on), e.book, e.on
             for p, minor in zip(e.postings, amounts, strict=True):
                 c = p.amount.commodity
-                postings.append(
-                    (entry_id, e.book, on, p.account, p.counterparty, p.method, c, minor)
-                )
-                key = (e.book, p.account, p.counterparty, p.method, c)
-                kept[key] = kept.get(key, 0) + minor
-                dkey = (*key, e.on)
+                postings.append((entry_id, book, on, p.account, p.counterparty, p.method, c, minor))
+                dkey = (book, p.account, p.counterparty, p.method, c, d)
                 daily[dkey] = daily.get(dkey, 0) + minor
-                mkey = (*key, e.on.replace(day=1))
-                monthly[mkey] = monthly.get(mkey, 0) + minor
+        kept: dict[BalanceKey, int] = {}
+        monthly: dict[tuple[str, str, str, str, str, date], int] = {}
+        for dkey, minor in daily.items():
+            key = dkey[:5]
+            kept[key] = kept.get(key, 0) + minor
+            mkey = (*key, dkey[5].replace(day=1))
+            monthly[mkey] = monthly.get(mkey, 0) + minor
         if postings:
             insert_rows(self.conn, t.postings, POSTING_COLUMNS, postings)
         # Keys in sorted order: concurrent writers take the rows' locks in the same order.
