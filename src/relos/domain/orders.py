@@ -78,10 +78,13 @@ KIND_FOR_METHOD = {
 }
 
 
+#: canonical JSON: keys sorted, no spaces, text as is (one encoder, not one per document)
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def digest(document: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of a document: what a signature signs."""
-    text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(document).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
