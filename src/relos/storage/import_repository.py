@@ -21,26 +21,11 @@ from relos.domain.orders import Order
 from relos.storage import import_tables as it
 from relos.storage import tables as t
 from relos.storage.bulk_insert import converter, insert_rows
-from relos.storage.repositories import _milli
+from relos.storage.repositories import OrderRepository, _milli
 
 #: rows per IN (...) lookup: well under SQLite's and PostgreSQL's bound-parameter limits
 LOOKUP_CHUNK = 500
-#: the columns `add_orders` writes, in the order of its tuples (those of `OrderRepository`)
-ORDER_COLUMNS = (
-    "number",
-    "agreement",
-    "requesting",
-    "supplying",
-    "facility",
-    "unit",
-    "method",
-    "use",
-    "required_by",
-    "created_on",
-    "state",
-    "revision",
-    "data",
-)
+#: the children's columns `add_orders` writes, in the order of its tuples (as `OrderRepository`)
 LINE_COLUMNS = (
     "order_number",
     "line_no",
@@ -195,13 +180,13 @@ class ImportRepository:
         if not orders:
             return
         c = self.conn
-        required_by = converter(c, t.orders, "required_by")
-        created_on = converter(c, t.orders, "created_on")
+        # the order's own row: OrderRepository's mapping, so both write the same columns
+        head_columns = tuple(OrderRepository._header(orders[0][0]))
+        head = [converter(c, t.orders, name) for name in head_columns]
         received_on = converter(c, t.receipts, "received_on")
         issued_on = converter(c, t.invoices, "issued_on")
         due_on = converter(c, t.invoices, "due_on")
         at = converter(c, t.signatures, "at")
-        data = converter(c, t.orders, "data")
         amounts = converter(c, t.invoices, "amounts")
         heads: list[tuple[Any, ...]] = []
         lines: list[tuple[Any, ...]] = []
@@ -212,23 +197,8 @@ class ImportRepository:
         references: list[tuple[Any, ...]] = []
         for o, ref, line in orders:
             n = o.number
-            heads.append(
-                (
-                    n,
-                    o.agreement,
-                    o.requesting,
-                    o.supplying,
-                    o.facility,
-                    o.unit,
-                    o.method.value,
-                    o.use,
-                    required_by(o.required_by),
-                    created_on(o.created_on),
-                    o.state.value,
-                    o.revision,
-                    data(o.data),
-                )
-            )
+            row = OrderRepository._header(o)
+            heads.append(tuple(f(row[name]) for f, name in zip(head, head_columns, strict=True)))
             references.append((n, o.requesting, ref, job_id, line))
             for ln in o.lines:
                 price = ln.unit_price
@@ -267,7 +237,7 @@ class ImportRepository:
                 (n, k, g.action, g.user, g.role, g.party, at(g.at), g.revision, g.digest, g.note)
                 for k, g in enumerate(o.signatures, start=1)
             ]
-        insert_rows(c, t.orders, ORDER_COLUMNS, heads)
+        insert_rows(c, t.orders, head_columns, heads)
         insert_rows(c, t.order_lines, LINE_COLUMNS, lines)
         insert_rows(c, t.receipts, ("order_number", "seq", "received_on", "digest"), receipts)
         insert_rows(
