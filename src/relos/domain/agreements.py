@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 from relos.domain.errors import RuleViolation, ValidationError
 from relos.domain.money import check_currency
@@ -223,14 +224,19 @@ class Agreement:
         except ValueError:  # 29 February
             return start.replace(year=start.year + self.term_years, day=28)
 
+    @cached_property
+    def _in_force_span(self) -> tuple[date | None, date | None]:
+        """(entry into force, expiry), worked out once: the agreement is immutable and its
+        status is asked for every order an import checks."""
+        return self.entry_into_force(), self.expires_on()
+
     def status(self, on: date) -> Status:
         if self.terminated_on is not None and on >= self.terminated_on:
             return Status.TERMINATED
         if self.signed_on is None or on < self.signed_on:
             return Status.NOT_SIGNED
-        start = self.entry_into_force()
+        start, end = self._in_force_span
         if start is not None and on >= start:
-            end = self.expires_on()
             if end is not None and on >= end:
                 return Status.EXPIRED
             return Status.IN_FORCE

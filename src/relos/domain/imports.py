@@ -17,10 +17,13 @@ interrupted import resumes where it stopped and a file is never imported twice.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cached_property
+from operator import itemgetter
+from typing import Any
 
 from relos.domain.agreements import Agreement, Method
 from relos.domain.errors import Invalid, NotFound, RelosError, RuleViolation, ValidationError
@@ -162,14 +165,31 @@ def _quantity(text: str, col: str, line: int, out: list[Problem]) -> Decimal | N
 
 
 _REQUIRED = ("order_ref", "agreement", "requester", "supplier", "facility", "unit", "item")
+#: every column an import file may have: those it must have, then the optional ones
+ALL_COLUMNS = (*COLUMNS, *OPTIONAL_COLUMNS)
+_ORDER_VALUES = itemgetter(*ORDER_COLUMNS)
+
+
+def row_reader(header: Sequence[str]) -> Callable[[Sequence[str]], dict[str, str]]:
+    """For a file whose header (checked by `check_header`) is `header`: a function from one
+    row's values, in the file's order, to the text of every column of `ALL_COLUMNS`, stripped,
+    "" for an optional column the file lacks (what `parse_row` reads)."""
+    names = [h.strip() for h in header]
+    absent = len(names)
+    pick = itemgetter(*(names.index(c) if c in names else absent for c in ALL_COLUMNS))
+
+    def read(values: Sequence[str]) -> dict[str, str]:
+        return dict(zip(ALL_COLUMNS, [v.strip() for v in pick([*values, ""])], strict=True))
+
+    return read
 
 
 def parse_row(
-    line: int, raw: Mapping[str, str], default_use: str
+    line: int, v: Mapping[str, str], default_use: str
 ) -> tuple[ImportRow | None, list[Problem]]:
-    """One row read as text (column -> value): the row, or every problem with it."""
+    """One row read as text (every column of `ALL_COLUMNS`, stripped: `row_reader`): the row,
+    or every problem with it."""
     out: list[Problem] = []
-    v = {c: (raw.get(c) or "").strip() for c in (*COLUMNS, *OPTIONAL_COLUMNS)}
     for col in _REQUIRED:
         if not v[col]:
             out.append(Problem(line, col, "", "invalid_input", "required"))
@@ -208,7 +228,7 @@ def parse_row(
     assert quantity is not None
     use = v["use"] or default_use
     data = tuple((c, v[c]) for c in DATA_COLUMNS if v[c])
-    own = tuple((c, v[c]) for c in ORDER_COLUMNS)
+    own = tuple(zip(ORDER_COLUMNS, _ORDER_VALUES(v), strict=True))
     return (
         ImportRow(
             line,
@@ -264,6 +284,35 @@ class Reference:
     units: Mapping[str, Unit]
     prices: Mapping[str, list[PriceItem]]
 
+    @cached_property
+    def _by_item(self) -> dict[tuple[str, str], list[PriceItem]]:
+        out: dict[tuple[str, str], list[PriceItem]] = {}
+        for supplier, items in self.prices.items():
+            for p in items:
+                if p.supplier == supplier:
+                    out.setdefault((supplier, p.code), []).append(p)
+        return out
+
+    def price_items(self, supplier: str, codes: Sequence[str]) -> list[PriceItem]:
+        """The supplier's price items of these codes (every validity period), in price-list
+        order: what `facilities.price_on` finds in the whole list, found in a few items."""
+        found: list[PriceItem] = []
+        for code in dict.fromkeys(codes):
+            found += self._by_item.get((supplier, code), ())
+        return found
+
+
+class Rehearsal(Order):
+    """An order taken through its steps to check them, never stored: every rule runs, but its
+    signatures and receipts carry no digest (a digest cannot break a rule, and the order's real
+    number, which the signed documents include, is only known when it is written)."""
+
+    def _signed_digest(self, action: str, extra: dict[str, Any]) -> str:
+        return ""
+
+    def _receipt_digest(self, payload: dict[str, Any]) -> str:
+        return ""
+
 
 def midnight(day: date) -> datetime:
     """When an imported step is signed: the start of the day it happened (UTC)."""
@@ -297,11 +346,14 @@ def build_order(
     importer: User,
     ref: Reference,
     today: date,
+    *,
+    rehearse: bool = False,
 ) -> tuple[Order, list[Entry]]:
     """The order the rows describe, taken through every step the rows record, and its postings.
 
     Raises the domain's own errors (each step checks its rules as when an officer acts);
-    `locate` turns them into problems at the rows and columns they concern.
+    `locate` turns them into problems at the rows and columns they concern. With `rehearse`
+    the order is a `Rehearsal` (the same steps and rules, no digests), to check rows only.
     """
     first = rows[0]
     agreement = ref.agreements.get(first.agreement)
@@ -320,7 +372,7 @@ def build_order(
             unit.code,
             f"{unit.name} belongs to {unit.party}, not {first.requester}",
         )
-    prices = ref.prices.get(first.supplier, [])
+    prices = ref.price_items(first.supplier, [r.item for r in rows])
     lines = [OrderLine(no, r.item, r.quantity) for no, r in enumerate(rows, start=1)]
     order = new_order(
         number,
@@ -336,6 +388,8 @@ def build_order(
         default_data(rows, importer),
         first.ordered_on,
     )
+    if rehearse:
+        order = Rehearsal(**vars(order))
     ordered = midnight(first.ordered_on)
     order.submit(importer, ordered, agreement, facility, prices)
     order.accept(importer, ordered, agreement, facility, prices)

@@ -67,8 +67,14 @@ def parse_decimal(value: object, field: str) -> Decimal:
     return number
 
 
+_QUANTUM: dict[str, Decimal] = {}  # the minor unit of each commodity met, worked out once
+
+
 def quantize(number: Decimal, commodity: str) -> Decimal:
-    return number.quantize(Decimal(1).scaleb(-exponent(commodity)), rounding=ROUND_HALF_EVEN)
+    quantum = _QUANTUM.get(commodity)
+    if quantum is None:
+        quantum = _QUANTUM[commodity] = Decimal(1).scaleb(-exponent(commodity))
+    return number.quantize(quantum, rounding=ROUND_HALF_EVEN)
 
 
 def to_minor(number: Decimal, commodity: str) -> int:

@@ -78,10 +78,40 @@ KIND_FOR_METHOD = {
 }
 
 
+#: canonical JSON: keys sorted, no spaces, text as is (one encoder, not one per document)
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def digest(document: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of a document: what a signature signs."""
-    text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(document).encode("utf-8")).hexdigest()
+
+
+#: the last order document encoded and its text: an order's successive steps (accept, each
+#: receipt, the invoice) mostly sign the same document; compared whole, so never stale
+_last_document: tuple[dict[str, Any], str] | None = None
+
+
+def signed_digest(order_document: dict[str, Any], action: str, extra: dict[str, Any]) -> str:
+    """`digest({"order": order_document, "action": action, **extra})`, the same text hashed,
+    with the order's document encoded once for the steps that sign it unchanged. Canonical JSON
+    of an object is its members sorted by key, each `"key":value`, joined by commas, so the
+    document's text is spliced in as its member's value. The reuse compares documents with
+    ``==``, sound for what `Order.document` holds (text, integers, None): values that are equal
+    yet encode differently (1 and True, 1 and 1.0) never occur there."""
+    if "order" in extra or not all(type(k) is str for k in extra):
+        return digest({"order": order_document, "action": action, **extra})
+    global _last_document  # one (document, text) pair, replaced whole: safe across threads
+    last = _last_document
+    if last is not None and last[0] == order_document:
+        text = last[1]
+    else:
+        text = _CANONICAL.encode(order_document)
+        _last_document = (order_document, text)
+    encode = _CANONICAL.encode
+    members = [(k, encode(v)) for k, v in {"action": action, **extra}.items()]
+    whole = ",".join(f"{encode(k)}:{v}" for k, v in sorted([*members, ("order", text)]))
+    return hashlib.sha256(f"{{{whole}}}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -295,7 +325,6 @@ class Order:
         extra: dict[str, Any] | None = None,
         note: str = "",
     ) -> Signature:
-        document = {"order": self.document(), "action": action, **(extra or {})}
         sig = Signature(
             action,
             user.name,
@@ -303,11 +332,18 @@ class Order:
             user.party,
             at,
             self.revision,
-            digest(document),
+            self._signed_digest(action, extra or {}),
             note,
         )
         self.signatures.append(sig)
         return sig
+
+    def _signed_digest(self, action: str, extra: dict[str, Any]) -> str:
+        """The digest a signature of `action` carries: of the order as it stands and the step."""
+        return signed_digest(self.document(), action, extra)
+
+    def _receipt_digest(self, payload: dict[str, Any]) -> str:
+        return digest({"order": self.number, **payload})
 
     def _authorise(self, user: User, action: str) -> None:
         require_order_action(user, action, self.requesting, self.supplying)
@@ -487,7 +523,7 @@ class Order:
             "received_on": on.isoformat(),
             "quantities": [[n, str(q)] for n, q in quantities],
         }
-        receipt = Receipt(seq, on, tuple(quantities), digest({"order": self.number, **payload}))
+        receipt = Receipt(seq, on, tuple(quantities), self._receipt_digest(payload))
         self.receipts.append(receipt)
         self._move(S.RECEIVED if self.fully_received() else S.PARTIALLY_RECEIVED)
         self._sign(user, "receive", at, payload)

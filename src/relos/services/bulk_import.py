@@ -49,6 +49,7 @@ from relos.domain.imports import (
     check_same_order,
     locate,
     parse_row,
+    row_reader,
 )
 from relos.domain.ledger import Entry
 from relos.domain.orders import Order, order_number
@@ -140,6 +141,7 @@ def _rows(
             return
         assert header is not None
         names = [h.strip() for h in header]
+        read = row_reader(names)
         for values in reader:
             line = reader.line_num
             if line <= after_line or not any(v.strip() for v in values):
@@ -155,7 +157,7 @@ def _rows(
                     )
                 )
                 continue
-            row, bad = parse_row(line, dict(zip(names, values, strict=True)), default_use)
+            row, bad = parse_row(line, read(values), default_use)
             if row is None:
                 problems += bad
             else:
@@ -240,7 +242,7 @@ def _check(
             problems += same
             continue
         try:
-            build_order(rows, _prefix(rows) + "000000", importer, ref, today)
+            build_order(rows, _prefix(rows) + "000000", importer, ref, today, rehearse=True)
         except RelosError as e:
             problems += locate(e, rows)
         if progress is not None and out.orders % 500 == 0:

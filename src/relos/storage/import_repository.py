@@ -20,10 +20,46 @@ from relos.domain.imports import ImportJob
 from relos.domain.orders import Order
 from relos.storage import import_tables as it
 from relos.storage import tables as t
+from relos.storage.bulk_insert import converter, insert_rows
 from relos.storage.repositories import OrderRepository, _milli
 
 #: rows per IN (...) lookup: well under SQLite's and PostgreSQL's bound-parameter limits
 LOOKUP_CHUNK = 500
+#: the children's columns `add_orders` writes, in the order of its tuples (as `OrderRepository`)
+LINE_COLUMNS = (
+    "order_number",
+    "line_no",
+    "item_code",
+    "quantity_milli",
+    "description",
+    "category",
+    "unit_of_measure",
+    "unit_price_minor",
+    "currency",
+    "commodity",
+)
+INVOICE_COLUMNS = (
+    "number",
+    "order_number",
+    "issued_on",
+    "due_on",
+    "value_minor",
+    "currency",
+    "amounts",
+)
+SIGNATURE_COLUMNS = (
+    "order_number",
+    "seq",
+    "action",
+    "user_name",
+    "role",
+    "party",
+    "at",
+    "revision",
+    "digest",
+    "note",
+)
+REFERENCE_COLUMNS = ("order_number", "requesting", "reference", "job_id", "line")
 
 
 def _job(r: Any) -> ImportJob:
@@ -139,101 +175,81 @@ class ImportRepository:
     # -- orders in sets -------------------------------------------------------------------------
 
     def add_orders(self, job_id: int, orders: Sequence[tuple[Order, str, int]]) -> None:
-        """Insert new orders whole: (order, its reference, its first file line) each."""
+        """Insert new orders whole: (order, its reference, its first file line) each; one
+        executemany of tuples per table (`bulk_insert`), the rows `OrderRepository` writes."""
         if not orders:
             return
-        heads: list[dict[str, Any]] = []
-        lines: list[dict[str, Any]] = []
-        receipts: list[dict[str, Any]] = []
-        receipt_lines: list[dict[str, Any]] = []
-        invoices: list[dict[str, Any]] = []
-        signatures: list[dict[str, Any]] = []
-        references: list[dict[str, Any]] = []
+        c = self.conn
+        # the order's own row: OrderRepository's mapping, so both write the same columns
+        head_columns = tuple(OrderRepository._header(orders[0][0]))
+        head = [converter(c, t.orders, name) for name in head_columns]
+        received_on = converter(c, t.receipts, "received_on")
+        issued_on = converter(c, t.invoices, "issued_on")
+        due_on = converter(c, t.invoices, "due_on")
+        at = converter(c, t.signatures, "at")
+        amounts = converter(c, t.invoices, "amounts")
+        heads: list[tuple[Any, ...]] = []
+        lines: list[tuple[Any, ...]] = []
+        receipts: list[tuple[Any, ...]] = []
+        receipt_lines: list[tuple[Any, ...]] = []
+        invoices: list[tuple[Any, ...]] = []
+        signatures: list[tuple[Any, ...]] = []
+        references: list[tuple[Any, ...]] = []
         for o, ref, line in orders:
             n = o.number
-            heads.append(OrderRepository._header(o))
-            references.append(
-                {
-                    "order_number": n,
-                    "requesting": o.requesting,
-                    "reference": ref,
-                    "job_id": job_id,
-                    "line": line,
-                }
-            )
+            row = OrderRepository._header(o)
+            heads.append(tuple(f(row[name]) for f, name in zip(head, head_columns, strict=True)))
+            references.append((n, o.requesting, ref, job_id, line))
             for ln in o.lines:
+                price = ln.unit_price
                 lines.append(
-                    {
-                        "order_number": n,
-                        "line_no": ln.line_no,
-                        "item_code": ln.item_code,
-                        "quantity_milli": _milli(ln.quantity),
-                        "description": ln.description,
-                        "category": ln.category.value if ln.category else None,
-                        "unit_of_measure": ln.unit_of_measure,
-                        "unit_price_minor": ln.unit_price.minor if ln.unit_price else None,
-                        "currency": ln.unit_price.commodity if ln.unit_price else None,
-                        "commodity": ln.commodity,
-                    }
+                    (
+                        n,
+                        ln.line_no,
+                        ln.item_code,
+                        _milli(ln.quantity),
+                        ln.description,
+                        ln.category.value if ln.category else None,
+                        ln.unit_of_measure,
+                        price.minor if price else None,
+                        price.commodity if price else None,
+                        ln.commodity,
+                    )
                 )
             for r in o.receipts:
-                receipts.append(
-                    {
-                        "order_number": n,
-                        "seq": r.seq,
-                        "received_on": r.received_on,
-                        "digest": r.digest,
-                    }
-                )
-                receipt_lines += [
-                    {"order_number": n, "seq": r.seq, "line_no": no, "quantity_milli": _milli(q)}
-                    for no, q in r.quantities
-                ]
+                receipts.append((n, r.seq, received_on(r.received_on), r.digest))
+                receipt_lines += [(n, r.seq, no, _milli(q)) for no, q in r.quantities]
             for i in o.invoices:
                 invoices.append(
-                    {
-                        "number": i.number,
-                        "order_number": n,
-                        "issued_on": i.issued_on,
-                        "due_on": i.due_on,
-                        "value_minor": i.value.minor,
-                        "currency": i.value.commodity,
-                        "amounts": [
-                            {"number": str(a.number), "commodity": a.commodity} for a in i.amounts
-                        ],
-                    }
+                    (
+                        i.number,
+                        n,
+                        issued_on(i.issued_on),
+                        due_on(i.due_on),
+                        i.value.minor,
+                        i.value.commodity,
+                        amounts(
+                            [{"number": str(a.number), "commodity": a.commodity} for a in i.amounts]
+                        ),
+                    )
                 )
             signatures += [
-                {
-                    "order_number": n,
-                    "seq": k,
-                    "action": g.action,
-                    "user_name": g.user,
-                    "role": g.role,
-                    "party": g.party,
-                    "at": g.at,
-                    "revision": g.revision,
-                    "digest": g.digest,
-                    "note": g.note,
-                }
+                (n, k, g.action, g.user, g.role, g.party, at(g.at), g.revision, g.digest, g.note)
                 for k, g in enumerate(o.signatures, start=1)
             ]
-        c = self.conn
-        c.execute(insert(t.orders), heads)
-        c.execute(insert(t.order_lines), lines)
-        for table, rows in (
-            (t.receipts, receipts),
-            (t.receipt_lines, receipt_lines),
-            (t.invoices, invoices),
-        ):
-            if rows:
-                c.execute(insert(table), rows)
-        c.execute(insert(t.signatures), signatures)
+        insert_rows(c, t.orders, head_columns, heads)
+        insert_rows(c, t.order_lines, LINE_COLUMNS, lines)
+        insert_rows(c, t.receipts, ("order_number", "seq", "received_on", "digest"), receipts)
+        insert_rows(
+            c, t.receipt_lines, ("order_number", "seq", "line_no", "quantity_milli"), receipt_lines
+        )
+        insert_rows(c, t.invoices, INVOICE_COLUMNS, invoices)
+        insert_rows(c, t.signatures, SIGNATURE_COLUMNS, signatures)
         try:
-            c.execute(insert(it.order_references), references)
+            insert_rows(c, it.order_references, REFERENCE_COLUMNS, references)
         except IntegrityError:  # another import stored one of these references meanwhile
             raise Conflict(
                 "an order reference of this batch was stored by another import meanwhile",
                 field="order_ref",
-                value=references[0]["reference"],
+                value=references[0][2],
             ) from None

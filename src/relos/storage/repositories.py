@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -55,6 +55,7 @@ from relos.domain.records import (
 from relos.domain.users import Role, User
 from relos.storage import conversion_repository
 from relos.storage import tables as t
+from relos.storage.bulk_insert import converter, insert_rows
 
 MILLI = 3
 POSTING_COLUMNS = (
@@ -701,8 +702,9 @@ class LedgerRepository:
                 raise AlreadyExists("ledger entry", f"{e.book} {e.txn}", field="txn")
             seen.add((e.book, e.txn))
             minors.append(amounts)
-        day = self._bind(t.postings, "on")
-        self._insert(
+        day = converter(self.conn, t.postings, "on")
+        insert_rows(
+            self.conn,
             t.ledger_entries,
             ("book", "txn", "on", "event", "order_number", "description", "reverses"),
             [
@@ -712,99 +714,28 @@ class LedgerRepository:
         )
         ids = self._ids(entries)
         postings: list[tuple[Any, ...]] = []
-        kept: dict[BalanceKey, int] = {}
+        # each posting's change is summed once per key and day; months and totals from those
         daily: dict[tuple[str, str, str, str, str, date], int] = {}
-        monthly: dict[tuple[str, str, str, str, str, date], int] = {}
         for e, amounts in zip(entries, minors, strict=True):
-            entry_id, on = ids[e.book, e.txn], day(e.on)
+            entry_id, on, book, d = ids[e.book, e.txn], day(e.on), e.book, e.on
             for p, minor in zip(e.postings, amounts, strict=True):
                 c = p.amount.commodity
-                postings.append(
-                    (entry_id, e.book, on, p.account, p.counterparty, p.method, c, minor)
-                )
-                key = (e.book, p.account, p.counterparty, p.method, c)
-                kept[key] = kept.get(key, 0) + minor
-                dkey = (*key, e.on)
+                postings.append((entry_id, book, on, p.account, p.counterparty, p.method, c, minor))
+                dkey = (book, p.account, p.counterparty, p.method, c, d)
                 daily[dkey] = daily.get(dkey, 0) + minor
-                mkey = (*key, e.on.replace(day=1))
-                monthly[mkey] = monthly.get(mkey, 0) + minor
+        kept: dict[BalanceKey, int] = {}
+        monthly: dict[tuple[str, str, str, str, str, date], int] = {}
+        for dkey, minor in daily.items():
+            key = dkey[:5]
+            kept[key] = kept.get(key, 0) + minor
+            mkey = (*key, dkey[5].replace(day=1))
+            monthly[mkey] = monthly.get(mkey, 0) + minor
         if postings:
-            self._insert(t.postings, POSTING_COLUMNS, postings)
+            insert_rows(self.conn, t.postings, POSTING_COLUMNS, postings)
         # Keys in sorted order: concurrent writers take the rows' locks in the same order.
         self._bump(t.balances, [(*k, v) for k, v in sorted(kept.items())])
         self._bump(t.daily_balances, [(*k[:5], day(k[5]), v) for k, v in sorted(daily.items())])
         self._bump(t.monthly_balances, [(*k[:5], day(k[5]), v) for k, v in sorted(monthly.items())])
-
-    def _bind(self, table: Table, column: str) -> Callable[[Any], Any]:
-        """The column type's own conversion of a value for the driver (SQLite: a date becomes
-        ISO text, as SQLAlchemy stores it); the identity where there is none or none is needed."""
-        d = self.conn.dialect
-        f = table.c[column].type.dialect_impl(d).bind_processor(d)
-        if f is None or self._mark() is None:  # the ordinary path converts by itself
-            return lambda v: v
-        done: dict[Any, Any] = {}  # a batch holds few distinct days: convert each once
-
-        def convert(v: Any) -> Any:
-            out = done.get(v)
-            if out is None:
-                out = done[v] = f(v)
-            return out
-
-        return convert
-
-    def _mark(self) -> str | None:
-        return {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(self.conn.dialect.paramstyle)
-
-    def _insert(
-        self,
-        table: Table,
-        names: Sequence[str],
-        rows: list[tuple[Any, ...]],
-        add_on_conflict: Sequence[str] = (),
-    ) -> None:
-        """One executemany of an INSERT (with `add_on_conflict`: the key whose existing row gets
-        the new row's amount_minor added, INSERT .. ON CONFLICT DO UPDATE, written alike on SQLite
-        and PostgreSQL), handed to the driver as tuples: SQLAlchemy's per-row parameter handling
-        costs more than the insert itself at a million rows. Values must already be converted
-        (`_bind`). Other drivers and engines take SQLAlchemy's path."""
-        mark = self._mark()
-        d = self.conn.dialect
-        if mark is None or d.name not in ("sqlite", "postgresql"):
-            self._insert_portably(table, names, rows, add_on_conflict)
-            return
-        quote = d.identifier_preparer.quote
-        tname = quote(table.name)
-        sql = (
-            f"INSERT INTO {tname} ({', '.join(quote(n) for n in names)}) "
-            f"VALUES ({', '.join([mark] * len(names))})"
-        )
-        if add_on_conflict:
-            sql += (
-                f" ON CONFLICT ({', '.join(quote(n) for n in add_on_conflict)}) DO UPDATE"
-                f" SET amount_minor = {tname}.amount_minor + excluded.amount_minor"
-            )
-        self.conn.exec_driver_sql(sql, rows)
-
-    def _insert_portably(
-        self,
-        table: Table,
-        names: Sequence[str],
-        rows: list[tuple[Any, ...]],
-        add_on_conflict: Sequence[str],
-    ) -> None:
-        values = [dict(zip(names, r, strict=True)) for r in rows]
-        if not add_on_conflict:
-            self.conn.execute(insert(table), values)
-            return
-        for v in values:  # an UPDATE, then an INSERT where nothing was updated
-            match = and_(*(table.c[k] == v[k] for k in add_on_conflict))
-            done = self.conn.execute(
-                update(table)
-                .where(match)
-                .values(amount_minor=table.c.amount_minor + v["amount_minor"])
-            )
-            if done.rowcount == 0:
-                self.conn.execute(insert(table).values(**v))
 
     def _existing(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
         books, txns = sorted({b for b, _ in keys}), sorted({txn for _, txn in keys})
@@ -832,7 +763,7 @@ class LedgerRepository:
         it: one upsert executemany."""
         if rows:
             key = [col.name for col in table.primary_key.columns]
-            self._insert(table, [*key, "amount_minor"], rows, add_on_conflict=key)
+            insert_rows(self.conn, table, [*key, "amount_minor"], rows, add_on_conflict=key)
 
     def balances(
         self, book: str | None = None, as_of: date | None = None

@@ -1,0 +1,104 @@
+"""Inserts in sets handed straight to the driver: one executemany of tuples per table.
+
+SQLAlchemy's per-row parameter handling (compiling, building a dict per row, running each
+column's bind processor through its own machinery) costs more than SQLite's insert itself once a
+statement carries thousands of rows; the bulk paths (the ledger's `append`, the import's
+`add_orders`) therefore convert the values once with each column type's own bind processor
+(`converter`: on SQLite a date becomes ISO text and a JSON value its text, exactly as SQLAlchemy
+stores them) and give the driver plain tuples (`insert_rows`). Engines or drivers other than
+SQLite's and psycopg's take SQLAlchemy's ordinary path with the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, insert, update
+
+Convert = Callable[[Any], Any]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def placeholder(conn: Connection) -> str | None:
+    """The driver's parameter mark, when `insert_rows` hands it rows directly (None: it won't)."""
+    if conn.dialect.name not in ("sqlite", "postgresql"):
+        return None
+    return {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
+
+
+def converter(conn: Connection, table: Table, column: str) -> Convert:
+    """The column type's own conversion of a value for the driver (SQLite: a date becomes ISO
+    text, as SQLAlchemy stores it); the identity where there is none or where SQLAlchemy's
+    ordinary path will convert by itself. Each distinct day is converted once (a batch holds
+    few)."""
+    d = conn.dialect
+    f = table.c[column].type.dialect_impl(d).bind_processor(d)
+    if f is None or placeholder(conn) is None:
+        return _identity
+    done: dict[date, Any] = {}
+
+    def convert(v: Any) -> Any:
+        if type(v) is not date:  # None, a datetime (equal instants in two zones differ), JSON
+            return f(v)
+        out = done.get(v)
+        if out is None:
+            out = done[v] = f(v)
+        return out
+
+    return convert
+
+
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    names: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    add_on_conflict: Sequence[str] = (),
+) -> None:
+    """One executemany of an INSERT of `rows` (tuples in the order of `names`, values already
+    converted by `converter`). With `add_on_conflict` (a key), a row whose key exists adds its
+    amount_minor to the stored row's (INSERT .. ON CONFLICT DO UPDATE, written alike on SQLite
+    and PostgreSQL)."""
+    if not rows:
+        return
+    mark = placeholder(conn)
+    if mark is None:
+        _insert_portably(conn, table, names, rows, add_on_conflict)
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    tname = quote(table.name)
+    sql = (
+        f"INSERT INTO {tname} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join([mark] * len(names))})"
+    )
+    if add_on_conflict:
+        sql += (
+            f" ON CONFLICT ({', '.join(quote(n) for n in add_on_conflict)}) DO UPDATE"
+            f" SET amount_minor = {tname}.amount_minor + excluded.amount_minor"
+        )
+    conn.exec_driver_sql(sql, rows)
+
+
+def _insert_portably(
+    conn: Connection,
+    table: Table,
+    names: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    add_on_conflict: Sequence[str],
+) -> None:
+    values = [dict(zip(names, r, strict=True)) for r in rows]
+    if not add_on_conflict:
+        conn.execute(insert(table), values)
+        return
+    for v in values:  # an UPDATE, then an INSERT where nothing was updated
+        match = and_(*(table.c[k] == v[k] for k in add_on_conflict))
+        done = conn.execute(
+            update(table).where(match).values(amount_minor=table.c.amount_minor + v["amount_minor"])
+        )
+        if done.rowcount == 0:
+            conn.execute(insert(table).values(**v))
