@@ -8,15 +8,18 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     Table,
     and_,
     bindparam,
     case,
+    cast,
     delete,
     func,
     insert,
+    null,
     or_,
     select,
     union_all,
@@ -35,6 +38,7 @@ from relos.domain.orders import (
     Conversion,
     Invoice,
     Order,
+    OrderDebt,
     OrderLine,
     OrderState,
     Receipt,
@@ -55,6 +59,7 @@ from relos.domain.records import (
 from relos.domain.users import Role, User
 from relos.storage import conversion_repository
 from relos.storage import tables as t
+from relos.storage.conversion_tables import order_conversions
 
 MILLI = 3
 POSTING_COLUMNS = (
@@ -668,6 +673,130 @@ class OrderRepository:
     def invoice_exists(self, number: str) -> bool:
         q = select(t.invoices.c.number).where(t.invoices.c.number == number)
         return self.conn.execute(q).first() is not None
+
+    # -- what invoiced orders still owe, in sets (the rule: Order.debts) ------------------------
+
+    def debts(self, party: str | None = None) -> list[OrderDebt]:
+        """`Order.debts` of every invoiced order (where `party` requests or supplies), by order
+        and commodity, summed in the database: each receipt line's obligation (its quantity in
+        thousandths for replacement in kind; else its value, the unit price times the quantity
+        rounded half-even to the currency's minor unit, as `Amount.times` does), plus the cash
+        of conversions, less settlements (a reversal adds back). Only what conversions cleared,
+        kept as JSON, is taken off here, from the conversion rows alone. No order is loaded."""
+        o, ol, rl = t.orders.c, t.order_lines.c, t.receipt_lines.c
+        st, cv = t.settlements.c, order_conversions.c
+        invoiced = [o.state == OrderState.INVOICED.value]
+        if party:
+            invoiced.append(or_(o.requesting == party, o.supplying == party))
+        rik = o.method == Method.RIK.value
+        none = cast(null(), BigInteger)
+        # value in minor units = round_half_even(price_minor * quantity_milli / 1000), in
+        # integers without overflow: whole units and thousandths of the quantity apart
+        whole = ol.unit_price_minor * (rl.quantity_milli // 1000)
+        part = ol.unit_price_minor * (rl.quantity_milli % 1000)
+        floor = whole + part // 1000
+        rest = part % 1000
+        value = floor + case(
+            (or_(rest > 500, and_(rest == 500, floor % 2 == 1)), 1),
+            else_=0,
+        )
+        received = (
+            select(
+                rl.order_number.label("number"),
+                case((rik, ol.commodity), else_=ol.currency).label("commodity"),
+                case((rik, rl.quantity_milli), else_=None).label("milli"),
+                case((rik, None), else_=value).label("minor"),
+            )
+            .select_from(
+                t.receipt_lines.join(
+                    t.order_lines,
+                    and_(ol.order_number == rl.order_number, ol.line_no == rl.line_no),
+                ).join(t.orders, o.number == rl.order_number)
+            )
+            .where(*invoiced)
+        )
+        converted = (
+            select(cv.order_number, cv.currency, none, cv.amount_minor)
+            .select_from(order_conversions.join(t.orders, o.number == cv.order_number))
+            .where(*invoiced)
+        )
+        settled = (
+            select(
+                st.order_number,
+                st.commodity,
+                none,
+                case((st.reverses.is_(None), -st.amount_minor), else_=st.amount_minor),
+            )
+            .select_from(t.settlements.join(t.orders, o.number == st.order_number))
+            .where(*invoiced)
+        )
+        parts = union_all(received, converted, settled).subquery()
+        owed = (
+            select(
+                parts.c.number,
+                parts.c.commodity,
+                func.sum(parts.c.milli).label("milli"),
+                func.sum(parts.c.minor).label("minor"),
+            )
+            .group_by(parts.c.number, parts.c.commodity)
+            .subquery()
+        )
+        inv = t.invoices.c
+        number = inv.number.collate("C") if self.conn.dialect.name == "postgresql" else inv.number
+        last = (
+            select(
+                inv.order_number,
+                inv.number,
+                inv.due_on,
+                func.row_number()
+                .over(partition_by=inv.order_number, order_by=(inv.issued_on.desc(), number.desc()))
+                .label("nth"),
+            )
+            .select_from(t.invoices.join(t.orders, o.number == inv.order_number))
+            .where(*invoiced)
+            .subquery()
+        )
+        q = select(
+            owed.c.number,
+            o.agreement,
+            o.supplying,
+            o.requesting,
+            o.method,
+            owed.c.commodity,
+            owed.c.milli,
+            owed.c.minor,
+            last.c.number,
+            last.c.due_on,
+        ).select_from(
+            owed.join(t.orders, o.number == owed.c.number).join(
+                last, and_(last.c.order_number == owed.c.number, last.c.nth == 1)
+            )
+        )
+        cleared: dict[tuple[str, str], Decimal] = {}
+        cq = (
+            select(cv.order_number, cv.cleared)
+            .select_from(order_conversions.join(t.orders, o.number == cv.order_number))
+            .where(*invoiced)
+        )
+        for n, amounts in self.conn.execute(cq):
+            for a in amounts:
+                key = (n, a["commodity"])
+                cleared[key] = cleared.get(key, Decimal(0)) + from_minor(a["minor"], a["commodity"])
+        out = []
+        for r in self.conn.execute(q):
+            commodity, milli, minor = r[5], r[6], r[7]
+            amount = None if minor is None else from_minor(int(minor), commodity)
+            if milli is not None:  # received in kind: thousandths of the item's unit
+                in_kind = Decimal(int(milli)).scaleb(-MILLI)
+                amount = in_kind if amount is None else amount + in_kind
+            assert amount is not None
+            amount = amount - cleared.get((r[0], commodity), Decimal(0))
+            if amount > 0:
+                out.append(
+                    OrderDebt(r[0], r[1], r[2], r[3], Method(r[4]), commodity, amount, r[8], r[9])
+                )
+        out.sort(key=lambda d: (d.order, d.commodity))
+        return out
 
 
 # Entries by book and txn, the lists bound at execution (one compiled statement, cached).
