@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from relos.domain.agreements import Method
 from relos.domain.errors import ValidationError
 from relos.domain.ledger import Entry
 from relos.domain.order_search import OrderHead, OrderSearch
@@ -88,6 +89,9 @@ def orders_by_state(uow: UnitOfWork, party: str | None = None) -> dict[str, int]
     return {s.value: counts.get(s.value, 0) for s in OrderState}
 
 
+_METHOD_NAMES = {m: m.value for m in Method}  # cheaper than `.value` for thousands of rows
+
+
 @dataclass(frozen=True)
 class ObligationRow:
     order: str
@@ -147,7 +151,7 @@ def obligations(
                 o.agreement,
                 o.creditor,
                 o.debtor,
-                o.method.value,
+                _METHOD_NAMES[o.method],
                 o.commodity,
                 o.outstanding,
                 o.invoice,

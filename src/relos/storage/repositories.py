@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -73,6 +73,7 @@ POSTING_COLUMNS = (
     "amount_minor",
 )
 CHUNK = 500  # numbers per IN (...) list: well under every engine's parameter limit
+METHODS = {m.value: m for m in Method}  # a dict lookup is cheaper than Method(value) per row
 
 
 def _milli(q: Decimal) -> int:
@@ -741,21 +742,19 @@ class OrderRepository:
             .group_by(parts.c.number, parts.c.commodity)
             .subquery()
         )
+        # the order's last invoice (by date, then number), looked up by the order's index
         inv = t.invoices.c
         number = inv.number.collate("C") if self.conn.dialect.name == "postgresql" else inv.number
-        last = (
-            select(
-                inv.order_number,
-                inv.number,
-                inv.due_on,
-                func.row_number()
-                .over(partition_by=inv.order_number, order_by=(inv.issued_on.desc(), number.desc()))
-                .label("nth"),
+
+        def last_invoice(column: Any) -> Any:
+            return (
+                select(column)
+                .where(inv.order_number == owed.c.number)
+                .order_by(inv.issued_on.desc(), number.desc())
+                .limit(1)
+                .scalar_subquery()
             )
-            .select_from(t.invoices.join(t.orders, o.number == inv.order_number))
-            .where(*invoiced)
-            .subquery()
-        )
+
         q = select(
             owed.c.number,
             o.agreement,
@@ -765,13 +764,9 @@ class OrderRepository:
             owed.c.commodity,
             owed.c.milli,
             owed.c.minor,
-            last.c.number,
-            last.c.due_on,
-        ).select_from(
-            owed.join(t.orders, o.number == owed.c.number).join(
-                last, and_(last.c.order_number == owed.c.number, last.c.nth == 1)
-            )
-        )
+            last_invoice(inv.number),
+            last_invoice(inv.due_on),
+        ).select_from(owed.join(t.orders, o.number == owed.c.number))
         cleared: dict[tuple[str, str], Decimal] = {}
         cq = (
             select(cv.order_number, cv.cleared)
@@ -793,7 +788,7 @@ class OrderRepository:
             amount = amount - cleared.get((r[0], commodity), Decimal(0))
             if amount > 0:
                 out.append(
-                    OrderDebt(r[0], r[1], r[2], r[3], Method(r[4]), commodity, amount, r[8], r[9])
+                    OrderDebt(r[0], r[1], r[2], r[3], METHODS[r[4]], commodity, amount, r[8], r[9])
                 )
         out.sort(key=lambda d: (d.order, d.commodity))
         return out
@@ -966,32 +961,63 @@ class LedgerRepository:
     def balances(
         self, book: str | None = None, as_of: date | None = None
     ) -> dict[BalanceKey, Decimal]:
-        """Balances from the kept table, or, as of the end of a day, summed from the kept
-        monthly changes before that day's month and the daily changes of its month up to it (at
-        most keys x (months + 31) rows, never every posting)."""
+        """Balances from the kept table; as of the end of a day, per balance key, from its kept
+        monthly and daily changes, counted from whichever end of the history is nearer:
+
+        - forward: the months before that day's month, plus that month's days up to the day;
+        - backward: the balance now, less the months after that day's month and the days of
+          its month after the day.
+
+        Each key's changes are one range of the primary key (key, then month or day), summed by
+        a subquery per key of the `balances` table: no sort, no hash, no posting read, at most
+        keys x (months on the nearer side + 31) rows (decision 48)."""
+        b = t.balances.c
         if as_of is None:
-            b = t.balances.c
             q = select(b.book, b.account, b.counterparty, b.method, b.commodity, b.amount_minor)
             if book:
                 q = q.where(b.book == book)
             return self._nonzero(self.conn.execute(q))
-        # as of a day: the whole months before its month, then that month's days up to it
-        first = as_of.replace(day=1)
         m, d = t.monthly_balances.c, t.daily_balances.c
-        months = (
-            select(m.book, m.account, m.counterparty, m.method, m.commodity, m.amount_minor)
-            .where(m.month < first)
-            .where(*([m.book == book] if book else []))
-        )
-        days = (
-            select(d.book, d.account, d.counterparty, d.method, d.commodity, d.amount_minor)
-            .where(d.day >= first, d.day <= as_of)
-            .where(*([d.book == book] if book else []))
-        )
-        both = union_all(months, days).subquery()
-        key = [both.c.book, both.c.account, both.c.counterparty, both.c.method, both.c.commodity]
-        q = select(*key, func.sum(both.c.amount_minor)).group_by(*key)
+        first = as_of.replace(day=1)
+        after = (first + timedelta(days=31)).replace(day=1)  # the next month's first day
+
+        def changes(kept: Any, *when: ColumnElement[bool]) -> ColumnElement[Any]:
+            same_key = and_(
+                kept.book == b.book,
+                kept.account == b.account,
+                kept.counterparty == b.counterparty,
+                kept.method == b.method,
+                kept.commodity == b.commodity,
+            )
+            total = select(func.sum(kept.amount_minor)).where(same_key, *when).scalar_subquery()
+            return func.coalesce(total, 0)
+
+        if self._months_before(first) <= self._months_after(after):
+            amount = changes(m, m.month < first) + changes(d, d.day >= first, d.day <= as_of)
+        else:
+            amount = (
+                b.amount_minor
+                - changes(m, m.month >= after)
+                - changes(d, d.day > as_of, d.day < after)
+            )
+        q = select(b.book, b.account, b.counterparty, b.method, b.commodity, amount)
+        if book:
+            q = q.where(b.book == book)
         return self._nonzero(self.conn.execute(q))
+
+    def _months_before(self, first: date) -> int:
+        """Months of kept changes before `first` (the earliest day: one step down an index)."""
+        earliest: date | None = self.conn.execute(select(func.min(t.daily_balances.c.day))).scalar()
+        if earliest is None or earliest >= first:
+            return 0
+        return (first.year - earliest.year) * 12 + first.month - earliest.month
+
+    def _months_after(self, after: date) -> int:
+        """Months of kept changes from `after` on (the latest day: one step down an index)."""
+        latest: date | None = self.conn.execute(select(func.max(t.daily_balances.c.day))).scalar()
+        if latest is None or latest < after:
+            return 0
+        return (latest.year - after.year) * 12 + latest.month - after.month + 1
 
     @staticmethod
     def _nonzero(rows: Iterable[Any]) -> dict[BalanceKey, Decimal]:
