@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -801,6 +802,57 @@ BY_BOOK_TXN = select(t.ledger_entries.c.book, t.ledger_entries.c.txn, t.ledger_e
 )
 
 
+@functools.cache
+def as_of_statement(per_key: bool, forward: bool, one_book: bool) -> Any:
+    """Balances as of `:as_of` (`:first` its month's first day, `:after` the next month's),
+    of every book or of `:book`: built once per shape (see `LedgerRepository.balances`)."""
+    b, m, d = t.balances.c, t.monthly_balances.c, t.daily_balances.c
+    first: Any = bindparam("first")
+    as_of: Any = bindparam("as_of")
+    after: Any = bindparam("after")
+    # (kept table, sign, which of its rows); the balance now is the backward start
+    parts: list[tuple[Any, int, list[ColumnElement[bool]]]]
+    if forward:
+        parts = [(m, 1, [m.month < first]), (d, 1, [d.day >= first, d.day <= as_of])]
+    else:
+        parts = [(b, 1, []), (m, -1, [m.month >= after]), (d, -1, [d.day > as_of, d.day < after])]
+    book = [b.book == bindparam("book")] if one_book else []
+    if per_key:  # a subquery per key of `balances`, each one range of the kept table's key
+        amount: ColumnElement[Any] | None = None
+        for c, sign, when in parts:
+            if c is b:
+                term: ColumnElement[Any] = b.amount_minor
+            else:
+                same_key = and_(
+                    c.book == b.book,
+                    c.account == b.account,
+                    c.counterparty == b.counterparty,
+                    c.method == b.method,
+                    c.commodity == b.commodity,
+                )
+                total = select(func.sum(c.amount_minor)).where(same_key, *when).scalar_subquery()
+                term = func.coalesce(total, 0)
+            if sign < 0:
+                term = -term
+            amount = term if amount is None else amount + term
+        assert amount is not None
+        return select(b.book, b.account, b.counterparty, b.method, b.commodity, amount).where(*book)
+    selects = [
+        select(
+            c.book,
+            c.account,
+            c.counterparty,
+            c.method,
+            c.commodity,
+            c.amount_minor if sign > 0 else -c.amount_minor,
+        ).where(*when, *([c.book == bindparam("book")] if one_book else []))
+        for c, sign, when in parts
+    ]
+    rows = union_all(*selects).subquery()
+    key = [rows.c.book, rows.c.account, rows.c.counterparty, rows.c.method, rows.c.commodity]
+    return select(*key, func.sum(rows.c[5])).group_by(*key)
+
+
 class LedgerRepository:
     """Append-only entries and postings, with balances kept in step in the same transaction."""
 
@@ -961,63 +1013,45 @@ class LedgerRepository:
     def balances(
         self, book: str | None = None, as_of: date | None = None
     ) -> dict[BalanceKey, Decimal]:
-        """Balances from the kept table; as of the end of a day, per balance key, from its kept
-        monthly and daily changes, counted from whichever end of the history is nearer:
+        """Balances from the kept table; as of the end of a day, from the kept monthly and
+        daily changes, counted from whichever end of the history has fewer rows to read:
 
         - forward: the months before that day's month, plus that month's days up to the day;
         - backward: the balance now, less the months after that day's month and the days of
           its month after the day.
 
-        Each key's changes are one range of the primary key (key, then month or day), summed by
-        a subquery per key of the `balances` table: no sort, no hash, no posting read, at most
-        keys x (months on the nearer side + 31) rows (decision 48)."""
+        At most keys x (months on the nearer side + 31) rows, never a posting (decision 48).
+        On SQLite each key's changes are one range of the table's primary key (key, then month
+        or day), summed by a subquery per key of `balances`: no sort. PostgreSQL (whose rows of
+        one key lie scattered over the heap) reads the same rows in one `UNION ALL` and sums
+        them in a hash aggregate."""
         b = t.balances.c
         if as_of is None:
             q = select(b.book, b.account, b.counterparty, b.method, b.commodity, b.amount_minor)
             if book:
                 q = q.where(b.book == book)
             return self._nonzero(self.conn.execute(q))
-        m, d = t.monthly_balances.c, t.daily_balances.c
         first = as_of.replace(day=1)
         after = (first + timedelta(days=31)).replace(day=1)  # the next month's first day
+        # rows read per key: forward, the months before and the days up to as_of; backward,
+        # the balance now, the months after and the month's days after as_of
+        span = self._span()
+        if span is None:
+            return {}
+        start, end = span
+        months_before = max(0, (first.year - start.year) * 12 + first.month - start.month)
+        months_after = max(0, (end.year - after.year) * 12 + end.month - after.month + 1)
+        forward = months_before + as_of.day <= months_after + (after - as_of).days
+        q = as_of_statement(self.conn.dialect.name == "sqlite", forward, book is not None)
+        params = {"first": first, "as_of": as_of, "after": after, "book": book}
+        return self._nonzero(self.conn.execute(q, params))
 
-        def changes(kept: Any, *when: ColumnElement[bool]) -> ColumnElement[Any]:
-            same_key = and_(
-                kept.book == b.book,
-                kept.account == b.account,
-                kept.counterparty == b.counterparty,
-                kept.method == b.method,
-                kept.commodity == b.commodity,
-            )
-            total = select(func.sum(kept.amount_minor)).where(same_key, *when).scalar_subquery()
-            return func.coalesce(total, 0)
-
-        if self._months_before(first) <= self._months_after(after):
-            amount = changes(m, m.month < first) + changes(d, d.day >= first, d.day <= as_of)
-        else:
-            amount = (
-                b.amount_minor
-                - changes(m, m.month >= after)
-                - changes(d, d.day > as_of, d.day < after)
-            )
-        q = select(b.book, b.account, b.counterparty, b.method, b.commodity, amount)
-        if book:
-            q = q.where(b.book == book)
-        return self._nonzero(self.conn.execute(q))
-
-    def _months_before(self, first: date) -> int:
-        """Months of kept changes before `first` (the earliest day: one step down an index)."""
-        earliest: date | None = self.conn.execute(select(func.min(t.daily_balances.c.day))).scalar()
-        if earliest is None or earliest >= first:
-            return 0
-        return (first.year - earliest.year) * 12 + first.month - earliest.month
-
-    def _months_after(self, after: date) -> int:
-        """Months of kept changes from `after` on (the latest day: one step down an index)."""
-        latest: date | None = self.conn.execute(select(func.max(t.daily_balances.c.day))).scalar()
-        if latest is None or latest < after:
-            return 0
-        return (latest.year - after.year) * 12 + latest.month - after.month + 1
+    def _span(self) -> tuple[date, date] | None:
+        """The first and last day with kept changes (each one step down the index on `day`)."""
+        day = t.daily_balances.c.day
+        q = select(select(func.min(day)).scalar_subquery(), select(func.max(day)).scalar_subquery())
+        first, last = self.conn.execute(q).one()
+        return None if first is None else (first, last)
 
     @staticmethod
     def _nonzero(rows: Iterable[Any]) -> dict[BalanceKey, Decimal]:
