@@ -18,6 +18,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    exists,
     func,
     insert,
     null,
@@ -275,6 +276,111 @@ def next_in_sequence(conn: Connection, prefix: str, start: int = 0) -> int:
         return start + 1
     last = conn.execute(select(seq.c.last).where(seq.c.prefix == prefix)).scalar_one()
     return int(last)
+
+
+@functools.cache
+def debts_statements(collate_c: bool, one_party: bool) -> tuple[Any, Any]:
+    """What invoiced orders owe per commodity (with the order's header and last invoice), and
+    the conversions' cleared amounts: built once per shape (see `OrderRepository.debts`)."""
+    o, ol, rl = t.orders.c, t.order_lines.c, t.receipt_lines.c
+    st, cv = t.settlements.c, order_conversions.c
+    invoiced = [o.state == OrderState.INVOICED.value]
+    if one_party:
+        party: Any = bindparam("party")
+        invoiced.append(or_(o.requesting == party, o.supplying == party))
+    rik = o.method == Method.RIK.value
+    none = cast(null(), BigInteger)
+    # value in minor units = round_half_even(price_minor * quantity_milli / 1000), in
+    # integers without overflow: whole units and thousandths of the quantity apart
+    whole = ol.unit_price_minor * (rl.quantity_milli // 1000)
+    part = ol.unit_price_minor * (rl.quantity_milli % 1000)
+    floor = whole + part // 1000
+    rest = part % 1000
+    value = floor + case(
+        (or_(rest > 500, and_(rest == 500, floor % 2 == 1)), 1),
+        else_=0,
+    )
+    received = (
+        select(
+            rl.order_number.label("number"),
+            case((rik, ol.commodity), else_=ol.currency).label("commodity"),
+            case((rik, rl.quantity_milli), else_=None).label("milli"),
+            case((rik, None), else_=value).label("minor"),
+        )
+        .select_from(
+            t.receipt_lines.join(
+                t.order_lines,
+                and_(ol.order_number == rl.order_number, ol.line_no == rl.line_no),
+            ).join(t.orders, o.number == rl.order_number)
+        )
+        .where(*invoiced)
+    )
+    converted = (
+        select(cv.order_number, cv.currency, none, cv.amount_minor)
+        .select_from(order_conversions.join(t.orders, o.number == cv.order_number))
+        .where(*invoiced)
+    )
+    settled = (
+        select(
+            st.order_number,
+            st.commodity,
+            none,
+            case((st.reverses.is_(None), -st.amount_minor), else_=st.amount_minor),
+        )
+        .select_from(t.settlements.join(t.orders, o.number == st.order_number))
+        .where(*invoiced)
+    )
+    parts = union_all(received, converted, settled).subquery()
+    owed = (
+        select(
+            parts.c.number,
+            parts.c.commodity,
+            func.sum(parts.c.milli).label("milli"),
+            func.sum(parts.c.minor).label("minor"),
+        )
+        .group_by(parts.c.number, parts.c.commodity)
+        .subquery()
+    )
+    # the order's last invoice (by date, then number): none later (an anti-join by index)
+    inv, later = t.invoices.c, t.invoices.alias("later").c
+    number, later_number = (
+        (inv.number.collate("C"), later.number.collate("C"))
+        if collate_c
+        else (inv.number, later.number)
+    )
+    last = ~exists().where(
+        later.order_number == inv.order_number,
+        or_(
+            later.issued_on > inv.issued_on,
+            and_(later.issued_on == inv.issued_on, later_number > number),
+        ),
+    )
+    q = (
+        select(
+            owed.c.number,
+            o.agreement,
+            o.supplying,
+            o.requesting,
+            o.method,
+            owed.c.commodity,
+            owed.c.milli,
+            owed.c.minor,
+            inv.number,
+            inv.due_on,
+        )
+        .select_from(
+            owed.join(t.orders, o.number == owed.c.number).join(
+                t.invoices, inv.order_number == owed.c.number
+            )
+        )
+        .where(last)
+    )
+    cq = (
+        select(cv.order_number, cv.cleared)
+        .select_from(order_conversions.join(t.orders, o.number == cv.order_number))
+        .where(*invoiced)
+    )
+    return q, cq
 
 
 class OrderRepository:
@@ -685,101 +791,15 @@ class OrderRepository:
         rounded half-even to the currency's minor unit, as `Amount.times` does), plus the cash
         of conversions, less settlements (a reversal adds back). Only what conversions cleared,
         kept as JSON, is taken off here, from the conversion rows alone. No order is loaded."""
-        o, ol, rl = t.orders.c, t.order_lines.c, t.receipt_lines.c
-        st, cv = t.settlements.c, order_conversions.c
-        invoiced = [o.state == OrderState.INVOICED.value]
-        if party:
-            invoiced.append(or_(o.requesting == party, o.supplying == party))
-        rik = o.method == Method.RIK.value
-        none = cast(null(), BigInteger)
-        # value in minor units = round_half_even(price_minor * quantity_milli / 1000), in
-        # integers without overflow: whole units and thousandths of the quantity apart
-        whole = ol.unit_price_minor * (rl.quantity_milli // 1000)
-        part = ol.unit_price_minor * (rl.quantity_milli % 1000)
-        floor = whole + part // 1000
-        rest = part % 1000
-        value = floor + case(
-            (or_(rest > 500, and_(rest == 500, floor % 2 == 1)), 1),
-            else_=0,
-        )
-        received = (
-            select(
-                rl.order_number.label("number"),
-                case((rik, ol.commodity), else_=ol.currency).label("commodity"),
-                case((rik, rl.quantity_milli), else_=None).label("milli"),
-                case((rik, None), else_=value).label("minor"),
-            )
-            .select_from(
-                t.receipt_lines.join(
-                    t.order_lines,
-                    and_(ol.order_number == rl.order_number, ol.line_no == rl.line_no),
-                ).join(t.orders, o.number == rl.order_number)
-            )
-            .where(*invoiced)
-        )
-        converted = (
-            select(cv.order_number, cv.currency, none, cv.amount_minor)
-            .select_from(order_conversions.join(t.orders, o.number == cv.order_number))
-            .where(*invoiced)
-        )
-        settled = (
-            select(
-                st.order_number,
-                st.commodity,
-                none,
-                case((st.reverses.is_(None), -st.amount_minor), else_=st.amount_minor),
-            )
-            .select_from(t.settlements.join(t.orders, o.number == st.order_number))
-            .where(*invoiced)
-        )
-        parts = union_all(received, converted, settled).subquery()
-        owed = (
-            select(
-                parts.c.number,
-                parts.c.commodity,
-                func.sum(parts.c.milli).label("milli"),
-                func.sum(parts.c.minor).label("minor"),
-            )
-            .group_by(parts.c.number, parts.c.commodity)
-            .subquery()
-        )
-        # the order's last invoice (by date, then number), looked up by the order's index
-        inv = t.invoices.c
-        number = inv.number.collate("C") if self.conn.dialect.name == "postgresql" else inv.number
-
-        def last_invoice(column: Any) -> Any:
-            return (
-                select(column)
-                .where(inv.order_number == owed.c.number)
-                .order_by(inv.issued_on.desc(), number.desc())
-                .limit(1)
-                .scalar_subquery()
-            )
-
-        q = select(
-            owed.c.number,
-            o.agreement,
-            o.supplying,
-            o.requesting,
-            o.method,
-            owed.c.commodity,
-            owed.c.milli,
-            owed.c.minor,
-            last_invoice(inv.number),
-            last_invoice(inv.due_on),
-        ).select_from(owed.join(t.orders, o.number == owed.c.number))
+        q, cq = debts_statements(self.conn.dialect.name == "postgresql", party is not None)
+        params = {"party": party}
         cleared: dict[tuple[str, str], Decimal] = {}
-        cq = (
-            select(cv.order_number, cv.cleared)
-            .select_from(order_conversions.join(t.orders, o.number == cv.order_number))
-            .where(*invoiced)
-        )
-        for n, amounts in self.conn.execute(cq):
+        for n, amounts in self.conn.execute(cq, params):
             for a in amounts:
                 key = (n, a["commodity"])
                 cleared[key] = cleared.get(key, Decimal(0)) + from_minor(a["minor"], a["commodity"])
         out = []
-        for r in self.conn.execute(q):
+        for r in self.conn.execute(q, params):
             commodity, milli, minor = r[5], r[6], r[7]
             amount = None if minor is None else from_minor(int(minor), commodity)
             if milli is not None:  # received in kind: thousandths of the item's unit
