@@ -28,7 +28,7 @@ from relos.domain.ledger import BalanceKey, Entry
 from relos.domain.money import from_minor
 from relos.domain.netting import Statement
 from relos.domain.order_search import OrderHead, OrderSearch
-from relos.domain.orders import Conversion, Order, OrderState
+from relos.domain.orders import Conversion, Order, OrderDebt, OrderState
 from relos.domain.rates import Rate
 from relos.domain.reconciliation import PartyKey, ReconLine, ReconRun
 from relos.domain.records import agreement_from, facility_from, price_item_from, unit_from
@@ -279,6 +279,14 @@ class FakeOrderRepo(_Repo):
 
     def invoice_exists(self, number: str) -> bool:
         return any(i.number == number for o in self._s.orders.values() for i in o.invoices)
+
+    def debts(self, party: str | None = None) -> list[OrderDebt]:
+        return [
+            d
+            for n in sorted(self._s.orders)
+            if not party or party in (self._s.orders[n].requesting, self._s.orders[n].supplying)
+            for d in self._s.orders[n].debts()
+        ]
 
 
 class FakeLedgerRepo(_Repo):

@@ -9,7 +9,6 @@ import typer
 
 from relos.cli import render
 from relos.cli.options import As, Json, actor, settings, uow
-from relos.services import database, demo, people
 
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 user_app = typer.Typer(help="Users: one party, one role each.", no_args_is_help=True)
@@ -17,6 +16,8 @@ user_app = typer.Typer(help="Users: one party, one role each.", no_args_is_help=
 
 def init(json: Json = False) -> None:
     """Create the database (SQLite in your data directory, or RELOS_DATABASE_URL) and migrate it."""
+    from relos.services import database
+
     status = database.upgrade(settings())
     if json:
         render.emit_json({"url": status.url, "revision": status.revision})
@@ -27,6 +28,8 @@ def init(json: Json = False) -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head", json: Json = False) -> None:
     """Migrate an existing database to the newest schema (or REVISION)."""
+    from relos.services import database
+
     status = database.upgrade(settings(), revision)
     if json:
         render.emit_json({"url": status.url, "revision": status.revision})
@@ -37,6 +40,8 @@ def db_upgrade(revision: str = "head", json: Json = False) -> None:
 @db_app.command("status")
 def db_status(json: Json = False) -> None:
     """Show the database URL and its schema revision."""
+    from relos.services import database
+
     s = database.status(settings())
     if json:
         render.emit_json(
@@ -62,6 +67,8 @@ def user_add(
     as_: As = None,
 ) -> None:
     """Add a user (by the party's admin; a party's first user needs no admin)."""
+    from relos.services import people
+
     u = people.add_user(uow(), actor(as_), name, party, role)
     render.ok(f"user {u.name} ({u.role.value}, {u.party}) added")
 
@@ -69,6 +76,8 @@ def user_add(
 @user_app.command("list")
 def user_list(party: str | None = None, json: Json = False) -> None:
     """List users."""
+    from relos.services import people
+
     rows = people.users(uow(), party)
     if json:
         render.emit_json(rows)
@@ -83,6 +92,8 @@ def user_list(party: str | None = None, json: Json = False) -> None:
 @user_app.command("disable")
 def user_disable(name: str, as_: As = None) -> None:
     """Disable a user (by the party's admin)."""
+    from relos.services import people
+
     u = people.disable_user(uow(), actor(as_), name)
     render.ok(f"user {u.name} disabled")
 
@@ -92,6 +103,8 @@ def demo_command(
     json: Json = False,
 ) -> None:
     """Load the seed's case: India, Russia, RELOS and LEMOA, and a year of orders both ways."""
+    from relos.services import database, demo
+
     database.upgrade(settings())
     day = date.fromisoformat(today) if today else date.today()
     summary = demo.load_demo(uow(), day)

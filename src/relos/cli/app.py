@@ -1,4 +1,7 @@
-"""The `relos` command. Errors are translated to an exit code here, and only here."""
+"""The `relos` command. Errors are translated to an exit code here, and only here.
+
+Importing it loads Typer, Rich and the command modules only: each command imports the services
+it uses when it runs (decision 46; tests/unit/test_cli_imports.py keeps it so)."""
 
 from __future__ import annotations
 
@@ -23,7 +26,6 @@ from relos.domain.errors import (
     RelosError,
     ValidationError,
 )
-from relos.services.database import DATABASE_ERRORS
 
 app = typer.Typer(
     name="relos",
@@ -76,21 +78,30 @@ def exit_code(error: RelosError) -> int:
     return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
 
 
+def _is_database_error(e: Exception) -> bool:
+    """A missing or unreachable database (only a command that loaded SQLAlchemy can raise one)."""
+    if "sqlalchemy" not in sys.modules:
+        return False
+    from relos.services.database import DATABASE_ERRORS
+
+    return isinstance(e, DATABASE_ERRORS)
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)
     except RelosError as e:
         render.error(str(e))
         sys.exit(exit_code(e))
-    except DATABASE_ERRORS as e:
-        render.error(f"[database] {str(getattr(e, 'orig', e)).strip()}")
-        render.err.print("Is the database created? Run `relos init` (or `relos db upgrade`).")
-        sys.exit(8)
     except typer.Abort:
         sys.exit(1)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except Exception as e:  # click usage errors carry their own exit code
+        if _is_database_error(e):
+            render.error(f"[database] {str(getattr(e, 'orig', e)).strip()}")
+            render.err.print("Is the database created? Run `relos init` (or `relos db upgrade`).")
+            sys.exit(8)
         code = getattr(e, "exit_code", None)
         show = getattr(e, "show", None)
         if code is not None and callable(show):

@@ -9,7 +9,6 @@ import typer
 from relos.cli import render
 from relos.cli.options import Json, uow
 from relos.domain.errors import AuditChainBroken
-from relos.services import audit
 
 audit_app = typer.Typer(help="The audit trail: every change, hash-chained.", no_args_is_help=True)
 
@@ -17,6 +16,8 @@ audit_app = typer.Typer(help="The audit trail: every change, hash-chained.", no_
 @audit_app.command("verify")
 def verify(json: Json = False) -> None:
     """Check the audit chain: exit 6 and name each edited, inserted or deleted record."""
+    from relos.services import audit
+
     result = audit.check(uow())
     if json:
         render.emit_json(
@@ -49,6 +50,8 @@ def log(
     json: Json = False,
 ) -> None:
     """List audit records in order: who did what to which record, when, in which request."""
+    from relos.services import audit
+
     records = audit.log(uow(), entity, key, last)
     if json:
         render.emit_json(records)

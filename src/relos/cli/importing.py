@@ -10,7 +10,10 @@ import typer
 from relos.cli import render
 from relos.cli.options import As, Json, actor, uow
 from relos.domain.errors import Invalid, ValidationError
-from relos.services import bulk_import
+
+#: the service's batch size (services.bulk_import.DEFAULT_BATCH, which this module does not
+#: import until the command runs; tests/unit/test_cli_imports.py checks that the two agree)
+DEFAULT_BATCH = 5000
 
 import_app = typer.Typer(help="Bulk imports from files (CSV).", no_args_is_help=True)
 
@@ -24,7 +27,7 @@ def orders(
     ] = False,
     batch: Annotated[
         int, typer.Option("--batch", help="Rows per transaction (whole orders).")
-    ] = bulk_import.DEFAULT_BATCH,
+    ] = DEFAULT_BATCH,
     use: Annotated[
         str, typer.Option("--use", help="The orders' use when the file has no `use` column.")
     ] = "port_call",
@@ -36,6 +39,8 @@ def orders(
     column, value) and nothing is written. Then it is written in batches, each one
     transaction; an interrupted import continues with --resume. A file is imported once.
     """
+    from relos.services import bulk_import
+
     try:
         with render.Bar(quiet=json) as bar:
             summary = bulk_import.import_orders(

@@ -10,8 +10,6 @@ import typer
 from relos.cli import render
 from relos.cli.options import As, Json, actor, parse_date, uow
 from relos.domain.errors import ValidationError
-from relos.services import netting
-from relos.services.netting_pdf import statement_pdf
 
 rates_app = typer.Typer(help="Exchange rates: import from CSV, list.", no_args_is_help=True)
 netting_app = typer.Typer(
@@ -26,6 +24,8 @@ def import_(
     as_: As = None,
 ) -> None:
     """Import rates, all or nothing; identical rows already stored are skipped."""
+    from relos.services import netting
+
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as e:
@@ -40,6 +40,8 @@ def list_rates(
     json: Json = False,
 ) -> None:
     """Stored rates, oldest first."""
+    from relos.services import netting
+
     rows = [netting.rate_row(r) for r in netting.rates(uow(), pair)]
     if json:
         render.emit_json(rows)
@@ -63,6 +65,8 @@ def propose(
     json: Json = False,
 ) -> None:
     """Propose the offset of the mutual cash obligations and the payments left."""
+    from relos.services import netting
+
     day = parse_date(as_of, "as_of")
     assert day is not None
     st = netting.propose(uow(), actor(as_), agreement, day, currency)
@@ -72,6 +76,8 @@ def propose(
 @netting_app.command("approve")
 def approve(statement: str, as_: As = None, json: Json = False) -> None:
     """Approve as a finance officer of one party; the last party's approval posts it."""
+    from relos.services import netting
+
     st = netting.approve(uow(), actor(as_), statement)
     _show(netting.snapshot(st), json)
 
@@ -94,6 +100,8 @@ def pay(
 ) -> None:
     """Record a cash payment of a netting obligation (finance officer of the debtor or the
     creditor); the same reference again changes nothing."""
+    from relos.services import netting
+
     done = netting.pay(
         uow(),
         actor(as_),
@@ -122,6 +130,8 @@ def obligations(
     json: Json = False,
 ) -> None:
     """Obligations netting statements created, with what is paid and when they are due."""
+    from relos.services import netting
+
     rows = [netting.debt_row(d) for d in netting.debts(uow(), actor(as_), agreement, not all_)]
     if json:
         render.emit_json(rows)
@@ -138,6 +148,9 @@ def show(
     pdf: Annotated[Path | None, typer.Option(help="Also write the statement as PDF here.")] = None,
 ) -> None:
     """One statement with its lines, payments and approvals."""
+    from relos.services import netting
+    from relos.services.netting_pdf import statement_pdf
+
     u = uow()
     st = netting.statement(u, actor(as_), statement)
     if csv:
@@ -154,6 +167,8 @@ def list_statements(
     json: Json = False,
 ) -> None:
     """Statements the user's party is a party to."""
+    from relos.services import netting
+
     rows = [netting.snapshot(s) for s in netting.statements(uow(), actor(as_), agreement)]
     if json:
         render.emit_json(rows)

@@ -1,15 +1,19 @@
-"""Options shared by every command group, and the settings the command runs with."""
+"""Options shared by every command group, and the settings the command runs with.
+
+Nothing heavy is imported here: the settings, the database and the services are imported by the
+command that runs, so that `relos --help` and a report load only what they use (decision 46).
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from relos.config import Settings
-from relos.services import database
-from relos.services.unit_of_work import UnitOfWork
+if TYPE_CHECKING:
+    from relos.config import Settings
+    from relos.services.unit_of_work import UnitOfWork
 
 As = Annotated[
     str | None,
@@ -20,10 +24,14 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (defa
 
 
 def settings() -> Settings:
+    from relos.config import Settings
+
     return Settings()
 
 
 def uow() -> UnitOfWork:
+    from relos.services import database
+
     return database.unit_of_work(settings())
 
 

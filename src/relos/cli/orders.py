@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from relos.cli import render
 from relos.cli.options import As, Json, actor, parse_date, uow
 from relos.domain.errors import ValidationError
-from relos.domain.orders import Order
-from relos.services import ordering, queries
-from relos.services.queries import OrderFilter
+
+if TYPE_CHECKING:
+    from relos.domain.orders import Order
+
 
 order_app = typer.Typer(help="Support orders, from draft to closed.", no_args_is_help=True)
 
@@ -75,6 +76,8 @@ def draft(
     visit: Annotated[str | None, typer.Option(help="The visit the order supports.")] = None,
 ) -> None:
     """Draft an order (ordering officer or planner of the requesting party)."""
+    from relos.services import ordering
+
     day = parse_date(required_by, "required_by")
     assert day is not None
     o = ordering.draft(
@@ -100,24 +103,32 @@ def draft(
 @order_app.command("submit")
 def submit(number: str, as_: As = None) -> None:
     """Submit a draft to the supplying party (ordering officer)."""
+    from relos.services import ordering
+
     _done(ordering.submit(uow(), actor(as_), number), "submitted")
 
 
 @order_app.command("accept")
 def accept(number: str, as_: As = None) -> None:
     """Accept a submitted order; prices are fixed now (accepting officer of the supplier)."""
+    from relos.services import ordering
+
     _done(ordering.accept(uow(), actor(as_), number), "accepted")
 
 
 @order_app.command("reject")
 def reject(number: str, reason: Reason, as_: As = None) -> None:
     """Reject a submitted order (accepting officer of the supplier)."""
+    from relos.services import ordering
+
     _done(ordering.reject(uow(), actor(as_), number, reason), "rejected")
 
 
 @order_app.command("cancel")
 def cancel(number: str, reason: Reason, as_: As = None) -> None:
     """Cancel an order before any receipt (ordering officer)."""
+    from relos.services import ordering
+
     _done(ordering.cancel(uow(), actor(as_), number, reason), "cancelled")
 
 
@@ -130,6 +141,8 @@ def amend(
     as_: As = None,
 ) -> None:
     """Amend: a new revision with these lines, which the supplier accepts again."""
+    from relos.services import ordering
+
     o = ordering.amend(
         uow(),
         actor(as_),
@@ -150,6 +163,8 @@ def receive(
     as_: As = None,
 ) -> None:
     """Sign a receipt of delivered quantities (receiving officer of the requester)."""
+    from relos.services import ordering
+
     day = parse_date(on, "on")
     if all_:
         o = ordering.receive_all(uow(), actor(as_), number, day)
@@ -168,6 +183,8 @@ def receive(
 @order_app.command("invoice")
 def invoice(number: str, on: On = None, as_: As = None) -> None:
     """Invoice what was received (finance officer of the supplier)."""
+    from relos.services import ordering
+
     o = ordering.invoice(uow(), actor(as_), number, parse_date(on, "on"))
     inv = o.invoices[-1]
     _done(o, f"invoiced {inv.number} for {inv.value}, due {inv.due_on}")
@@ -183,6 +200,8 @@ def settle(
     as_: As = None,
 ) -> None:
     """Record a payment, a return in kind or an equal-value provision (finance officer)."""
+    from relos.services import ordering
+
     o = ordering.settle(uow(), actor(as_), number, amount, commodity, parse_date(on, "on"), note)
     _done(o, f"settled {amount}")
 
@@ -192,18 +211,24 @@ def reverse(
     number: str, settlement: Annotated[int, typer.Option()], reason: Reason, as_: As = None
 ) -> None:
     """Reverse a wrongly recorded settlement (finance officer); nothing is edited."""
+    from relos.services import ordering
+
     _done(ordering.reverse(uow(), actor(as_), number, settlement, reason), "reversed")
 
 
 @order_app.command("close")
 def close(number: str, as_: As = None) -> None:
     """Close a settled order (finance officer of the supplier)."""
+    from relos.services import ordering
+
     _done(ordering.close(uow(), actor(as_), number), "closed")
 
 
 @order_app.command("show")
 def show(number: str, json: Json = False) -> None:
     """Show an order with its receipts, invoices, settlements and signatures."""
+    from relos.services import ordering, queries
+
     session = uow()
     o = ordering.show(session, number)
     view = {"visit": queries.order_visit(session, number), **_view(o)}
@@ -264,6 +289,9 @@ def list_orders(
 ) -> None:
     """List orders, filtered by agreement, party, state, facility, unit, method and creation
     date; with --as, only what that user's party may see (as over the HTTP API)."""
+    from relos.services import queries
+    from relos.services.queries import OrderFilter
+
     f = OrderFilter.parse(
         agreement=agreement,
         party=party,

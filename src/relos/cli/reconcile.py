@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from relos.cli import render
 from relos.cli.options import As, Json, actor, parse_date, passphrase, uow
 from relos.domain.errors import ValidationError
-from relos.domain.reconciliation import ReconRun
-from relos.services import reconciliation
-from relos.services.reconciliation import RunReport
+
+if TYPE_CHECKING:
+    from relos.services.reconciliation import RunReport
+
 
 key_app = typer.Typer(help="Party signing keys (Ed25519).", no_args_is_help=True)
 reconcile_app = typer.Typer(
@@ -29,6 +30,8 @@ Party = Annotated[str, typer.Option(help="Party code, e.g. IND.")]
 def key_create(party: Party, as_: As = None) -> None:
     """Create (or rotate) your party's signing key pair (party admin). The private key stays in
     the node, encrypted under RELOS_KEY_PASSPHRASE."""
+    from relos.services import reconciliation
+
     kid = reconciliation.create_key(uow(), actor(as_), party.upper(), passphrase=passphrase())
     render.ok(f"key {kid} created for {party.upper()}; give the counterpart `relos key export`")
 
@@ -39,6 +42,8 @@ def key_export(
     output: Annotated[Path | None, typer.Option(help="Write the PEM here.")] = None,
 ) -> None:
     """Print (or write) a party's newest public key, PEM."""
+    from relos.services import reconciliation
+
     pem = reconciliation.export_key(uow(), party.upper())
     if output is None:
         print(pem, end="")
@@ -54,6 +59,8 @@ def key_import(
     as_: As = None,
 ) -> None:
     """Import a counterpart's public key (party admin of your own party)."""
+    from relos.services import reconciliation
+
     kid = reconciliation.import_key(uow(), actor(as_), party.upper(), _read(file))
     render.ok(f"public key {kid} of {party.upper()} imported")
 
@@ -61,6 +68,8 @@ def key_import(
 @key_app.command("list")
 def key_list(party: Party, as_: As = None, json: Json = False) -> None:
     """A party's public keys held by this node (your party's or a counterpart's)."""
+    from relos.services import reconciliation
+
     keys = reconciliation.public_keys(uow(), actor(as_), party.upper())
     if json:
         render.emit_json(keys)
@@ -83,6 +92,8 @@ def key_protect(
 ) -> None:
     """Encrypt the private keys still stored unencrypted under RELOS_KEY_PASSPHRASE (database
     administration); with --rekey, move encrypted ones from an old passphrase to it."""
+    from relos.services import reconciliation
+
     old = typer.prompt("Old passphrase", hide_input=True) if rekey else None
     changed = reconciliation.protect_keys(uow(), passphrase(), old_passphrase=old)
     render.ok(
@@ -110,6 +121,8 @@ def export(
     as_: As = None,
 ) -> None:
     """Write your party's signed statement of the agreement (streamed)."""
+    from relos.services import reconciliation
+
     day = parse_date(as_of, "as_of")
     assert day is not None
     partial = output.with_name(output.name + ".partial")
@@ -189,6 +202,8 @@ def match(
 ) -> None:
     """Verify their statement's signature and match it line by line against our records
     (read streamed: a statement of any size)."""
+    from relos.services import reconciliation
+
     try:
         source = file.open("rb")
     except OSError as e:
@@ -210,6 +225,9 @@ def match(
 @reconcile_app.command("list")
 def list_runs(as_: As = None, json: Json = False) -> None:
     """Your party's reconciliation runs."""
+    from relos.domain.reconciliation import ReconRun
+    from relos.services import reconciliation
+
     found: list[ReconRun] = reconciliation.runs(uow(), actor(as_))
     if json:
         render.emit_json(found)
@@ -232,6 +250,8 @@ def show(
     json: Json = False,
 ) -> None:
     """A run and its lines; lines unreconciled for over a year are flagged."""
+    from relos.services import reconciliation
+
     _show(reconciliation.show(uow(), actor(as_), run, parse_date(as_of, "as_of")), json)
 
 
@@ -243,6 +263,8 @@ def dispute(
     as_: As = None,
 ) -> None:
     """Dispute a line, with a note (audited)."""
+    from relos.services import reconciliation
+
     reconciliation.dispute(uow(), actor(as_), run, line, note)
     render.ok(f"run {run} line {line} disputed")
 
@@ -255,5 +277,7 @@ def resolve(
     as_: As = None,
 ) -> None:
     """Resolve a line, with a note (audited)."""
+    from relos.services import reconciliation
+
     reconciliation.resolve(uow(), actor(as_), run, line, note)
     render.ok(f"run {run} line {line} resolved")

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json as jsonlib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
+
+if TYPE_CHECKING:
+    from relos.domain.agreements import Agreement
+
 
 from relos.cli import render
 from relos.cli.options import As, AsOf, Json, actor, parse_date, uow
-from relos.domain.agreements import Agreement
 from relos.domain.errors import ValidationError
-from relos.domain.records import agreement_to, facility_to, party_to, price_item_to, unit_to
-from relos.services import catalogue
 
 party_app = typer.Typer(help="Parties (national defence establishments).", no_args_is_help=True)
 agreement_app = typer.Typer(help="Agreements and their ratification.", no_args_is_help=True)
@@ -28,6 +28,8 @@ Many = Annotated[list[str] | None, typer.Option(help="Repeat for several values.
 
 def read_document(path: Path) -> Any:
     """A YAML or JSON file (by its suffix; YAML otherwise), with a clear error when unreadable."""
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -45,6 +47,8 @@ def load(path: Path, json: Json = False) -> None:
 
     All or nothing: one bad record and nothing is written; the error names its place.
     """
+    from relos.services import catalogue
+
     report = catalogue.load(uow(), read_document(path))
     if json:
         render.emit_json(report.as_dict())
@@ -68,6 +72,8 @@ def party_add(
     component: Many = None,
 ) -> None:
     """Add a party (database administration)."""
+    from relos.services import catalogue
+
     p = catalogue.add_party(
         uow(),
         {
@@ -84,6 +90,9 @@ def party_add(
 @party_app.command("list")
 def party_list(json: Json = False) -> None:
     """List parties."""
+    from relos.domain.records import party_to
+    from relos.services import catalogue
+
     rows = catalogue.parties(uow())
     if json:
         render.emit_json([party_to(p) for p in rows])
@@ -98,6 +107,9 @@ def party_list(json: Json = False) -> None:
 @party_app.command("show")
 def party_show(code: str, json: Json = False) -> None:
     """Show one party."""
+    from relos.domain.records import party_to
+    from relos.services import catalogue
+
     p = catalogue.show_party(uow(), code)
     if json:
         render.emit_json(party_to(p))
@@ -118,6 +130,8 @@ def agreement_add(
     notice_days: int = 0,
 ) -> None:
     """Add an agreement from a file, or from options (database administration)."""
+    from relos.services import catalogue
+
     record: dict[str, Any]
     if file is not None:
         record = read_document(file)
@@ -143,11 +157,15 @@ def agreement_ratify(
     optional: Annotated[bool, typer.Option(help="Not needed for entry into force.")] = False,
 ) -> None:
     """Record a ratification step of one party (database administration)."""
+    from relos.services import catalogue
+
     a = catalogue.record_step(uow(), code, party, step, parse_date(on, "on"), note, not optional)
     render.ok(f"{a.code}: {party} {step} recorded; status today: {a.status(date.today()).value}")
 
 
 def _agreement_view(a: Agreement, on: date) -> dict[str, Any]:
+    from relos.domain.records import agreement_to
+
     d = agreement_to(a)
     d["status"] = a.status(on).value
     d["status_on"] = on.isoformat()
@@ -159,6 +177,8 @@ def _agreement_view(a: Agreement, on: date) -> dict[str, Any]:
 @agreement_app.command("list")
 def agreement_list(as_of: AsOf = None, json: Json = False) -> None:
     """List agreements with their status on a date."""
+    from relos.services import catalogue
+
     on = parse_date(as_of, "as_of") or date.today()
     rows = catalogue.agreements(uow())
     if json:
@@ -174,6 +194,8 @@ def agreement_list(as_of: AsOf = None, json: Json = False) -> None:
 @agreement_app.command("show")
 def agreement_show(code: str, as_of: AsOf = None, json: Json = False) -> None:
     """Show an agreement, its status and the history it is derived from."""
+    from relos.services import catalogue
+
     on = parse_date(as_of, "as_of") or date.today()
     a = catalogue.show_agreement(uow(), code)
     view = _agreement_view(a, on)
@@ -215,6 +237,8 @@ def facility_add(
     as_: As = None,
 ) -> None:
     """Add a facility of your own party (party admin)."""
+    from relos.services import catalogue
+
     f = catalogue.add_facility(
         uow(),
         actor(as_),
@@ -238,6 +262,9 @@ def facility_add(
 @facility_app.command("list")
 def facility_list(party: str | None = None, json: Json = False) -> None:
     """List facilities."""
+    from relos.domain.records import facility_to
+    from relos.services import catalogue
+
     rows = catalogue.facilities(uow(), party)
     if json:
         render.emit_json([facility_to(f) for f in rows])
@@ -252,6 +279,9 @@ def facility_list(party: str | None = None, json: Json = False) -> None:
 @facility_app.command("show")
 def facility_show(code: str, json: Json = False) -> None:
     """Show one facility."""
+    from relos.domain.records import facility_to
+    from relos.services import catalogue
+
     f = catalogue.show_facility(uow(), code)
     if json:
         render.emit_json(facility_to(f))
@@ -272,6 +302,8 @@ def unit_add(
     as_: As = None,
 ) -> None:
     """Add a unit of your own party (party admin)."""
+    from relos.services import catalogue
+
     u = catalogue.add_unit(
         uow(),
         actor(as_),
@@ -292,6 +324,9 @@ def unit_add(
 @unit_app.command("list")
 def unit_list(party: str | None = None, json: Json = False) -> None:
     """List units."""
+    from relos.domain.records import unit_to
+    from relos.services import catalogue
+
     rows = catalogue.units(uow(), party)
     if json:
         render.emit_json([unit_to(u) for u in rows])
@@ -306,6 +341,9 @@ def unit_list(party: str | None = None, json: Json = False) -> None:
 @unit_app.command("show")
 def unit_show(code: str, json: Json = False) -> None:
     """Show one unit."""
+    from relos.domain.records import unit_to
+    from relos.services import catalogue
+
     u = catalogue.show_unit(uow(), code)
     if json:
         render.emit_json(unit_to(u))
@@ -327,6 +365,8 @@ def price_add(
     as_: As = None,
 ) -> None:
     """Add an item to your own party's price list (party admin)."""
+    from relos.services import catalogue
+
     p = catalogue.add_price_item(
         uow(),
         actor(as_),
@@ -350,6 +390,9 @@ def price_add(
 @price_app.command("list")
 def price_list(supplier: str | None = None, json: Json = False) -> None:
     """List price items."""
+    from relos.domain.records import price_item_to
+    from relos.services import catalogue
+
     rows = catalogue.price_items(uow(), supplier)
     if json:
         render.emit_json([price_item_to(p) for p in rows])

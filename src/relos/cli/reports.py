@@ -11,7 +11,6 @@ import typer
 from relos.cli import render
 from relos.cli.options import AsOf, Json, parse_date, uow
 from relos.domain.errors import ValidationError
-from relos.services import journal, reports
 
 report_app = typer.Typer(help="Balances, open orders, states, obligations.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The books, entry by entry.", no_args_is_help=True)
@@ -31,6 +30,8 @@ def balances(
     json: Json = False,
 ) -> None:
     """Balances per book, counterparty, method and currency or commodity."""
+    from relos.services import reports
+
     day = parse_date(as_of, "as_of")
     rows = reports.balances(uow(), book, day, include_flows=all_accounts)
     if json:
@@ -53,6 +54,8 @@ def balances(
 @report_app.command("open")
 def open_orders(party: Party = None, json: Json = False) -> None:
     """Orders not yet closed, rejected or cancelled."""
+    from relos.services import reports
+
     rows = reports.open_orders(uow(), party)
     if json:
         render.emit_json(rows)
@@ -79,6 +82,8 @@ def open_orders(party: Party = None, json: Json = False) -> None:
 @report_app.command("states")
 def states(party: Party = None, json: Json = False) -> None:
     """How many orders are in each state."""
+    from relos.services import reports
+
     counts = reports.orders_by_state(uow(), party)
     if json:
         render.emit_json(counts)
@@ -95,6 +100,8 @@ def obligations(
 ) -> None:
     """Invoiced, unsettled obligations (and netting obligations, method netting) with due
     date and days overdue."""
+    from relos.services import reports
+
     day = parse_date(as_of, "as_of") or date.today()
     rows = reports.obligations(uow(), day, party, overdue)
     if json:
@@ -132,6 +139,8 @@ def obligations(
 @ledger_app.command("entries")
 def entries(book: Book = None, order: str | None = None, json: Json = False) -> None:
     """Ledger entries with their postings."""
+    from relos.services import reports
+
     rows = reports.entries(uow(), book, order)
     if json:
         render.emit_json(rows)
@@ -160,6 +169,8 @@ def export_beancount(
     output: Annotated[Path, typer.Option("--output", "-o")], book: Book = None
 ) -> None:
     """Write the books as a Beancount file (opens in Fava; bean-check accepts it)."""
+    from relos.services import journal
+
     _write(journal.beancount(uow(), book), output)
     render.ok(f"wrote {output}")
 
@@ -169,5 +180,7 @@ def export_hledger(
     output: Annotated[Path, typer.Option("--output", "-o")], book: Book = None
 ) -> None:
     """Write the books as an hledger journal."""
+    from relos.services import journal
+
     _write(journal.hledger(uow(), book), output)
     render.ok(f"wrote {output}")

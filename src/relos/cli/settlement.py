@@ -10,7 +10,6 @@ import typer
 
 from relos.cli import render
 from relos.cli.options import As, AsOf, Json, actor, parse_date, uow
-from relos.services import annual_files, settlement
 
 settle_app = typer.Typer(
     help="Settlement runs: convert overdue in-kind debts.", no_args_is_help=True
@@ -21,6 +20,8 @@ settle_app = typer.Typer(
 def run(as_of: AsOf = None, as_: As = None, json: Json = False) -> None:
     """Convert every in-kind (RIK/EVE) debt owed to your party and overdue on --as-of to cash
     (finance officer of the creditor). Running it again changes nothing."""
+    from relos.services import settlement
+
     day = parse_date(as_of, "as_of") or date.today()
     result = settlement.run(uow(), actor(as_), day)
     if json:
@@ -55,6 +56,8 @@ def alerts(
     soon_days: Annotated[int, typer.Option(help="Flag invoices due within this many days.")] = 14,
 ) -> None:
     """What needs your action now, for your role and party."""
+    from relos.services import settlement
+
     day = parse_date(as_of, "as_of") or date.today()
     found = settlement.alerts(uow(), actor(as_), day, uninvoiced_days, soon_days)
     if json:
@@ -76,6 +79,8 @@ def annual(
     as_: As = None,
 ) -> None:
     """The annual report (10 U.S.C. 2342(h) shape) of an agreement your party is a party to."""
+    from relos.services import annual_files, settlement
+
     report, names = settlement.annual_report(
         uow(), actor(as_), agreement, year, parse_date(as_of, "as_of")
     )

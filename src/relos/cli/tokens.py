@@ -10,7 +10,6 @@ import typer
 from relos.cli import render
 from relos.cli.options import As, Json, actor, uow
 from relos.domain.errors import ValidationError
-from relos.services import auth
 
 token_app = typer.Typer(help="API tokens: scoped, revocable, shown once.", no_args_is_help=True)
 
@@ -24,6 +23,8 @@ def create(
     json: Json = False,
 ) -> None:
     """Create an API token (for yourself, or as your party's admin). Printed once."""
+    from relos.services import auth
+
     token, text = auth.create_token(uow(), actor(as_) or user, user, name, scope or ["read"])
     if json:
         render.emit_json(
@@ -40,6 +41,8 @@ def create(
 @token_app.command("list")
 def list_tokens(user: str | None = None, json: Json = False) -> None:
     """List tokens (never their secrets)."""
+    from relos.services import auth
+
     rows = auth.tokens(uow(), user)
     if json:
         render.emit_json(
@@ -66,6 +69,8 @@ def list_tokens(user: str | None = None, json: Json = False) -> None:
 @token_app.command("revoke")
 def revoke(token_id: str, as_: As = None) -> None:
     """Revoke a token at once."""
+    from relos.services import auth
+
     t = auth.revoke_token(uow(), actor(as_), token_id)
     render.ok(f"token {t.id} of {t.user} revoked")
 
@@ -87,5 +92,7 @@ def passwd(
     as_: As = None,
 ) -> None:
     """Set a user's password (its party's admin; a party with no admin yet: anyone)."""
+    from relos.services import auth
+
     u = auth.set_password(uow(), actor(as_), name, read_password(password_stdin))
     render.ok(f"password set for {u.name}")

@@ -6,17 +6,17 @@ from __future__ import annotations
 import json as json_module
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from platformdirs import user_cache_path
+
+if TYPE_CHECKING:
+    from relos.domain.visits import Visit
+
 
 from relos.cli import render
 from relos.cli.options import As, Json, actor, parse_date, uow
 from relos.domain.errors import ValidationError
-from relos.domain.visits import Visit
-from relos.services import planning, visits
-from relos.services.notice_pdf import notice_pdf
 
 visit_app = typer.Typer(help="Visits: notices, presence caps.", no_args_is_help=True)
 plan_app = typer.Typer(
@@ -67,6 +67,8 @@ def create(
 ) -> None:
     """Give notice of a visit (planner of the visiting party); refused when late, not permitted
     or over a cap on any day."""
+    from relos.services import visits
+
     start, end = parse_date(arrival, "arrival"), parse_date(departure, "departure")
     assert start is not None
     assert end is not None
@@ -116,6 +118,8 @@ def amend(
 ) -> None:
     """Amend a visit's notice (planner of the visiting party): a new revision, checked again
     (a new arrival, facility or unit needs the full notice period from today)."""
+    from relos.services import visits
+
     v = visits.amend(
         uow(),
         actor(as_),
@@ -147,6 +151,8 @@ def cancel(
 ) -> None:
     """Cancel a visit before its arrival (planner of the visiting party); refused while an order
     tied to it is open."""
+    from relos.services import visits
+
     v = visits.cancel(uow(), actor(as_), number, reason=reason)
     if json:
         render.emit_json(visits.visit_snapshot(v))
@@ -157,6 +163,8 @@ def cancel(
 @visit_app.command("show")
 def show(number: str, as_: As = None, json: Json = False) -> None:
     """One visit (users of the visiting or host party)."""
+    from relos.services import visits
+
     v = visits.show(uow(), actor(as_), number)
     if json:
         render.emit_json(visits.visit_snapshot(v))
@@ -173,6 +181,8 @@ def list_(
     json: Json = False,
 ) -> None:
     """Visits of or to the user's party."""
+    from relos.services import visits
+
     vs = visits.visits(
         uow(),
         actor(as_),
@@ -221,6 +231,9 @@ def notice(
     as_: As = None,
 ) -> None:
     """The notice document with every particular the agreement requires (JSON, or --pdf FILE)."""
+    from relos.services import visits
+    from relos.services.notice_pdf import notice_pdf
+
     doc = visits.notice(uow(), actor(as_), number)
     if pdf is not None:
         pdf.write_bytes(notice_pdf(doc))
@@ -238,6 +251,8 @@ def caps(
     json: Json = False,
 ) -> None:
     """Presence per day span against the agreement's caps (warships, aircraft, personnel)."""
+    from relos.services import visits
+
     out = visits.caps(uow(), actor(as_), agreement, parse_date(from_, "from"), parse_date(to, "to"))
     if json:
         render.emit_json(out)
@@ -295,6 +310,10 @@ def voyage(
     json: Json = False,
 ) -> None:
     """Plan a voyage: legs, fuel stops that keep the reserve, visits to notify, fuel orders."""
+    from platformdirs import user_cache_path
+
+    from relos.services import planning
+
     p = planning.plan(
         uow(),
         actor(as_),

@@ -31,7 +31,7 @@ from relos.domain.errors import (
     ValidationError,
 )
 from relos.domain.facilities import Facility, PriceItem, Unit, price_on
-from relos.domain.money import Amount
+from relos.domain.money import Amount, quantize
 from relos.domain.users import User, require_order_action
 
 
@@ -192,6 +192,25 @@ class Conversion:
     amount: Amount
 
 
+@dataclass(frozen=True)
+class OrderDebt:
+    """What the requesting party (`debtor`) still owes the supplier (`creditor`) on an invoiced
+    order, in one commodity: more than zero, due on the date of the order's last invoice.
+
+    The rule is `Order.debts`; the order repository answers the same for every invoiced order
+    at once, in SQL, and a test on both engines checks that the two agree."""
+
+    order: str
+    agreement: str
+    creditor: str
+    debtor: str
+    method: Method
+    commodity: str
+    outstanding: Decimal
+    invoice: str
+    due_on: date
+
+
 @dataclass
 class Order:
     number: str
@@ -309,6 +328,28 @@ class Order:
 
     def due_on(self) -> date | None:
         return self.invoices[-1].due_on if self.invoices else None
+
+    def debts(self) -> list[OrderDebt]:
+        """Of an invoiced order, what is still owed, per commodity (in commodity order), written
+        with the commodity's own decimals (``200.000`` t, ``6054500.00`` INR)."""
+        if self.state is not OrderState.INVOICED or not self.invoices:
+            return []
+        inv = self.invoices[-1]
+        return [
+            OrderDebt(
+                self.number,
+                self.agreement,
+                self.supplying,
+                self.requesting,
+                self.method,
+                commodity,
+                quantize(owed, commodity),
+                inv.number,
+                inv.due_on,
+            )
+            for commodity, owed in sorted(self.obligations().items())
+            if owed > 0
+        ]
 
     # -- transitions ----------------------------------------------------------------------------
 

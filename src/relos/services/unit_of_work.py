@@ -16,7 +16,7 @@ from relos.domain.imports import ImportJob
 from relos.domain.ledger import BalanceKey, Entry
 from relos.domain.netting import Statement
 from relos.domain.order_search import OrderHead, OrderSearch
-from relos.domain.orders import Conversion, Order, OrderState
+from relos.domain.orders import Conversion, Order, OrderDebt, OrderState
 from relos.domain.rates import Rate
 from relos.domain.reconciliation import PartyKey, ReconLine, ReconRun
 from relos.domain.users import User
@@ -68,6 +68,7 @@ class OrderRepo(Protocol):
     def state_counts(self, s: OrderSearch) -> dict[str, int]: ...
     def foreign_units(self, viewer: str) -> set[str]: ...
     def invoice_exists(self, number: str) -> bool: ...
+    def debts(self, party: str | None = None) -> list[OrderDebt]: ...
 
 
 class LedgerRepo(Protocol):

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import date
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     Table,
     and_,
     bindparam,
     case,
+    cast,
     delete,
+    exists,
     func,
     insert,
+    null,
     or_,
     select,
     union_all,
@@ -35,6 +40,7 @@ from relos.domain.orders import (
     Conversion,
     Invoice,
     Order,
+    OrderDebt,
     OrderLine,
     OrderState,
     Receipt,
@@ -56,6 +62,7 @@ from relos.domain.users import Role, User
 from relos.storage import conversion_repository
 from relos.storage import tables as t
 from relos.storage.bulk_insert import converter, insert_rows
+from relos.storage.conversion_tables import order_conversions
 
 MILLI = 3
 POSTING_COLUMNS = (
@@ -69,6 +76,7 @@ POSTING_COLUMNS = (
     "amount_minor",
 )
 CHUNK = 500  # numbers per IN (...) list: well under every engine's parameter limit
+METHODS = {m.value: m for m in Method}  # a dict lookup is cheaper than Method(value) per row
 
 
 def _milli(q: Decimal) -> int:
@@ -269,6 +277,111 @@ def next_in_sequence(conn: Connection, prefix: str, start: int = 0) -> int:
         return start + 1
     last = conn.execute(select(seq.c.last).where(seq.c.prefix == prefix)).scalar_one()
     return int(last)
+
+
+@functools.cache
+def debts_statements(collate_c: bool, one_party: bool) -> tuple[Any, Any]:
+    """What invoiced orders owe per commodity (with the order's header and last invoice), and
+    the conversions' cleared amounts: built once per shape (see `OrderRepository.debts`)."""
+    o, ol, rl = t.orders.c, t.order_lines.c, t.receipt_lines.c
+    st, cv = t.settlements.c, order_conversions.c
+    invoiced = [o.state == OrderState.INVOICED.value]
+    if one_party:
+        party: Any = bindparam("party")
+        invoiced.append(or_(o.requesting == party, o.supplying == party))
+    rik = o.method == Method.RIK.value
+    none = cast(null(), BigInteger)
+    # value in minor units = round_half_even(price_minor * quantity_milli / 1000), in
+    # integers without overflow: whole units and thousandths of the quantity apart
+    whole = ol.unit_price_minor * (rl.quantity_milli // 1000)
+    part = ol.unit_price_minor * (rl.quantity_milli % 1000)
+    floor = whole + part // 1000
+    rest = part % 1000
+    value = floor + case(
+        (or_(rest > 500, and_(rest == 500, floor % 2 == 1)), 1),
+        else_=0,
+    )
+    received = (
+        select(
+            rl.order_number.label("number"),
+            case((rik, ol.commodity), else_=ol.currency).label("commodity"),
+            case((rik, rl.quantity_milli), else_=None).label("milli"),
+            case((rik, None), else_=value).label("minor"),
+        )
+        .select_from(
+            t.receipt_lines.join(
+                t.order_lines,
+                and_(ol.order_number == rl.order_number, ol.line_no == rl.line_no),
+            ).join(t.orders, o.number == rl.order_number)
+        )
+        .where(*invoiced)
+    )
+    converted = (
+        select(cv.order_number, cv.currency, none, cv.amount_minor)
+        .select_from(order_conversions.join(t.orders, o.number == cv.order_number))
+        .where(*invoiced)
+    )
+    settled = (
+        select(
+            st.order_number,
+            st.commodity,
+            none,
+            case((st.reverses.is_(None), -st.amount_minor), else_=st.amount_minor),
+        )
+        .select_from(t.settlements.join(t.orders, o.number == st.order_number))
+        .where(*invoiced)
+    )
+    parts = union_all(received, converted, settled).subquery()
+    owed = (
+        select(
+            parts.c.number,
+            parts.c.commodity,
+            func.sum(parts.c.milli).label("milli"),
+            func.sum(parts.c.minor).label("minor"),
+        )
+        .group_by(parts.c.number, parts.c.commodity)
+        .subquery()
+    )
+    # the order's last invoice (by date, then number): none later (an anti-join by index)
+    inv, later = t.invoices.c, t.invoices.alias("later").c
+    number, later_number = (
+        (inv.number.collate("C"), later.number.collate("C"))
+        if collate_c
+        else (inv.number, later.number)
+    )
+    last = ~exists().where(
+        later.order_number == inv.order_number,
+        or_(
+            later.issued_on > inv.issued_on,
+            and_(later.issued_on == inv.issued_on, later_number > number),
+        ),
+    )
+    q = (
+        select(
+            owed.c.number,
+            o.agreement,
+            o.supplying,
+            o.requesting,
+            o.method,
+            owed.c.commodity,
+            owed.c.milli,
+            owed.c.minor,
+            inv.number,
+            inv.due_on,
+        )
+        .select_from(
+            owed.join(t.orders, o.number == owed.c.number).join(
+                t.invoices, inv.order_number == owed.c.number
+            )
+        )
+        .where(last)
+    )
+    cq = (
+        select(cv.order_number, cv.cleared)
+        .select_from(order_conversions.join(t.orders, o.number == cv.order_number))
+        .where(*invoiced)
+    )
+    return q, cq
 
 
 class OrderRepository:
@@ -670,12 +783,95 @@ class OrderRepository:
         q = select(t.invoices.c.number).where(t.invoices.c.number == number)
         return self.conn.execute(q).first() is not None
 
+    # -- what invoiced orders still owe, in sets (the rule: Order.debts) ------------------------
+
+    def debts(self, party: str | None = None) -> list[OrderDebt]:
+        """`Order.debts` of every invoiced order (where `party` requests or supplies), by order
+        and commodity, summed in the database: each receipt line's obligation (its quantity in
+        thousandths for replacement in kind; else its value, the unit price times the quantity
+        rounded half-even to the currency's minor unit, as `Amount.times` does), plus the cash
+        of conversions, less settlements (a reversal adds back). Only what conversions cleared,
+        kept as JSON, is taken off here, from the conversion rows alone. No order is loaded."""
+        q, cq = debts_statements(self.conn.dialect.name == "postgresql", party is not None)
+        params = {"party": party}
+        cleared: dict[tuple[str, str], Decimal] = {}
+        for n, amounts in self.conn.execute(cq, params):
+            for a in amounts:
+                key = (n, a["commodity"])
+                cleared[key] = cleared.get(key, Decimal(0)) + from_minor(a["minor"], a["commodity"])
+        out = []
+        for r in self.conn.execute(q, params):
+            commodity, milli, minor = r[5], r[6], r[7]
+            amount = None if minor is None else from_minor(int(minor), commodity)
+            if milli is not None:  # received in kind: thousandths of the item's unit
+                in_kind = Decimal(int(milli)).scaleb(-MILLI)
+                amount = in_kind if amount is None else amount + in_kind
+            assert amount is not None
+            amount = amount - cleared.get((r[0], commodity), Decimal(0))
+            if amount > 0:
+                out.append(
+                    OrderDebt(r[0], r[1], r[2], r[3], METHODS[r[4]], commodity, amount, r[8], r[9])
+                )
+        out.sort(key=lambda d: (d.order, d.commodity))
+        return out
+
 
 # Entries by book and txn, the lists bound at execution (one compiled statement, cached).
 BY_BOOK_TXN = select(t.ledger_entries.c.book, t.ledger_entries.c.txn, t.ledger_entries.c.id).where(
     t.ledger_entries.c.book.in_(bindparam("books", expanding=True)),
     t.ledger_entries.c.txn.in_(bindparam("txns", expanding=True)),
 )
+
+
+@functools.cache
+def as_of_statement(per_key: bool, forward: bool, one_book: bool) -> Any:
+    """Balances as of `:as_of` (`:first` its month's first day, `:after` the next month's),
+    of every book or of `:book`: built once per shape (see `LedgerRepository.balances`)."""
+    b, m, d = t.balances.c, t.monthly_balances.c, t.daily_balances.c
+    first: Any = bindparam("first")
+    as_of: Any = bindparam("as_of")
+    after: Any = bindparam("after")
+    # (kept table, sign, which of its rows); the balance now is the backward start
+    parts: list[tuple[Any, int, list[ColumnElement[bool]]]]
+    if forward:
+        parts = [(m, 1, [m.month < first]), (d, 1, [d.day >= first, d.day <= as_of])]
+    else:
+        parts = [(b, 1, []), (m, -1, [m.month >= after]), (d, -1, [d.day > as_of, d.day < after])]
+    book = [b.book == bindparam("book")] if one_book else []
+    if per_key:  # a subquery per key of `balances`, each one range of the kept table's key
+        amount: ColumnElement[Any] | None = None
+        for c, sign, when in parts:
+            if c is b:
+                term: ColumnElement[Any] = b.amount_minor
+            else:
+                same_key = and_(
+                    c.book == b.book,
+                    c.account == b.account,
+                    c.counterparty == b.counterparty,
+                    c.method == b.method,
+                    c.commodity == b.commodity,
+                )
+                total = select(func.sum(c.amount_minor)).where(same_key, *when).scalar_subquery()
+                term = func.coalesce(total, 0)
+            if sign < 0:
+                term = -term
+            amount = term if amount is None else amount + term
+        assert amount is not None
+        return select(b.book, b.account, b.counterparty, b.method, b.commodity, amount).where(*book)
+    selects = [
+        select(
+            c.book,
+            c.account,
+            c.counterparty,
+            c.method,
+            c.commodity,
+            c.amount_minor if sign > 0 else -c.amount_minor,
+        ).where(*when, *([c.book == bindparam("book")] if one_book else []))
+        for c, sign, when in parts
+    ]
+    rows = union_all(*selects).subquery()
+    key = [rows.c.book, rows.c.account, rows.c.counterparty, rows.c.method, rows.c.commodity]
+    return select(*key, func.sum(rows.c[5])).group_by(*key)
 
 
 class LedgerRepository:
@@ -768,32 +964,45 @@ class LedgerRepository:
     def balances(
         self, book: str | None = None, as_of: date | None = None
     ) -> dict[BalanceKey, Decimal]:
-        """Balances from the kept table, or, as of the end of a day, summed from the kept
-        monthly changes before that day's month and the daily changes of its month up to it (at
-        most keys x (months + 31) rows, never every posting)."""
+        """Balances from the kept table; as of the end of a day, from the kept monthly and
+        daily changes, counted from whichever end of the history has fewer rows to read:
+
+        - forward: the months before that day's month, plus that month's days up to the day;
+        - backward: the balance now, less the months after that day's month and the days of
+          its month after the day.
+
+        At most keys x (months on the nearer side + 31) rows, never a posting (decision 48).
+        On SQLite each key's changes are one range of the table's primary key (key, then month
+        or day), summed by a subquery per key of `balances`: no sort. PostgreSQL (whose rows of
+        one key lie scattered over the heap) reads the same rows in one `UNION ALL` and sums
+        them in a hash aggregate."""
+        b = t.balances.c
         if as_of is None:
-            b = t.balances.c
             q = select(b.book, b.account, b.counterparty, b.method, b.commodity, b.amount_minor)
             if book:
                 q = q.where(b.book == book)
             return self._nonzero(self.conn.execute(q))
-        # as of a day: the whole months before its month, then that month's days up to it
         first = as_of.replace(day=1)
-        m, d = t.monthly_balances.c, t.daily_balances.c
-        months = (
-            select(m.book, m.account, m.counterparty, m.method, m.commodity, m.amount_minor)
-            .where(m.month < first)
-            .where(*([m.book == book] if book else []))
-        )
-        days = (
-            select(d.book, d.account, d.counterparty, d.method, d.commodity, d.amount_minor)
-            .where(d.day >= first, d.day <= as_of)
-            .where(*([d.book == book] if book else []))
-        )
-        both = union_all(months, days).subquery()
-        key = [both.c.book, both.c.account, both.c.counterparty, both.c.method, both.c.commodity]
-        q = select(*key, func.sum(both.c.amount_minor)).group_by(*key)
-        return self._nonzero(self.conn.execute(q))
+        after = (first + timedelta(days=31)).replace(day=1)  # the next month's first day
+        # rows read per key: forward, the months before and the days up to as_of; backward,
+        # the balance now, the months after and the month's days after as_of
+        span = self._span()
+        if span is None:
+            return {}
+        start, end = span
+        months_before = max(0, (first.year - start.year) * 12 + first.month - start.month)
+        months_after = max(0, (end.year - after.year) * 12 + end.month - after.month + 1)
+        forward = months_before + as_of.day <= months_after + (after - as_of).days
+        q = as_of_statement(self.conn.dialect.name == "sqlite", forward, book is not None)
+        params = {"first": first, "as_of": as_of, "after": after, "book": book}
+        return self._nonzero(self.conn.execute(q, params))
+
+    def _span(self) -> tuple[date, date] | None:
+        """The first and last day with kept changes (each one step down the index on `day`)."""
+        day = t.daily_balances.c.day
+        q = select(select(func.min(day)).scalar_subquery(), select(func.max(day)).scalar_subquery())
+        first, last = self.conn.execute(q).one()
+        return None if first is None else (first, last)
 
     @staticmethod
     def _nonzero(rows: Iterable[Any]) -> dict[BalanceKey, Decimal]:
