@@ -16,8 +16,12 @@ def settings(request: Request) -> Settings:
     return value
 
 
+#: methods that change nothing: their units of work only read (no SQLite lock, PostgreSQL READ ONLY)
+READING_METHODS = frozenset({"GET", "HEAD"})
+
+
 def unit_of_work(request: Request) -> UnitOfWork:
-    return database.unit_of_work(settings(request))
+    return database.unit_of_work(settings(request), read_only=request.method in READING_METHODS)
 
 
 Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
