@@ -47,7 +47,7 @@ def ensure_locust() -> str | None:
     return None if done.returncode == 0 else f"pip install locust failed: {done.stderr[-300:]}"
 
 
-def _wait_up(port: int, seconds: float = 30) -> bool:
+def _wait_up(port: int, seconds: float = 90) -> bool:
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
@@ -205,7 +205,7 @@ def measure_one(
     )
     try:
         if not _wait_up(port):
-            return {"error": "relos serve did not answer within 30 s"}
+            return {"error": "relos serve did not answer within 90 s"}
         warm = _warm_up(port, token, rounds=4 * workers)
         if warm:
             return {"error": warm}

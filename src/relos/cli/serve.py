@@ -89,5 +89,11 @@ def serve(
     os.environ["RELOS_COOKIE_SECURE"] = "true" if config.cookie_secure else "false"
     os.environ["RELOS_SERVE_WORKERS"] = str(workers)
     uvicorn.run(
-        "relos.api.app:create_app_from_environment", factory=True, workers=workers, **common
+        "relos.api.app:create_app_from_environment",
+        factory=True,
+        workers=workers,
+        # a worker answers the supervisor's health check once it has imported relos, which
+        # takes seconds on a busy machine: uvicorn's 5 s would kill and restart it forever
+        timeout_worker_healthcheck=60,
+        **common,
     )
