@@ -2,8 +2,9 @@
 
 For each database (SQLite in WAL mode; PostgreSQL, a throwaway server started here), a fresh
 database is prepared (reference data and users, bench/world.py), an API token is created with
-`relos token create` for IND's ordering officer (scopes read and write), and `relos serve` is
-started on 127.0.0.1. Then, one after the other, for a fixed time each:
+`relos token create` for IND's ordering officer (scopes read and write), and `relos serve
+--workers 2` (one uvicorn worker process per core) is started on 127.0.0.1. Then, one after the
+other, for a fixed time each:
 
 - writes: every locust user drafts new orders (``POST /orders``, a new Idempotency-Key each);
 - reads: every locust user reads the balances (``GET /ledger/balances``) of the book the
@@ -32,6 +33,8 @@ import world
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 ORDERING_OFFICER = "Cdr Arjun Mehta"  # IND's ordering officer in the demo's users
+#: server worker processes: one per core of the 2-core bench machine
+WORKERS = 2
 
 
 def ensure_locust() -> str | None:
@@ -44,7 +47,7 @@ def ensure_locust() -> str | None:
     return None if done.returncode == 0 else f"pip install locust failed: {done.stderr[-300:]}"
 
 
-def _wait_up(port: int, seconds: float = 30) -> bool:
+def _wait_up(port: int, seconds: float = 90) -> bool:
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
@@ -77,24 +80,26 @@ ORDER: dict[str, Any] = {
 }
 
 
-def _warm_up(port: int, token: str) -> str | None:
-    """One write and one read before the clock starts (first calls compile and import).
+def _warm_up(port: int, token: str, rounds: int) -> str | None:
+    """Writes and reads before the clock starts (first calls compile and import), `rounds` of
+    each so that every worker process is likely to have had its first requests.
 
     Plain urllib: importing locust here would monkey-patch this process (gevent), whose
     child-process handling the harness relies on."""
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    for path, body, extra in (
-        ("/orders", json.dumps(ORDER).encode(), {"Idempotency-Key": "bench-warm-up"}),
-        ("/ledger/balances", None, {}),
-    ):
-        req = urllib.request.Request(base + path, data=body, headers={**auth, **extra})
-        try:
-            with urllib.request.urlopen(req, timeout=60) as r:
-                if r.status >= 300:
-                    return f"warm-up {path}: HTTP {r.status}"
-        except OSError as e:
-            return f"warm-up {path}: {e}"
+    for i in range(rounds):
+        for path, body, extra in (
+            ("/orders", json.dumps(ORDER).encode(), {"Idempotency-Key": f"bench-warm-up-{i}"}),
+            ("/ledger/balances", None, {}),
+        ):
+            req = urllib.request.Request(base + path, data=body, headers={**auth, **extra})
+            try:
+                with urllib.request.urlopen(req, timeout=60) as r:
+                    if r.status >= 300:
+                        return f"warm-up {path}: HTTP {r.status}"
+            except OSError as e:
+                return f"warm-up {path}: {e}"
     return None
 
 
@@ -157,7 +162,9 @@ def _locust(
     }
 
 
-def measure_one(url: str, work: Path, users: int, seconds: int) -> dict[str, Any]:
+def measure_one(
+    url: str, work: Path, users: int, seconds: int, workers: int = WORKERS
+) -> dict[str, Any]:
     world.prepare(url)
     r = world.relos(
         [
@@ -182,19 +189,28 @@ def measure_one(url: str, work: Path, users: int, seconds: int) -> dict[str, Any
     env = {**os.environ, "RELOS_DATABASE_URL": url}
     log = (work / f"serve-{port}.log").open("w")
     server = subprocess.Popen(
-        [world.RELOS, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            world.RELOS,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
     )
     try:
         if not _wait_up(port):
-            return {"error": "relos serve did not answer within 30 s"}
-        warm = _warm_up(port, token)
+            return {"error": "relos serve did not answer within 90 s"}
+        warm = _warm_up(port, token, rounds=4 * workers)
         if warm:
             return {"error": warm}
         return {
-            "server": "relos serve (uvicorn, one process)",
+            "server": f"relos serve --workers {workers} (uvicorn, {workers} worker processes)",
             "writes": _locust(port, token, "writes", users, seconds, work),
             "reads": _locust(port, token, "reads", users, seconds, work),
         }

@@ -432,9 +432,13 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
                     table.append("")
                     table.append(f"First {engine} {kind} failure: `{k['first_failure']}`")
         if table:
+            served = next(
+                (r["server"] for r in api.values() if isinstance(r, dict) and "server" in r),
+                "relos serve (uvicorn)",
+            )
             out += [
-                "locust (headless, FastHttpUser, no wait between requests) against `relos serve`",
-                "(uvicorn, one process) on 127.0.0.1, both on this machine's cores. writes: "
+                "locust (headless, FastHttpUser, no wait between requests) against",
+                f"`{served}` on 127.0.0.1, both on this machine's cores. writes: "
                 "`POST /orders` (a new order, its own Idempotency-Key); reads: "
                 "`GET /ledger/balances`. A fresh database per engine (reference data and users);",
                 "the reads run after the writes, on the books they filled.",

@@ -651,6 +651,8 @@ class FakeUnitOfWork:
         self._work: FakeState | None = None
         self._depth = 0
         self._failed = False
+        self._reading_next = False
+        self._reading = False
         self.commits = 0
         self.reference = FakeReferenceRepo(self)
         self.orders = FakeOrderRepo(self)
@@ -685,8 +687,15 @@ class FakeUnitOfWork:
         if self._depth > 1:
             return self
         self._failed = False
+        self._reading, self._reading_next = self._reading_next, False
         self.request_id = self._given_request_id or uuid4().hex
         self._work = self._committed.copy()
+        return self
+
+    def reading(self) -> Self:
+        """The next unit of work only reads: committing in it is a mistake of the service."""
+        if self._depth == 0:
+            self._reading_next = True
         return self
 
     def __exit__(
@@ -705,6 +714,8 @@ class FakeUnitOfWork:
     def commit(self) -> None:
         """Commit the outermost unit of work; an inner commit waits for it."""
         work = self.working()
+        if self._reading:
+            raise RuntimeError("a unit of work opened with reading() does not commit")
         if self._failed:
             raise Conflict("a step of this unit of work failed: nothing is written")
         if self._depth > 1:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     #: the largest statement `POST /reconciliation/runs` takes (other bodies: 1 MiB); it is
     #: spooled to a temporary file and read streamed, so this bounds disk, not memory
     statement_max_bytes: int = 4 << 30
+    #: how many worker processes serve the API (`relos serve --workers` sets it for them); each
+    #: counts failed logins on its own, so each allows its share of the attempts
+    serve_workers: int = Field(default=1, ge=1)
 
     def passphrase(self) -> str | None:
         """The key passphrase in clear, for the services that encrypt or sign (empty: none)."""

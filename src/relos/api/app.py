@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relos import __version__
 from relos.api import errors, security
@@ -15,6 +16,45 @@ from relos.config import Settings
 MAX_BODY = 1 << 20  # 1 MiB: no legitimate request is larger ...
 #: ... but a counterpart's statement (read streamed; RELOS_STATEMENT_MAX_BYTES)
 LARGE_BODIES = {("POST", "/reconciliation/runs")}
+
+
+class RequestIdAndSize:
+    """Every response carries an ``X-Request-ID`` (the client's, or a new one); a body larger than
+    its limit is refused (413) before it is read. Plain ASGI: Starlette's ``BaseHTTPMiddleware``
+    runs each request through an extra task and stream, which cost more than the check itself."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        request_id = (headers.get("x-request-id") or uuid.uuid4().hex)[:64]
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        length = headers.get("content-length")
+        limit = MAX_BODY
+        if (scope["method"], scope["path"]) in LARGE_BODIES:
+            limit = self.settings.statement_max_bytes
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            refused = errors.problem(
+                413,
+                "PayloadTooLarge",
+                f"bodies are limited to {limit} bytes",
+                rule="payload_too_large",
+                field="body",
+            )
+            await refused(scope, receive, send_with_id)
+            return
+        await self.app(scope, receive, send_with_id)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,32 +67,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings or Settings()
-    app.state.login_limiter = security.LoginLimiter()
+    # the limit holds for the whole server: each worker process allows its share
+    attempts = max(1, security.LOGIN_ATTEMPTS // app.state.settings.serve_workers)
+    app.state.login_limiter = security.LoginLimiter(attempts=attempts)
     errors.install(app)
-
-    @app.middleware("http")
-    async def request_id_and_size(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        request.state.request_id = request_id[:64]
-        length = request.headers.get("content-length")
-        limit = MAX_BODY
-        if (request.method, request.url.path) in LARGE_BODIES:
-            limit = app.state.settings.statement_max_bytes
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return errors.problem(
-                413,
-                "PayloadTooLarge",
-                f"bodies are limited to {limit} bytes",
-                rule="payload_too_large",
-                field="body",
-            )
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
-
+    app.add_middleware(RequestIdAndSize, settings=app.state.settings)
     app.include_router(security.router)
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The application of one worker process of ``relos serve --workers N``: its settings are
+    read from the environment (RELOS_*), as the command's own are."""
+    return create_app(Settings())

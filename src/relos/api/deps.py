@@ -16,11 +16,21 @@ def settings(request: Request) -> Settings:
     return value
 
 
+#: methods that change nothing: their units of work only read (no SQLite lock, PostgreSQL READ ONLY)
+READING_METHODS = frozenset({"GET", "HEAD"})
+
+
 def unit_of_work(request: Request) -> UnitOfWork:
+    return database.unit_of_work(settings(request), read_only=request.method in READING_METHODS)
+
+
+def writing_unit_of_work(request: Request) -> UnitOfWork:
+    """For the rare GET that records something (a signed export is audited)."""
     return database.unit_of_work(settings(request))
 
 
 Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
+WritingUow = Annotated[UnitOfWork, Depends(writing_unit_of_work)]
 
 
 def key_passphrase(request: Request) -> str | None:

@@ -30,10 +30,15 @@ cookie = APIKeyCookie(
 )
 
 
+#: failed logins allowed per (user name, client) in LOGIN_WINDOW seconds, for the whole server
+LOGIN_ATTEMPTS = 5
+LOGIN_WINDOW = 300.0
+
+
 class LoginLimiter:
     """At most `attempts` failed logins per (user name, client) within `window` seconds."""
 
-    def __init__(self, attempts: int = 5, window: float = 300.0) -> None:
+    def __init__(self, attempts: int = LOGIN_ATTEMPTS, window: float = LOGIN_WINDOW) -> None:
         self.attempts = attempts
         self.window = window
         self._failures: dict[tuple[str, str], deque[float]] = {}

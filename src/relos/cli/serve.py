@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -42,7 +43,15 @@ def serve(
     behind_proxy: Annotated[
         bool, typer.Option(help="A reverse proxy terminates TLS (trust its X-Forwarded-*).")
     ] = False,
-    workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes (uvicorn); one per core for throughput. SQLite writers of "
+            "all workers take turns; failed logins are limited for the whole server.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs)."""
     if (tls_cert is None) != (tls_key is None):
@@ -58,17 +67,33 @@ def serve(
 
     from relos.api.app import create_app
 
-    config = settings().model_copy(update={"cookie_secure": tls or behind_proxy})
+    config = settings().model_copy(
+        update={"cookie_secure": tls or behind_proxy, "serve_workers": workers}
+    )
     scheme = "https" if tls else "http"
-    render.ok(f"serving {scheme}://{host}:{port}/docs")
+    render.ok(f"serving {scheme}://{host}:{port}/docs ({workers} worker{'s' * (workers > 1)})")
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "ssl_certfile": str(tls_cert) if tls_cert else None,
+        "ssl_keyfile": str(tls_key) if tls_key else None,
+        "proxy_headers": behind_proxy,
+        "forwarded_allow_ips": "*" if behind_proxy else None,
+        "log_level": "info",
+    }
+    if workers == 1:
+        uvicorn.run(create_app(config), **common)
+        return
+    # Worker processes are started afresh (spawned): what this command decided reaches them
+    # through their environment, which `Settings` (config.py) reads there.
+    os.environ["RELOS_COOKIE_SECURE"] = "true" if config.cookie_secure else "false"
+    os.environ["RELOS_SERVE_WORKERS"] = str(workers)
     uvicorn.run(
-        create_app(config),
-        host=host,
-        port=port,
-        ssl_certfile=str(tls_cert) if tls_cert else None,
-        ssl_keyfile=str(tls_key) if tls_key else None,
-        proxy_headers=behind_proxy,
-        forwarded_allow_ips="*" if behind_proxy else None,
-        workers=workers if workers == 1 else None,
-        log_level="info",
+        "relos.api.app:create_app_from_environment",
+        factory=True,
+        workers=workers,
+        # a worker answers the supervisor's health check once it has imported relos, which
+        # takes seconds on a busy machine: uvicorn's 5 s would kill and restart it forever
+        timeout_worker_healthcheck=60,
+        **common,
     )

@@ -119,7 +119,7 @@ def login(
 
 def session_principal(uow: UnitOfWork, session_id: str, at: datetime | None = None) -> Principal:
     at = at or now()
-    with uow:
+    with uow.reading():
         session = uow.auth.find_session(digest(session_id))
         if session is None or session.expires_at <= at:
             raise Unauthenticated("no session or session expired: log in again")
@@ -182,13 +182,13 @@ def revoke_token(
 
 
 def tokens(uow: UnitOfWork, user: str | None = None) -> list[ApiToken]:
-    with uow:
+    with uow.reading():
         return uow.auth.tokens(user)
 
 
 def token_principal(uow: UnitOfWork, token_text: str) -> Principal:
     token_id, secret = parse_token(token_text)
-    with uow:
+    with uow.reading():
         token = uow.auth.find_token(token_id)
         if token is None or not same(token.secret_digest, digest(secret)):
             raise Unauthenticated("unknown API token")

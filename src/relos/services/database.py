@@ -36,8 +36,10 @@ def engine_for(settings: Settings) -> Engine:
     return _ENGINES[url]
 
 
-def unit_of_work(settings: Settings) -> SqlUnitOfWork:
-    return SqlUnitOfWork(engine_for(settings))
+def unit_of_work(settings: Settings, read_only: bool = False) -> SqlUnitOfWork:
+    """A unit of work on the settings' database; `read_only`: every transaction of it only reads
+    (an HTTP GET)."""
+    return SqlUnitOfWork(engine_for(settings), read_only=read_only)
 
 
 def upgrade(settings: Settings, revision: str = "head") -> DatabaseStatus:

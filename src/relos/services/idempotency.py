@@ -68,7 +68,7 @@ def _replay(stored: dict[str, Any], key: str, digest: str) -> Outcome:
 
 
 def _find(uow: UnitOfWork, user: str, key: str) -> dict[str, Any] | None:
-    with uow:
+    with uow.reading():
         return uow.auth.find_response(user, key)
 
 

@@ -206,6 +206,11 @@ class UnitOfWork(Protocol):
     def imports(self) -> ImportRepo: ...
 
     def __enter__(self) -> Self: ...
+    def reading(self) -> Self:
+        """``with uow.reading():`` opens a unit of work that only reads (no lock taken on
+        SQLite, a READ ONLY transaction on PostgreSQL); inside an open one it joins it."""
+        ...
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

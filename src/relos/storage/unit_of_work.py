@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Self
 from uuid import uuid4
 
 from sqlalchemy import Connection, Engine
@@ -11,6 +12,7 @@ from relos.domain.errors import Conflict
 from relos.storage.audit_repository import AuditRepository
 from relos.storage.auth_repository import AuthRepository
 from relos.storage.conversion_repository import ConversionRepository
+from relos.storage.engine import READ_ONLY, WriterQueue, writer_queue
 from relos.storage.import_repository import ImportRepository
 from relos.storage.netting_repository import NettingRepository
 from relos.storage.reconciliation_repository import ReconciliationRepository
@@ -24,10 +26,20 @@ class SqlUnitOfWork:
     Units of work nest: an inner ``with uow:`` joins the outer transaction, its ``commit()`` waits
     for the outermost one, and a failure inside it (an exception leaving the inner block) forbids
     the outer commit, so a batch of use cases is written whole or not at all.
+
+    ``with uow.reading(): ...`` (or a unit of work made with ``read_only=True``, for a whole
+    request that only reads) opens a transaction that only reads: on SQLite a plain BEGIN that
+    takes no lock in WAL mode (writes begin IMMEDIATE, in turn), on PostgreSQL a READ ONLY
+    transaction; a write inside it fails on both.
     """
 
-    def __init__(self, engine: Engine, request_id: str | None = None) -> None:
+    def __init__(
+        self, engine: Engine, request_id: str | None = None, read_only: bool = False
+    ) -> None:
         self.engine = engine
+        self.read_only = read_only
+        self._reading_next = False
+        self._held: WriterQueue | None = None
         # one id per request (given by the entrypoint) or per outermost unit of work
         self._given_request_id = request_id
         self.request_id = request_id or uuid4().hex
@@ -41,8 +53,20 @@ class SqlUnitOfWork:
             return self
         self._failed = False
         self.request_id = self._given_request_id or uuid4().hex
-        self._conn = self.engine.connect()
-        self._conn.begin()
+        reading = self.read_only or self._reading_next
+        self._reading_next = False
+        if not reading:
+            self._take_write_turn()
+        try:
+            self._conn = self.engine.connect()
+            if reading:
+                self._conn.execution_options(**{READ_ONLY: True, "postgresql_readonly": True})
+            self._conn.begin()
+        except BaseException:
+            self._depth = 0
+            self._conn = None
+            self._release_write_turn()
+            raise
         self.reference = ReferenceRepository(self._conn)
         self.orders = OrderRepository(self._conn)
         self.ledger = LedgerRepository(self._conn)
@@ -73,6 +97,25 @@ class SqlUnitOfWork:
         finally:
             self._conn.close()
             self._conn = None
+            self._release_write_turn()
+
+    def reading(self) -> Self:
+        """``with uow.reading():`` — this unit of work's next transaction only reads (inside an
+        open one it joins it, as any nested unit of work does)."""
+        if self._depth == 0:
+            self._reading_next = True
+        return self
+
+    def _take_write_turn(self) -> None:
+        queue = writer_queue(self.engine)
+        # Past its timeout, go on anyway: SQLite's own busy_timeout then decides.
+        if queue is not None and queue.acquire():
+            self._held = queue
+
+    def _release_write_turn(self) -> None:
+        if self._held is not None:
+            held, self._held = self._held, None
+            held.release()
 
     def commit(self) -> None:
         assert self._conn is not None

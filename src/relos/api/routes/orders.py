@@ -137,7 +137,7 @@ def draft_order(
         )
         return outcome(
             201,
-            OrderPublic.of(o, queries.order_visit(uow, o.number)),
+            OrderPublic.of(o, body.visit),  # the draft is linked to the visit it was given
             ETag=etag(o),
             Location=f"/orders/{o.number}",
         )

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from relos.api import errors
-from relos.api.deps import KeyPassphrase, Uow, settings
+from relos.api.deps import KeyPassphrase, Uow, WritingUow, settings
 from relos.api.idempotency import IdempotencyKey, outcome, respond
 from relos.api.schemas import READ, WRITE, Code, Input, PartyCode, problems
 from relos.api.security import Caller, Writer
@@ -253,7 +253,7 @@ def _file_chunks(f: IO[str]) -> Iterator[str]:
 )
 def export_statement(
     caller: Caller,
-    uow: Uow,
+    uow: WritingUow,  # the export is recorded in the audit trail
     passphrase: KeyPassphrase,
     agreement: Annotated[Code, Query(description="agreement code, e.g. RELOS")],
     as_of: Annotated[date | None, Query(description="the statement's date (default today)")] = None,

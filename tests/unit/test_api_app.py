@@ -1,0 +1,40 @@
+"""The application's own middleware and per-process state, without a database."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from relos.api.app import MAX_BODY, create_app
+from relos.api.security import LOGIN_ATTEMPTS
+from relos.config import Settings
+
+SETTINGS = Settings(database_url="sqlite:///:memory:")
+
+
+def test_every_response_carries_the_clients_request_id_or_a_new_one() -> None:
+    client = TestClient(create_app(SETTINGS))
+    given = client.get("/openapi.json", headers={"X-Request-ID": "trace-42"})
+    assert given.status_code == 200
+    assert given.headers["X-Request-ID"] == "trace-42"
+    fresh = client.get("/openapi.json")
+    assert len(fresh.headers["X-Request-ID"]) == 32
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read_and_still_carries_the_id() -> None:
+    client = TestClient(create_app(SETTINGS))
+    r = client.post(
+        "/orders",
+        content=b"x",
+        headers={"Content-Length": str(MAX_BODY + 1), "X-Request-ID": "big"},
+    )
+    assert r.status_code == 413
+    assert r.json()["rule"] == "payload_too_large"
+    assert r.headers["X-Request-ID"] == "big"
+
+
+def test_each_worker_allows_its_share_of_failed_logins_so_the_server_allows_no_more() -> None:
+    one = create_app(SETTINGS).state.login_limiter
+    two = create_app(SETTINGS.model_copy(update={"serve_workers": 2})).state.login_limiter
+    assert one.attempts == LOGIN_ATTEMPTS
+    assert 2 * two.attempts <= LOGIN_ATTEMPTS
+    assert two.attempts >= 1
