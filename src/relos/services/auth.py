@@ -8,6 +8,7 @@ default password anywhere: a user without a password cannot log in. Browser sess
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,8 +34,14 @@ from relos.services.unit_of_work import UnitOfWork
 
 SESSION_LIFETIME = timedelta(hours=12)
 _hasher = PasswordHasher()
-#: verified against when the user is unknown, so that timing does not tell which users exist
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user is unknown, so that timing does not tell which users
+    exist. Made at the first login, not when the module is imported (an argon2 hash costs a
+    quarter of a second, which every `relos` command would otherwise pay at start-up)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def now() -> datetime:
@@ -101,7 +108,7 @@ def login(
         user = uow.reference.find_user(name)
         stored = uow.auth.password_hash(name) if user is not None else None
         try:
-            _hasher.verify(stored or _DUMMY_HASH, password)
+            _hasher.verify(stored or _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             raise Unauthenticated("wrong user name or password") from None
         if user is None or stored is None:
