@@ -27,7 +27,9 @@ def _plots(results: dict[str, Any], figures: Path) -> dict[str, str]:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-    except ImportError:
+    except ImportError:  # said in the document; no earlier run's plot is left to mislead
+        for old in figures.glob("*.png"):
+            old.unlink()
         return {}
     figures.mkdir(parents=True, exist_ok=True)
     made: dict[str, str] = {}
@@ -251,6 +253,7 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
         "names its own)",
         "- The machine is shared: other processes ran beside the harness, so figures are a floor",
         "  rather than a ceiling.",
+        *([] if plots else ["- No plots: matplotlib is not installed (`make bench` installs it)."]),
         "",
         "## Targets",
         "",
