@@ -390,11 +390,12 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
             query = (s.get("balances", {}).get("imported") or {}).get("balances_now_ms")
             if start is not None and bal is not None:
                 out += [
-                    f"`relos --help` alone takes {start:.2f} s here: a `relos` command's "
-                    "start-up (Python and the modules it imports) is most of what "
-                    f"`relos report balances` costs ({bal:.2f} s)"
+                    f"`relos --help` alone takes {start:.2f} s here and "
+                    f"`relos report balances` {bal:.2f} s"
                     + (
-                        f", whose query takes {query:.1f} ms in process (section 2)."
+                        f", whose query takes {query:.1f} ms in process (section 2): the rest"
+                        " is Python starting, the modules the report loads (the database"
+                        " layer) and opening the database."
                         if query is not None
                         else "."
                     ),

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy import Engine, func, insert, inspect, select
 
 from relos.domain.money import Amount
 from relos.storage import tables
@@ -79,6 +79,15 @@ def test_the_daily_balances_are_backfilled_from_the_postings_already_there(
                             amount_minor=x.minor,
                         )
                     )
+            # the kept balances, which every version since 0001 wrote with its postings
+            p = tables.postings.c
+            key = [p.book, p.account, p.counterparty, p.method, p.commodity]
+            conn.execute(
+                insert(tables.balances).from_select(
+                    [c.name for c in key] + ["amount_minor"],
+                    select(*key, func.sum(p.amount_minor)).group_by(*key),
+                )
+            )
         upgrade(engine)
         with engine.connect() as conn:
             daily = conn.execute(
