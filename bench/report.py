@@ -175,6 +175,18 @@ def _targets(results: dict[str, Any], targets: dict[str, float]) -> list[str]:
         higher=False,
         note=" below 1M lines only" if small else "",
     )
+    pg = s.get("balances", {}).get("imported_postgresql", {})
+    pg_ms = pg.get("balances_now_ms")
+    row(
+        "balances < 20 ms (at 1M lines), PostgreSQL",
+        pg_ms,
+        f"{pg_ms:.1f} ms at {_size(pg['lines'])} lines (the same books, copied)"
+        if pg_ms is not None
+        else "not measured",
+        targets["balances_ms"],
+        higher=False,
+        note=" below 1M lines only" if pg_ms is not None and pg["lines"] < 1_000_000 else "",
+    )
     ok = None if ledger is None or relos_ib is None else relos_ib < ledger
     out.append(
         "| relos import-and-balance faster than ledger-cli's load-and-balance | "
@@ -350,6 +362,25 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
                 "",
             ]
 
+        pg = bal.get("imported_postgresql", {})
+        if pg:
+            out += ["### The same books on PostgreSQL", ""]
+        if "not_measured" in pg:
+            out += _not_measured(pg)
+        elif pg:
+            out += [
+                f"The same books copied into a PostgreSQL database that relos's migrations made "
+                f"(bench/pg_books.py: {_n(pg['copied_rows'])} rows with COPY in "
+                f"{pg['copy_s']:.0f} s, then VACUUM ANALYZE), the same queries:",
+                "",
+                "| query | today | as of 2026-06-30 |",
+                "|---|---:|---:|",
+                f"| balances | {pg['balances_now_ms']:.1f} ms | {pg['balances_past_ms']:.1f} ms |",
+                f"| obligations with due dates and days overdue (aging) | "
+                f"{pg['obligations_now_ms']:.0f} ms | {pg['obligations_past_ms']:.0f} ms |",
+                "",
+            ]
+
     peers = s.get("peers")
     out += ["## 3. Beancount, hledger and ledger-cli", ""]
     if peers is None:
@@ -387,15 +418,18 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
             out.append("")
             start = tools.get("relos start-up only", {}).get("seconds")
             bal = tools.get("relos balances", {}).get("seconds")
-            query = (s.get("balances", {}).get("imported") or {}).get("balances_now_ms")
+            books = s.get("balances", {}).get("imported") or {}
+            query = books.get("balances_now_ms")
+            same = books.get("lines") == peers.get("lines")
             if start is not None and bal is not None:
                 out += [
                     f"`relos --help` alone takes {start:.2f} s here and "
-                    f"`relos report balances` {bal:.2f} s"
+                    f"`relos report balances` {bal:.2f} s on these books"
                     + (
-                        f", whose query takes {query:.1f} ms in process (section 2): the rest"
-                        " is Python starting, the modules the report loads (the database"
-                        " layer) and opening the database."
+                        f", whose query takes {query:.1f} ms in process (section 2"
+                        + ("" if same else f", on the books of {_n(books['lines'])} lines")
+                        + "): the rest is Python starting, the modules the report loads (the"
+                        " database layer) and opening the database."
                         if query is not None
                         else "."
                     ),

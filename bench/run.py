@@ -6,7 +6,8 @@ Sections (each runnable alone with ``--only``):
    invoices through ``relos import orders`` on SQLite: lines/s and peak memory, and the ratio to
    the raw limit (the same rows into the same tables with plain executemany, bench/raw_insert.py).
 2. ``balances``: balances and aging at scale, today and as of a past date: bench/balances.py (on
-   SQLite and PostgreSQL), and the balances and obligations of the books the import wrote.
+   SQLite and PostgreSQL), and the balances and obligations of the books the import wrote, on
+   SQLite and on PostgreSQL (the same books copied there, bench/pg_books.py).
 3. ``peers``: the same books in Beancount, hledger and ledger-cli (bench/peers.py): each tool's
    load-and-balance time against relos's import-and-balance and balance-only times.
 4. ``api``: order creation and balance reads under locust over loopback, SQLite and PostgreSQL
@@ -250,7 +251,31 @@ def section_balances(ctx: Context) -> dict[str, Any]:
         f"{measured['obligations_now_ms']:.0f} ms"
     )
     out["imported"] = measured
+    if ctx.args.no_postgresql:
+        out["imported_postgresql"] = {"not_measured": "--no-postgresql"}
+        return out
+    out["imported_postgresql"] = imported_balances_postgresql(Path(got["db"]), n)
     return out
+
+
+def imported_balances_postgresql(books: Path, n: int) -> dict[str, Any]:
+    """The same queries on the same books copied into PostgreSQL (bench/pg_books.py)."""
+    import pg_books
+
+    with world.postgresql() as server:
+        url, copied = pg_books.copy(books, server)
+        measured = imported_balances(url)
+    measured["postings"] = copied["rows"].get("postings", 0)
+    measured["lines"] = n
+    measured["copy_s"] = copied["copy_s"]
+    measured["copied_rows"] = copied["total_rows"]
+    print(
+        f"  the same books on PostgreSQL ({copied['total_rows']:,} rows copied in "
+        f"{copied['copy_s']:.0f} s): balances now {measured['balances_now_ms']:.1f} ms, as of "
+        f"{PAST} {measured['balances_past_ms']:.1f} ms; obligations (aging) now "
+        f"{measured['obligations_now_ms']:.0f} ms"
+    )
+    return measured
 
 
 # 3. peers ----------------------------------------------------------------------------------
