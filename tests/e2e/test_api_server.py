@@ -3,14 +3,8 @@ on PostgreSQL, driven like two navies' officers would drive it."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,8 +13,8 @@ from sqlalchemy import Engine
 
 from relos.services import audit, auth, demo
 from relos.storage.unit_of_work import SqlUnitOfWork
+from tests.e2e.served import relos_serve
 
-RELOS = Path(sys.executable).parent / "relos"
 PASSWORD = "Arctic-port-call-2026"
 TODAY = date(2026, 11, 25)
 
@@ -30,13 +24,6 @@ IND_FINANCE = "Lt Cdr Kavita Sharma"
 RUS_ACCEPTING = "Капитан 2-го ранга Иван Петров"
 RUS_FINANCE = "Майор Елена Смирнова"
 USA_FINANCE = "LCDR Maria Alvarez"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -49,31 +36,8 @@ def server(engine: Engine) -> Iterator[tuple[str, dict[str, str]]]:
         name: auth.create_token(uow, name, name, "e2e", ["read", "write"])[1]
         for name in (IND_RECEIVING, IND_FINANCE, RUS_ACCEPTING, RUS_FINANCE, USA_FINANCE)
     }
-    port = _free_port()
-    env = {**os.environ, "RELOS_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
-    proc = subprocess.Popen(
-        [str(RELOS), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"relos serve did not come up: {out}")
-            time.sleep(0.2)
+    with relos_serve(engine.url.render_as_string(hide_password=False)) as base:
         yield base, tokens
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 class Officer:

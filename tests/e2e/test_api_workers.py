@@ -3,10 +3,6 @@ concurrent writes all succeed, and the failed-login limit holds for the server a
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -18,9 +14,8 @@ import pytest
 from relos.services import auth, demo
 from relos.storage.engine import make_engine, upgrade
 from relos.storage.unit_of_work import SqlUnitOfWork
-from tests.e2e.test_api_server import _free_port
+from tests.e2e.served import relos_serve
 
-RELOS = Path(sys.executable).parent / "relos"
 TODAY = date(2026, 11, 25)
 ORDERING = "Cdr Arjun Mehta"
 PASSWORD = "Arctic-port-call-2026"
@@ -51,30 +46,8 @@ def two_workers(tmp_path: Path) -> Iterator[tuple[str, str]]:
     auth.set_password(uow, "Capt Vikram Rao", ORDERING, PASSWORD)
     _, token = auth.create_token(uow, ORDERING, ORDERING, "e2e", ["read", "write"])
     engine.dispose()
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(RELOS), "serve", "--port", str(port), "--workers", "2"],
-        env={**os.environ, "RELOS_DATABASE_URL": url},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"relos serve --workers 2 did not come up: {out}")
-            time.sleep(0.2)
+    with relos_serve(url, "--workers", "2", up_within=120) as base:
         yield base, token
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_two_workers_take_concurrent_writes_without_a_failure_and_limit_logins_together(
