@@ -1,14 +1,18 @@
-"""Bulk import of orders from a CSV file (`relos import orders`), in two streamed passes.
+"""Bulk import of orders from a CSV file (`relos import orders`), in two passes.
 
 1. **Check.** Every row is read, parsed and its order taken through every step the rows record
    (draft, submit, accept, receipts, invoice: `domain/imports.build_order`, the same domain
-   methods an officer's action runs), against reference data loaded once. Every problem is
-   collected (up to `max_problems`) with its line, column and value; if there is any, nothing
-   is written and `Invalid` lists them.
-2. **Write.** The file is read again and written in batches of about `batch` rows (whole orders),
-   each batch one transaction: a block of order numbers per number prefix, the orders and their
-   children in one executemany per table, the ledger entries in one `LedgerRepository.append`,
-   the job's progress and one audit record.
+   methods an officer's action runs), against reference data loaded once, with the number it
+   is foreseen to get (the next under its prefix when the check began, counting on). Every
+   problem is collected (up to `max_problems`) with its line, column and value; if there is
+   any, nothing is written and `Invalid` lists them. The built orders and ledger entries, as
+   the rows the driver takes, are spilled in batches of about `batch` rows (whole orders) to
+   a temporary file, deleted when the import ends.
+2. **Write.** The spilled batches are read back, each one transaction: a block of order
+   numbers per number prefix; the batch's rows as spilled if the blocks are the foreseen
+   numbers, else its orders built again from the file with the blocks' numbers; one
+   executemany per table, the ledger rows in one `LedgerRepository.append_rows`, the job's
+   progress and one audit record.
 
 An interrupted import is resumed with ``resume=True``: the job (the file's SHA-256) remembers the
 last committed file line. A file already imported is refused (`AlreadyExists`). Memory stays
