@@ -292,6 +292,13 @@ class FakeOrderRepo(_Repo):
 class FakeLedgerRepo(_Repo):
     """Append-only entries; balances kept in integer minor units in the same transaction."""
 
+    def entry_rows(self, entries: list[Entry]) -> list[tuple[Any, ...]]:
+        """The entries themselves, one per "row" `append_rows` takes."""
+        return [(e,) for e in entries]
+
+    def append_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        self.append([e for (e,) in rows])
+
     def append(self, entries: list[Entry]) -> None:
         for e in entries:
             if any(x.book == e.book and x.txn == e.txn for x in self._s.entries):
@@ -629,8 +636,19 @@ class FakeImportRepo(_Repo):
         self._s.sequences[prefix] = first + count - 1
         return first
 
+    def last_numbers(self, prefixes: Collection[str]) -> dict[str, int]:
+        return {p: self._s.sequences.get(p, 0) for p in prefixes}
+
     def known_references(self, refs: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
         return {r for r in refs if r in self._s.order_references}
+
+    def order_rows(self, orders: Sequence[tuple[Order, str, int]]) -> list[list[tuple[Any, ...]]]:
+        """The orders themselves (copies), as the one "table" `add_order_rows` takes."""
+        return [[(_order_copy(o), ref, line) for o, ref, line in orders]]
+
+    def add_order_rows(self, job_id: int, rows: list[list[tuple[Any, ...]]]) -> None:
+        for table in rows:
+            self.add_orders(job_id, [(o, ref, line) for o, ref, line in table])
 
     def add_orders(self, job_id: int, orders: Sequence[tuple[Order, str, int]]) -> None:
         for order, ref, _line in orders:

@@ -74,6 +74,27 @@ def test_an_order_drafted_after_an_import_takes_the_next_number(
     assert numbers == [f"RELOS-IN-2026-{i:06d}" for i in range(1, 6)]
 
 
+def test_an_order_entered_by_hand_while_an_import_is_written_keeps_its_number(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The check numbers the orders as foreseen; an order entered meanwhile takes one of those
+    numbers, so the import's orders are built again with the numbers then reserved."""
+    by_hand = seeded_uow()
+    enter_one_by_one(by_hand, ORDERS)
+    uow = seed(SqlUnitOfWork(engine))
+
+    def officer_enters_the_first(phase: str, done: int, total: int | None) -> None:
+        if phase == "write" and done == 0:
+            enter_one_by_one(SqlUnitOfWork(engine), ORDERS[:1])
+
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS[1:]))
+    run(uow, path, batch=3, progress=officer_enters_the_first)
+    got, expected = books(uow), books(by_hand)
+    assert got["orders"] == expected["orders"]
+    assert got["entries"] == expected["entries"]
+    assert got["balances"] == expected["balances"]
+
+
 def test_a_bad_file_writes_nothing(engine: Engine, tmp_path: Path) -> None:
     uow = seed(SqlUnitOfWork(engine))
     rows = rows_of(ORDERS)
@@ -88,11 +109,11 @@ def test_a_bad_file_writes_nothing(engine: Engine, tmp_path: Path) -> None:
 class FailingRepository(ImportRepository):
     batches = 0
 
-    def add_orders(self, job_id: int, orders: Any) -> None:
+    def add_order_rows(self, job_id: int, rows: Any) -> None:
         FailingRepository.batches += 1
         if FailingRepository.batches == 2:
             raise ConnectionError("connection lost")
-        super().add_orders(job_id, orders)
+        super().add_order_rows(job_id, rows)
 
 
 class FailingUnitOfWork(SqlUnitOfWork):

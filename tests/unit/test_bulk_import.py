@@ -248,11 +248,11 @@ class FailingImports(FakeImportRepo):
         self.calls = 0
         self.fail_at = fail_at
 
-    def add_orders(self, job_id: int, orders: Any) -> None:
+    def add_order_rows(self, job_id: int, rows: Any) -> None:
         self.calls += 1
         if self.calls == self.fail_at:
             raise RuntimeError("connection lost")
-        super().add_orders(job_id, orders)
+        super().add_order_rows(job_id, rows)
 
 
 def test_an_interrupted_import_resumes_after_its_last_committed_batch(tmp_path: Path) -> None:
@@ -314,6 +314,43 @@ def test_progress_is_reported_per_batch(tmp_path: Path) -> None:
     writes = [s for s in seen if s[0] == "write"]
     assert writes[-1] == ("write", total_rows(ORDERS), total_rows(ORDERS))
     assert [w[1] for w in writes] == sorted(w[1] for w in writes)
+
+
+def test_an_order_entered_by_hand_while_an_import_is_written_keeps_its_number(
+    tmp_path: Path,
+) -> None:
+    by_hand = seeded_uow()
+    enter_one_by_one(by_hand, ORDERS)
+    imported = seeded_uow()
+
+    def officer_enters_the_first(phase: str, done: int, total: int | None) -> None:
+        if phase == "write" and done == 0:
+            enter_one_by_one(imported, ORDERS[:1])
+
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS[1:]))
+    summary = run(imported, path, batch=3, progress=officer_enters_the_first)
+    assert summary.orders == len(ORDERS) - 1
+    assert books(imported) == books(by_hand)
+
+
+def test_a_file_changed_while_it_is_written_is_refused_if_it_must_be_read_again(
+    tmp_path: Path,
+) -> None:
+    """Orders are built again from the file only when their foreseen numbers were taken; if
+    the file is not the one checked any more, that batch is refused."""
+    imported = seeded_uow()
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS[1:]))
+
+    def edit_and_enter(phase: str, done: int, total: int | None) -> None:
+        if phase == "write" and done == 0:
+            write_csv(path, rows_of(ORDERS[2:]))
+            enter_one_by_one(imported, ORDERS[:1])
+
+    with pytest.raises(Conflict) as e:
+        run(imported, path, batch=3, progress=edit_and_enter)
+    assert "changed while it was imported" in e.value.message
+    with imported:
+        assert len(imported.orders.numbers()) == 1  # the order entered by hand only
 
 
 def test_a_file_changed_while_it_is_checked_is_refused_and_nothing_written(

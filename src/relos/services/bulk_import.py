@@ -1,14 +1,18 @@
-"""Bulk import of orders from a CSV file (`relos import orders`), in two streamed passes.
+"""Bulk import of orders from a CSV file (`relos import orders`), in two passes.
 
 1. **Check.** Every row is read, parsed and its order taken through every step the rows record
    (draft, submit, accept, receipts, invoice: `domain/imports.build_order`, the same domain
-   methods an officer's action runs), against reference data loaded once. Every problem is
-   collected (up to `max_problems`) with its line, column and value; if there is any, nothing
-   is written and `Invalid` lists them.
-2. **Write.** The file is read again and written in batches of about `batch` rows (whole orders),
-   each batch one transaction: a block of order numbers per number prefix, the orders and their
-   children in one executemany per table, the ledger entries in one `LedgerRepository.append`,
-   the job's progress and one audit record.
+   methods an officer's action runs), against reference data loaded once, with the number it
+   is foreseen to get (the next under its prefix when the check began, counting on). Every
+   problem is collected (up to `max_problems`) with its line, column and value; if there is
+   any, nothing is written and `Invalid` lists them. The built orders and ledger entries, as
+   the rows the driver takes, are spilled in batches of about `batch` rows (whole orders) to
+   a temporary file, deleted when the import ends.
+2. **Write.** The spilled batches are read back, each one transaction: a block of order
+   numbers per number prefix; the batch's rows as spilled if the blocks are the foreseen
+   numbers, else its orders built again from the file with the blocks' numbers; one
+   executemany per table, the ledger rows in one `LedgerRepository.append_rows`, the job's
+   progress and one audit record.
 
 An interrupted import is resumed with ``resume=True``: the job (the file's SHA-256) remembers the
 last committed file line. A file already imported is refused (`AlreadyExists`). Memory stays
@@ -21,6 +25,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import itertools
+import pickle
+import tempfile
 import time
 from array import array
 from collections.abc import Callable, Iterator
@@ -187,9 +193,58 @@ def _prefix(rows: list[ImportRow]) -> str:
 
 
 @dataclass
+class _Batch:
+    """One batch as the check built it, in the rows the write hands the driver: its orders
+    (`ImportRepo.order_rows`) numbered as foreseen (the next numbers under each prefix when the
+    check began), their ledger entries (`LedgerRepo.entry_rows`), and what the job and its
+    audit record say of the batch."""
+
+    orders: list[list[tuple[Any, ...]]]
+    entries: list[tuple[Any, ...]]
+    numbers: list[str]
+    refs: list[tuple[str, int]]  # (order reference, first line) of each order
+    rows: int
+    first_line: int
+    last_line: int
+
+    def firsts(self) -> dict[str, tuple[int, int]]:
+        """(first number, count) per number prefix, in the order the prefixes come."""
+        out: dict[str, tuple[int, int]] = {}
+        for number in self.numbers:
+            p, n = number[:-6], int(number[-6:])
+            first, count = out.get(p, (n, 0))
+            out[p] = (first, count + 1)
+        return out
+
+
+@dataclass
 class _Checked:
     rows: int = 0
     orders: int = 0
+    batches: int = 0
+
+
+class _Spill:
+    """The built batches, pickled one after another into a temporary file (deleted when
+    closed), so that the write reads them back one at a time: memory stays one batch."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(prefix="relos-import-")  # noqa: SIM115 (closed below)
+        self.bytes = 0
+
+    def add(self, batch: _Batch) -> None:
+        pickle.dump(batch, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def batches(self) -> Iterator[_Batch]:
+        self.bytes = self.file.tell()
+        self.file.seek(0)
+        while self.file.tell() < self.bytes:
+            batch = pickle.load(self.file)  # one pickle (and memo) per batch
+            assert isinstance(batch, _Batch)
+            yield batch
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _check(
@@ -202,14 +257,25 @@ def _check(
     default_use: str,
     max_problems: int,
     progress: Progress | None,
+    batch: int,
+    spill: _Spill,
 ) -> _Checked:
-    """Pass 1: every row and order checked; raises `Invalid` listing the problems found."""
+    """Pass 1: every row and order checked, and built once for the write: each order numbered
+    as foreseen (the next numbers under its prefix when the check began), with its digests and
+    ledger entries, in batches of about `batch` rows spilled to `spill`. Once a problem is
+    found the rest is only rehearsed (`build_order(rehearse=True)`: the same rules, no digests),
+    since nothing will be written. Raises `Invalid` listing the problems found."""
     if progress is not None:
         progress("check", 0, None)
     problems: list[Problem] = []
     seen = array("Q")  # one 8-byte hash per order reference
     pending: list[tuple[str, str, int]] = []  # (requester, ref, line): looked up in chunks
     out = _Checked()
+    nxt: dict[str, int] = {}  # the number foreseen for the next order under each prefix
+    built: list[tuple[Order, str, int]] = []
+    entries: list[Entry] = []
+    built_rows = 0
+    last_line = 0
 
     def lookup() -> None:
         with uow:
@@ -227,6 +293,26 @@ def _check(
                 )
         pending.clear()
 
+    def flush() -> None:
+        nonlocal built, entries, built_rows
+        if built and not problems:
+            with uow.reading():
+                order_rows = uow.imports.order_rows(built)
+                entry_rows = uow.ledger.entry_rows(entries)
+            spill.add(
+                _Batch(
+                    order_rows,
+                    entry_rows,
+                    [o.number for o, _, _ in built],
+                    [(r, line) for _, r, line in built],
+                    built_rows,
+                    built[0][2],
+                    last_line,
+                )
+            )
+            out.batches += 1
+        built, entries, built_rows = [], [], 0
+
     for rows in _orders(_rows(path, after_line, default_use, problems)):
         if len(problems) >= max_problems:
             break
@@ -241,14 +327,31 @@ def _check(
         if same:
             problems += same
             continue
+        prefix = _prefix(rows)
         try:
-            build_order(rows, _prefix(rows) + "000000", importer, ref, today, rehearse=True)
+            if problems:
+                build_order(rows, prefix + "000000", importer, ref, today, rehearse=True)
+            else:
+                if prefix not in nxt:
+                    with uow:
+                        nxt[prefix] = uow.imports.last_numbers([prefix])[prefix] + 1
+                order, posted = build_order(
+                    rows, f"{prefix}{nxt[prefix]:06d}", importer, ref, today
+                )
+                nxt[prefix] += 1
+                built.append((order, first.order_ref, first.line))
+                entries += posted
+                built_rows += len(rows)
+                last_line = rows[-1].line
+                if built_rows >= batch:
+                    flush()
         except RelosError as e:
             problems += locate(e, rows)
         if progress is not None and out.orders % 500 == 0:
             progress("check", out.rows, None)
     if pending:
         lookup()
+    flush()
     if progress is not None:
         progress("check", out.rows, out.rows)
     if len(problems) < max_problems:
@@ -376,61 +479,51 @@ def import_orders(
     sha = file_digest(path)
     importer, ref, job = _start(uow, actor, path, sha, resume)
     after = job.last_line if job is not None else 0
-    checked = _check(uow, path, after, importer, ref, today, use, max_problems, progress)
-    _require_unchanged(path, sha)
-    if job is None:
-        job = ImportJob(
-            KIND,
-            sha,
-            path.name,
-            importer.name,
-            importer.party,
-            datetime.now(UTC),
-            checked.rows,
-            checked.orders,
+    spill = _Spill()
+    try:
+        checked = _check(
+            uow, path, after, importer, ref, today, use, max_problems, progress, batch, spill
         )
-        with uow:
-            uow.imports.add_job(job)
-            audit.record(
-                uow,
-                importer,
-                "import.start",
-                "import",
-                str(job.id),
-                None,
-                {"file": path.name, "sha256": sha, "rows": checked.rows, "orders": checked.orders},
+        _require_unchanged(path, sha)
+        if job is None:
+            job = ImportJob(
+                KIND,
+                sha,
+                path.name,
+                importer.name,
+                importer.party,
+                datetime.now(UTC),
+                checked.rows,
+                checked.orders,
             )
-            uow.commit()
-    assert job.id is not None
-    done = _Done()
-    total = checked.rows
-    if progress is not None:
-        progress("write", 0, total)
-    pending: list[list[ImportRow]] = []
-    pending_rows = 0
-    unread: list[Problem] = []  # none, unless the file changed while it was being written
-    for rows in _orders(_rows(path, after, use, unread)):
-        if unread:
-            break
-        pending.append(rows)
-        pending_rows += len(rows)
-        if pending_rows >= batch:
-            final = done.rows + pending_rows >= total
-            _commit_batch(uow, job, pending, importer, ref, today, final, done)
-            pending, pending_rows = [], 0
-            if progress is not None:
-                progress("write", done.rows, total)
-    if unread or done.rows + pending_rows != total:
-        raise Conflict(
-            f"{path.name} changed while it was imported (job {job.id} stopped after line"
-            f" {job.last_line}): import the new file as a new job",
-            field="file",
-            value=path.name,
-        )
-    if pending:
-        _commit_batch(uow, job, pending, importer, ref, today, True, done)
+            with uow:
+                uow.imports.add_job(job)
+                audit.record(
+                    uow,
+                    importer,
+                    "import.start",
+                    "import",
+                    str(job.id),
+                    None,
+                    {
+                        "file": path.name,
+                        "sha256": sha,
+                        "rows": checked.rows,
+                        "orders": checked.orders,
+                    },
+                )
+                uow.commit()
+        assert job.id is not None
+        done = _Done()
         if progress is not None:
-            progress("write", done.rows, total)
+            progress("write", 0, checked.rows)
+        rebuild = _Rebuild(path, sha, use, importer, ref, today)
+        for k, built in enumerate(spill.batches(), start=1):
+            _commit_batch(uow, job, built, rebuild, importer, k == checked.batches, done)
+            if progress is not None:
+                progress("write", done.rows, checked.rows)
+    finally:
+        spill.close()
     return ImportSummary(
         job.id,
         path.name,
@@ -452,25 +545,82 @@ class _Done:
     batches: int = 0
 
 
+@dataclass(frozen=True)
+class _Rebuild:
+    """What building a batch's orders again from the file needs: done only when the numbers
+    foreseen for a batch were taken meanwhile (an order drafted by hand under its prefix)."""
+
+    path: Path
+    sha256: str
+    use: str
+    importer: User
+    ref: Reference
+    today: date
+
+    def __call__(
+        self, built: _Batch, firsts: dict[str, int]
+    ) -> tuple[list[tuple[Order, str, int]], list[Entry]]:
+        """The batch's orders built again with the numbers reserved for them (`firsts`: the
+        first per prefix), read from the file between the batch's lines."""
+        unread: list[Problem] = []
+        groups: list[list[ImportRow]] = []
+        for rows in _orders(_rows(self.path, built.first_line - 1, self.use, unread)):
+            if rows[0].line > built.last_line:
+                break
+            groups.append(rows)
+        changed = [(g[0].order_ref, g[0].line) for g in groups] != built.refs
+        if unread or changed or file_digest(self.path) != self.sha256:
+            raise Conflict(
+                f"{self.path.name} changed while it was imported: import the new file as a new job",
+                field="file",
+                value=self.path.name,
+            )
+        nxt = dict(firsts)
+        orders: list[tuple[Order, str, int]] = []
+        entries: list[Entry] = []
+        for rows in groups:
+            p = _prefix(rows)
+            number = f"{p}{nxt[p]:06d}"
+            nxt[p] += 1
+            order, posted = build_order(rows, number, self.importer, self.ref, self.today)
+            orders.append((order, rows[0].order_ref, rows[0].line))
+            entries += posted
+        return orders, entries
+
+
 def _commit_batch(
     uow: UnitOfWork,
     job: ImportJob,
-    orders: list[list[ImportRow]],
+    built: _Batch,
+    rebuild: _Rebuild,
     importer: User,
-    ref: Reference,
-    today: date,
     final: bool,
     done: _Done,
 ) -> None:
-    """Write one batch and the job's progress, with one audit record, in one transaction."""
+    """Write one batch and the job's progress, with one audit record, in one transaction:
+    a block of order numbers per prefix (one statement each); the orders as the check built
+    them if the blocks are the numbers it foresaw, else built again with the blocks' numbers;
+    then the orders and their children in one executemany per table and the ledger entries
+    in one `LedgerRepository.append`."""
     assert job.id is not None
-    n_rows = sum(len(rows) for rows in orders)
     with uow:
-        written, entries = _write_batch(uow, job.id, orders, importer, ref, today)
-        job.last_line = orders[-1][-1].line
-        job.rows_done += n_rows
-        job.orders_done += len(orders)
-        job.entries_done += len(entries)
+        foreseen = built.firsts()
+        firsts = {p: uow.imports.reserve_numbers(p, n) for p, (_, n) in foreseen.items()}
+        if all(firsts[p] == first for p, (first, _) in foreseen.items()):
+            numbers = built.numbers
+            uow.imports.add_order_rows(job.id, built.orders)
+            uow.ledger.append_rows(built.entries)
+            entries = len(built.entries)
+        else:
+            orders, posted = rebuild(built, firsts)
+            numbers = [o.number for o, _, _ in orders]
+            uow.imports.add_orders(job.id, orders)
+            uow.ledger.append(posted)
+            entries = len(posted)
+        job.last_line = built.last_line
+        job.rows_done += built.rows
+        job.orders_done += len(numbers)
+        job.entries_done += entries
         job.batches_done += 1
         if final:
             job.finished_at = datetime.now(UTC)
@@ -486,48 +636,18 @@ def _commit_batch(
                 "job": job.id,
                 "sha256": job.sha256,
                 "batch": job.batches_done,
-                "lines": [orders[0][0].line, orders[-1][-1].line],
-                "orders": [written[0].number, written[-1].number],
-                "order_count": len(written),
-                "entries": len(entries),
+                "lines": [built.first_line, built.last_line],
+                "orders": [numbers[0], numbers[-1]],
+                "order_count": len(numbers),
+                "entries": entries,
                 "finished": final,
             },
         )
         uow.commit()
-    done.rows += n_rows
-    done.orders += len(orders)
-    done.entries += len(entries)
+    done.rows += built.rows
+    done.orders += len(numbers)
+    done.entries += entries
     done.batches += 1
-
-
-def _write_batch(
-    uow: UnitOfWork,
-    job_id: int,
-    orders: list[list[ImportRow]],
-    importer: User,
-    ref: Reference,
-    today: date,
-) -> tuple[list[Order], list[Entry]]:
-    """One batch, in the caller's transaction: numbers reserved per prefix in one statement
-    each, orders built as in the check, then written in sets."""
-    counts: dict[str, int] = {}
-    for rows in orders:
-        p = _prefix(rows)
-        counts[p] = counts.get(p, 0) + 1
-    nxt = {p: uow.imports.reserve_numbers(p, n) for p, n in counts.items()}
-    built: list[tuple[Order, str, int]] = []
-    entries: list[Entry] = []
-    for rows in orders:
-        p = _prefix(rows)
-        number = f"{p}{nxt[p]:06d}"
-        nxt[p] += 1
-        order, posted = build_order(rows, number, importer, ref, today)
-        built.append((order, rows[0].order_ref, rows[0].line))
-        entries += posted
-    uow.imports.add_orders(job_id, built)
-    if entries:
-        uow.ledger.append(entries)
-    return [o for o, _, _ in built], entries
 
 
 __all__ = ["COLUMNS", "DEFAULT_BATCH", "ImportSummary", "import_orders"]

@@ -17,6 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, insert, update
 
+#: rows as the driver takes them, one tuple each
+Rows = list[tuple[Any, ...]]
+
 Convert = Callable[[Any], Any]
 
 

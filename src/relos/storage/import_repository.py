@@ -20,7 +20,7 @@ from relos.domain.imports import ImportJob
 from relos.domain.orders import Order
 from relos.storage import import_tables as it
 from relos.storage import tables as t
-from relos.storage.bulk_insert import converter, insert_rows
+from relos.storage.bulk_insert import Rows, converter, insert_rows
 from relos.storage.repositories import OrderRepository, _milli
 
 #: rows per IN (...) lookup: well under SQLite's and PostgreSQL's bound-parameter limits
@@ -159,6 +159,19 @@ class ImportRepository:
         last = self.conn.execute(select(seq.c.last).where(seq.c.prefix == prefix)).scalar_one()
         return int(last) - count + 1
 
+    def last_numbers(self, prefixes: Collection[str]) -> dict[str, int]:
+        """The last number taken under each prefix (0 for a prefix not used yet); nothing is
+        reserved."""
+        seq = t.order_sequences
+        wanted = sorted(set(prefixes))
+        found = dict.fromkeys(wanted, 0)
+        for i in range(0, len(wanted), LOOKUP_CHUNK):
+            q = select(seq.c.prefix, seq.c.last).where(
+                seq.c.prefix.in_(wanted[i : i + LOOKUP_CHUNK])
+            )
+            found.update({row[0]: int(row[1]) for row in self.conn.execute(q)})
+        return found
+
     def known_references(self, refs: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (requesting party, reference) pairs name orders already stored."""
         r = it.order_references.c
@@ -177,8 +190,14 @@ class ImportRepository:
     def add_orders(self, job_id: int, orders: Sequence[tuple[Order, str, int]]) -> None:
         """Insert new orders whole: (order, its reference, its first file line) each; one
         executemany of tuples per table (`bulk_insert`), the rows `OrderRepository` writes."""
+        self.add_order_rows(job_id, self.order_rows(orders))
+
+    def order_rows(self, orders: Sequence[tuple[Order, str, int]]) -> list[Rows]:
+        """The rows `add_order_rows` writes for these orders, per table, as the driver takes
+        them (plain values, cheap to keep on disk until they are written: the import's spill);
+        the order references without their job."""
         if not orders:
-            return
+            return []
         c = self.conn
         # the order's own row: OrderRepository's mapping, so both write the same columns
         head_columns = tuple(OrderRepository._header(orders[0][0]))
@@ -199,7 +218,7 @@ class ImportRepository:
             n = o.number
             row = OrderRepository._header(o)
             heads.append(tuple(f(row[name]) for f, name in zip(head, head_columns, strict=True)))
-            references.append((n, o.requesting, ref, job_id, line))
+            references.append((n, o.requesting, ref, line))
             for ln in o.lines:
                 price = ln.unit_price
                 lines.append(
@@ -237,6 +256,24 @@ class ImportRepository:
                 (n, k, g.action, g.user, g.role, g.party, at(g.at), g.revision, g.digest, g.note)
                 for k, g in enumerate(o.signatures, start=1)
             ]
+        return [
+            [(*head_columns,)],
+            heads,
+            lines,
+            receipts,
+            receipt_lines,
+            invoices,
+            signatures,
+            references,
+        ]
+
+    def add_order_rows(self, job_id: int, rows: list[Rows]) -> None:
+        """Insert the rows `order_rows` gave, the references as of import job `job_id`."""
+        if not rows:
+            return
+        c = self.conn
+        [head_columns], heads, lines, receipts, receipt_lines, invoices, signatures, refs = rows
+        references = [(n, party, ref, job_id, line) for n, party, ref, line in refs]
         insert_rows(c, t.orders, head_columns, heads)
         insert_rows(c, t.order_lines, LINE_COLUMNS, lines)
         insert_rows(c, t.receipts, ("order_number", "seq", "received_on", "digest"), receipts)

@@ -61,7 +61,7 @@ from relos.domain.records import (
 from relos.domain.users import Role, User
 from relos.storage import conversion_repository
 from relos.storage import tables as t
-from relos.storage.bulk_insert import converter, insert_rows
+from relos.storage.bulk_insert import Rows, converter, insert_rows
 from relos.storage.conversion_tables import order_conversions
 
 MILLI = 3
@@ -887,37 +887,57 @@ class LedgerRepository:
 
         Refused as a whole (`AlreadyExists` naming the first duplicate in the list's order, or
         the amount with too many decimals) before anything is written."""
-        if not entries:
+        self.append_rows(self.entry_rows(entries))
+
+    def entry_rows(self, entries: list[Entry]) -> Rows:
+        """The rows `append_rows` writes for these entries, as the driver takes them (plain
+        values, cheap to keep on disk until they are written: the bulk import's spill); each
+        entry's amounts in minor units (refuses excess precision)."""
+        day = converter(self.conn, t.postings, "on")
+        return [
+            (
+                e.book,
+                e.txn,
+                day(e.on),
+                e.event,
+                e.order,
+                e.description,
+                e.reverses,
+                e.on,
+                [
+                    (p.account, p.counterparty, p.method, p.amount.commodity, p.amount.minor)
+                    for p in e.postings
+                ],
+            )
+            for e in entries
+        ]
+
+    def append_rows(self, rows: Rows) -> None:
+        """`append` of the rows `entry_rows` gave."""
+        if not rows:
             return
-        existing = self._existing({(e.book, e.txn) for e in entries})
+        existing = self._existing({(r[0], r[1]) for r in rows})
         seen: set[tuple[str, str]] = set()
-        minors: list[list[int]] = []
-        for e in entries:
-            amounts = [p.amount.minor for p in e.postings]  # refuses excess precision
-            if (e.book, e.txn) in existing or (e.book, e.txn) in seen:
-                raise AlreadyExists("ledger entry", f"{e.book} {e.txn}", field="txn")
-            seen.add((e.book, e.txn))
-            minors.append(amounts)
+        for r in rows:
+            if (r[0], r[1]) in existing or (r[0], r[1]) in seen:
+                raise AlreadyExists("ledger entry", f"{r[0]} {r[1]}", field="txn")
+            seen.add((r[0], r[1]))
         day = converter(self.conn, t.postings, "on")
         insert_rows(
             self.conn,
             t.ledger_entries,
             ("book", "txn", "on", "event", "order_number", "description", "reverses"),
-            [
-                (e.book, e.txn, day(e.on), e.event, e.order, e.description, e.reverses)
-                for e in entries
-            ],
+            [r[:7] for r in rows],
         )
-        ids = self._ids(entries)
+        ids = self._ids(rows)
         postings: list[tuple[Any, ...]] = []
         # each posting's change is summed once per key and day; months and totals from those
         daily: dict[tuple[str, str, str, str, str, date], int] = {}
-        for e, amounts in zip(entries, minors, strict=True):
-            entry_id, on, book, d = ids[e.book, e.txn], day(e.on), e.book, e.on
-            for p, minor in zip(e.postings, amounts, strict=True):
-                c = p.amount.commodity
-                postings.append((entry_id, book, on, p.account, p.counterparty, p.method, c, minor))
-                dkey = (book, p.account, p.counterparty, p.method, c, d)
+        for book, txn, on, _, _, _, _, d, legs in rows:
+            entry_id = ids[book, txn]
+            for account, counterparty, method, c, minor in legs:
+                postings.append((entry_id, book, on, account, counterparty, method, c, minor))
+                dkey = (book, account, counterparty, method, c, d)
                 daily[dkey] = daily.get(dkey, 0) + minor
         kept: dict[BalanceKey, int] = {}
         monthly: dict[tuple[str, str, str, str, str, date], int] = {}
@@ -941,10 +961,10 @@ class LedgerRepository:
             found.update((r[0], r[1]) for r in rows if (r[0], r[1]) in keys)
         return found
 
-    def _ids(self, entries: list[Entry]) -> dict[tuple[str, str], int]:
+    def _ids(self, entries: Rows) -> dict[tuple[str, str], int]:
         """The ids just given to these entries, read back by (book, txn): portable (no RETURNING
         from an executemany, no ids guessed), and (book, txn) is unique."""
-        keys = {(x.book, x.txn) for x in entries}
+        keys = {(e[0], e[1]) for e in entries}
         books, txns = sorted({b for b, _ in keys}), sorted({txn for _, txn in keys})
         ids: dict[tuple[str, str], int] = {}
         for k in range(0, len(txns), CHUNK):
