@@ -13,11 +13,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from relos.domain.aging import BAND_NAMES, band
+from relos.domain.money import from_minor
 from relos.domain.orders import OrderDebt
 from relos.services import bulk_import, catalogue, people, reports, settlement
+from relos.storage.debt_tables import debt_days
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.fakes import USERS, relos_document
 from tests.import_world import ORDERS, TODAY, rows_of, write_csv
@@ -69,9 +71,25 @@ def books(engine: Engine) -> SqlUnitOfWork:
     return uow
 
 
+def per_due_date(uow: SqlUnitOfWork) -> dict[tuple[str, str, str, date], Decimal]:
+    """The kept sums per creditor, debtor, commodity and due date (none zero)."""
+    with uow.engine.connect() as c:
+        rows = c.execute(select(debt_days)).all()
+    return {(r[0], r[1], r[2], r[3]): from_minor(r[4], r[2]) for r in rows if r[4]}
+
+
 def test_the_kept_debts_are_the_debts_summed_from_the_orders(books: SqlUnitOfWork) -> None:
     for party in PARTIES:
         assert kept(books, party) == summed(books, party)
+    assert per_due_date(books) == days_of(summed(books))
+
+
+def days_of(debts: list[OrderDebt]) -> dict[tuple[str, str, str, date], Decimal]:
+    days: dict[tuple[str, str, str, date], Decimal] = {}
+    for d in debts:
+        key = (d.creditor, d.debtor, d.commodity, d.due_on)
+        days[key] = days.get(key, Decimal(0)) + d.outstanding
+    return days
     methods = {d.method.value for d in kept(books)}
     assert {"cash", "rik"} <= methods  # converted and in-kind debts are both there
 
@@ -146,4 +164,5 @@ def test_imported_orders_keep_their_debts(engine: Engine, tmp_path: Path) -> Non
     found = kept(uow)
     assert found
     assert found == summed(uow)
+    assert per_due_date(uow) == days_of(found)
     assert aged(reports.aging(uow, TODAY)) == grouped(reports.obligations(uow, TODAY))

@@ -27,7 +27,7 @@ from relos.domain.agreements import Method
 from relos.domain.money import from_minor, to_minor
 from relos.domain.orders import Order, OrderDebt, OrderState
 from relos.storage.bulk_insert import converter, insert_rows
-from relos.storage.debt_tables import order_debts
+from relos.storage.debt_tables import debt_days, order_debts
 
 COLUMNS = (
     "order_number",
@@ -57,24 +57,45 @@ def _row(d: OrderDebt) -> tuple[Any, ...]:
     )
 
 
+DAY_KEY = ("creditor", "debtor", "commodity", "due_on")
+
+
+def _add_days(conn: Connection, gone: Iterable[OrderDebt], new: Iterable[OrderDebt]) -> None:
+    """Add to `debt_days` what `new` adds and take off what `gone` held (one upsert each key)."""
+    change: dict[tuple[str, str, str, date], int] = {}
+    for sign, debts in ((-1, gone), (1, new)):
+        for d in debts:
+            key = (d.creditor, d.debtor, d.commodity, d.due_on)
+            change[key] = change.get(key, 0) + sign * to_minor(d.outstanding, d.commodity)
+    due_on = converter(conn, debt_days, "due_on")
+    rows = [(*k[:3], due_on(k[3]), v) for k, v in sorted(change.items()) if v]
+    insert_rows(conn, debt_days, (*DAY_KEY, "amount_minor"), rows, add_on_conflict=DAY_KEY)
+
+
 def keep(conn: Connection, order: Order, stored: Order | None) -> None:
-    """Rewrite `order`'s kept debts when it is invoiced or was (settled, converted, paid)."""
+    """Rewrite `order`'s kept debts when it is invoiced or was (settled, converted, paid), and
+    move its sums per due date by the difference."""
     was = stored is not None and stored.state is OrderState.INVOICED
     if not was and order.state is not OrderState.INVOICED:
         return
+    gone = stored.debts() if stored is not None and was else []
+    new = order.debts()
     if was:
         conn.execute(delete(order_debts).where(order_debts.c.order_number == order.number))
-    rows = [dict(zip(COLUMNS, _row(d), strict=True)) for d in order.debts()]
+    rows = [dict(zip(COLUMNS, _row(d), strict=True)) for d in new]
     if rows:
         conn.execute(insert(order_debts), rows)
+    _add_days(conn, gone, new)
 
 
 def keep_many(conn: Connection, orders: Iterable[Order]) -> None:
-    """The kept debts of new orders (an import): one executemany."""
+    """The kept debts of new orders (an import): one executemany per table."""
     due_on = converter(conn, order_debts, "due_on")
-    rows = [(*r[:-1], due_on(r[-1])) for o in orders for r in map(_row, o.debts())]
+    debts = [d for o in orders for d in o.debts()]
+    rows = [(*r[:-1], due_on(r[-1])) for r in map(_row, debts)]
     if rows:
         insert_rows(conn, order_debts, COLUMNS, rows)
+        _add_days(conn, (), debts)
 
 
 def fill(conn: Connection, debts: Sequence[OrderDebt]) -> None:
@@ -84,6 +105,7 @@ def fill(conn: Connection, debts: Sequence[OrderDebt]) -> None:
             insert(order_debts),
             [dict(zip(COLUMNS, _row(d), strict=True)) for d in debts[i : i + 10_000]],
         )
+    _add_days(conn, (), debts)
 
 
 def _party() -> list[Any]:
@@ -159,23 +181,23 @@ def page(
 @functools.cache
 def aging_statement(one_party: bool) -> Any:
     """Kept debts summed per creditor, debtor, commodity and band of days overdue on the day
-    whose band starts are bound as `:start0`..: built once per shape."""
-    d = order_debts.c
+    whose band starts are bound as `:start0`..: from the sums per due date (`debt_days`),
+    built once per shape."""
+    d = debt_days.c
     starts = len(BANDS) - 1
     band = case(
         *((d.due_on >= bindparam(f"start{i}"), i) for i in range(starts)),
         else_=starts,
     ).label("band")
-    where = _party() if one_party else []
+    party: Any = bindparam("party")
+    where = [or_(d.creditor == party, d.debtor == party)] if one_party else []
     banded = (
-        select(d.creditor, d.debtor, d.commodity, band, d.outstanding_minor)
-        .where(*where)
-        .subquery()
+        select(d.creditor, d.debtor, d.commodity, band, d.amount_minor).where(*where).subquery()
     )
     b = banded.c
-    return select(
-        b.creditor, b.debtor, b.commodity, b.band, func.sum(b.outstanding_minor)
-    ).group_by(b.creditor, b.debtor, b.commodity, b.band)
+    return select(b.creditor, b.debtor, b.commodity, b.band, func.sum(b.amount_minor)).group_by(
+        b.creditor, b.debtor, b.commodity, b.band
+    )
 
 
 def aging(
@@ -186,5 +208,7 @@ def aging(
     params: dict[str, Any] = {f"start{i}": s for i, s in enumerate(band_starts(as_of))}
     params["party"] = party
     return {
-        (r[0], r[1], r[2], int(r[3])): from_minor(int(r[4]), r[2]) for r in conn.execute(q, params)
+        (r[0], r[1], r[2], int(r[3])): from_minor(int(r[4]), r[2])
+        for r in conn.execute(q, params)
+        if r[4]
     }

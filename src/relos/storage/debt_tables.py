@@ -26,3 +26,16 @@ order_debts = Table(
     Index("ix_order_debts_creditor", "creditor", "due_on"),
     Index("ix_order_debts_debtor", "debtor", "due_on"),
 )
+
+#: the same debts summed per creditor, debtor, commodity and due date (the day's sum may be
+#: zero): what aging sums per band, some thousands of rows however many orders are open.
+debt_days = Table(
+    "debt_days",
+    metadata,
+    Column("creditor", String(3), primary_key=True),
+    Column("debtor", String(3), primary_key=True),
+    Column("commodity", String(60), primary_key=True),
+    Column("due_on", Date, primary_key=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)

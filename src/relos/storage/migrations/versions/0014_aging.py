@@ -1,5 +1,5 @@
-"""kept debts of invoiced orders, backfilled from receipts, settlements and conversions
-(issue 6: aging and the paged obligations listing at 1M lines)
+"""kept debts of invoiced orders and their sums per due date, backfilled from receipts,
+settlements and conversions (issue 6: aging and the paged obligations listing at 1M lines)
 
 Revision ID: 0014_aging
 Revises: 0012
@@ -33,6 +33,18 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("order_number", "commodity", name=op.f("pk_order_debts")),
     )
+    op.create_table(
+        "debt_days",
+        sa.Column("creditor", sa.String(length=3), nullable=False),
+        sa.Column("debtor", sa.String(length=3), nullable=False),
+        sa.Column("commodity", sa.String(length=60), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "creditor", "debtor", "commodity", "due_on", name=op.f("pk_debt_days")
+        ),
+        sqlite_with_rowid=False,
+    )
     # the backfill is the order repository's own sum (decision 47), as of this revision
     from relos.storage import debt_repository
     from relos.storage.repositories import OrderRepository
@@ -48,3 +60,4 @@ def downgrade() -> None:
     op.drop_index("ix_order_debts_creditor", table_name="order_debts")
     op.drop_index("ix_order_debts_due_on", table_name="order_debts")
     op.drop_table("order_debts")
+    op.drop_table("debt_days")
