@@ -92,7 +92,11 @@ def orders_by_state(uow: UnitOfWork, party: str | None = None) -> dict[str, int]
     return {s.value: counts.get(s.value, 0) for s in OrderState}
 
 
-_METHOD_NAMES = {m: m.value for m in Method}  # cheaper than `.value` for thousands of rows
+_METHOD_NAMES = {m: m.value for m in Method}
+
+#: a row's place in the obligations listing: due date, order (or netting statement), commodity,
+#: debtor, creditor (a statement owes in one commodity to several creditors)
+Cursor = tuple[date, str, str, str, str]  # cheaper than `.value` for thousands of rows
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,13 @@ class ObligationRow:
     @property
     def cursor(self) -> str:
         """The key of this row in the listing's order; the next page starts after it."""
-        return f"{self.due_on.isoformat()},{self.order},{self.commodity}"
+        return ",".join(
+            (self.due_on.isoformat(), self.order, self.commodity, self.debtor, self.creditor)
+        )
+
+    @property
+    def key(self) -> Cursor:
+        return (self.due_on, self.order, self.commodity, self.debtor, self.creditor)
 
 
 def _netting_debts(uow: UnitOfWork, party: str | None) -> list[NettingDebt]:
@@ -125,20 +135,17 @@ def _netting_debts(uow: UnitOfWork, party: str | None) -> list[NettingDebt]:
     ]
 
 
-Cursor = tuple[date, str, str]
-
-
 def parse_cursor(text: str) -> Cursor:
-    """The key after which a page of obligations starts: ``due date,order,commodity`` (a row's
-    `cursor`), e.g. ``2026-05-01,RELOS-IN-2026-000042,INR``."""
+    """The key after which a page of obligations starts: ``due date,order,commodity,debtor,
+    creditor`` (a row's `cursor`), e.g. ``2026-05-01,RELOS-IN-2026-000042,INR,IND,RUS``."""
     parts = text.split(",")
     try:
-        if len(parts) != 3 or not parts[1] or not parts[2]:
+        if len(parts) != 5 or not all(parts[1:]):
             raise ValueError
-        return date.fromisoformat(parts[0]), parts[1], parts[2]
+        return date.fromisoformat(parts[0]), parts[1], parts[2], parts[3], parts[4]
     except ValueError:
         raise ValidationError(
-            "after", text, "give the cursor of a row: due date,order,commodity"
+            "after", text, "give the cursor of a row: due date,order,commodity,debtor,creditor"
         ) from None
 
 
@@ -159,14 +166,18 @@ def obligations(
     if limit is not None and limit < 1:
         raise ValidationError("limit", limit, "at least 1")
     with uow:
-        owed = uow.orders.open_debts(as_of, party, overdue_only, after, limit)
+        # an order owes one commodity once: its first three parts place an order's row
+        start = None if after is None else (after[0], after[1], after[2])
+        owed = uow.orders.open_debts(as_of, party, overdue_only, start, limit)
         debts = _netting_debts(uow, party)
     rows = []
     for d in debts:
         late = days_overdue(d.due_on, as_of)
         if overdue_only and late == 0:
             continue
-        if after is not None and (d.due_on, d.statement, d.amount.commodity) <= after:
+        if after is not None and (
+            (d.due_on, d.statement, d.amount.commodity, d.debtor, d.creditor) <= after
+        ):
             continue
         rows.append(
             ObligationRow(
@@ -197,7 +208,7 @@ def obligations(
                 days_overdue(o.due_on, as_of),
             )
         )
-    rows.sort(key=lambda r: (r.due_on, r.order, r.commodity))
+    rows.sort(key=lambda r: r.key)
     return rows if limit is None else rows[:limit]
 
 
