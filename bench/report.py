@@ -340,7 +340,8 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
                 f"The books of {_n(ib['lines'])} imported lines ({_n(ib['postings'])} postings, "
                 f"{_n(ib['balance_rows'])} balance rows, {_n(ib['obligations'])} open "
                 "obligations), through the services (relos.services.reports) in process, "
-                "median of 7 (balances) or 3 (obligations) after one warm-up call:",
+                "median of 7 (balances, the first page, aging) or 3 (every obligation) after one "
+                "warm-up call:",
                 "",
                 "| query | today | as of 2026-06-30 |",
                 "|---|---:|---:|",
