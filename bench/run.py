@@ -188,7 +188,9 @@ def _median_ms(fn: Callable[[], object], repeat: int = 7) -> float:
 
 
 def imported_balances(url: str) -> dict[str, Any]:
-    """Balances (today, as of PAST) and obligations (aging) of imported books, in process."""
+    """Balances (today, as of PAST), the whole obligations listing, its first page (100 rows,
+    as the API gives it) and the aging buckets (today, as of PAST) of imported books, in
+    process."""
     from relos.config import Settings
     from relos.services import database, reports
 
@@ -201,6 +203,10 @@ def imported_balances(url: str) -> dict[str, Any]:
         "obligations_now_ms": _median_ms(lambda: reports.obligations(uow, today), repeat=3),
         "obligations_past_ms": _median_ms(lambda: reports.obligations(uow, PAST), repeat=3),
         "obligations": len(reports.obligations(uow, today)),
+        "obligations_page_ms": _median_ms(lambda: reports.obligations(uow, today, limit=100)),
+        "aging_now_ms": _median_ms(lambda: reports.aging(uow, today)),
+        "aging_past_ms": _median_ms(lambda: reports.aging(uow, PAST)),
+        "aging_rows": len(reports.aging(uow, today)),
     }
 
 
@@ -247,8 +253,10 @@ def section_balances(ctx: Context) -> dict[str, Any]:
     print(
         f"  balances of {n:,} imported lines ({measured['postings']:,} postings): "
         f"now {measured['balances_now_ms']:.1f} ms, as of {PAST} "
-        f"{measured['balances_past_ms']:.1f} ms; obligations (aging) now "
-        f"{measured['obligations_now_ms']:.0f} ms"
+        f"{measured['balances_past_ms']:.1f} ms; obligations listing now "
+        f"{measured['obligations_now_ms']:.0f} ms, its first 100 rows "
+        f"{measured['obligations_page_ms']:.1f} ms; aging now {measured['aging_now_ms']:.1f} ms, "
+        f"as of {PAST} {measured['aging_past_ms']:.1f} ms"
     )
     out["imported"] = measured
     if ctx.args.no_postgresql:

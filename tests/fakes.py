@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import uuid4
 
+from relos.domain.aging import band, days_overdue
 from relos.domain.agreements import Agreement, Party
 from relos.domain.audit import AuditRecord, next_record
 from relos.domain.credentials import ApiToken, Session
@@ -287,6 +288,34 @@ class FakeOrderRepo(_Repo):
             if not party or party in (self._s.orders[n].requesting, self._s.orders[n].supplying)
             for d in self._s.orders[n].debts()
         ]
+
+    def open_debts(
+        self,
+        as_of: date,
+        party: str | None = None,
+        overdue_only: bool = False,
+        after: tuple[date, str, str] | None = None,
+        limit: int | None = None,
+    ) -> list[OrderDebt]:
+        found = sorted(
+            (
+                d
+                for d in self.debts(party)
+                if not (overdue_only and d.due_on >= as_of)
+                and (after is None or (d.due_on, d.order, d.commodity) > after)
+            ),
+            key=lambda d: (d.due_on, d.order, d.commodity),
+        )
+        return found if limit is None else found[:limit]
+
+    def aging(
+        self, as_of: date, party: str | None = None
+    ) -> dict[tuple[str, str, str, int], Decimal]:
+        out: dict[tuple[str, str, str, int], Decimal] = {}
+        for d in self.debts(party):
+            key = (d.creditor, d.debtor, d.commodity, band(days_overdue(d.due_on, as_of)))
+            out[key] = out.get(key, Decimal(0)) + d.outstanding
+        return out
 
 
 class FakeLedgerRepo(_Repo):

@@ -1,6 +1,7 @@
 """End to end: a three-party netting's new obligation is shown, paid in two parts with
 `relos netting pay` (the same reference twice records one payment, too much exits 6), and is
-listed by `relos netting obligations`, `relos report obligations` and `relos alerts`."""
+listed by `relos netting obligations`, `relos report obligations` (whole and a page at a time),
+`relos report aging` and `relos alerts`."""
 
 from __future__ import annotations
 
@@ -52,6 +53,20 @@ def test_a_netting_obligation_is_paid_and_listed_from_the_command_line(tmp_path:
         for r in report["obligations"]
     ]
     assert rows == [(number, "netting", "500.00", 2)]
+    page = cli.json("report", "obligations", "--as-of", "2026-07-03", "--limit", "1")
+    assert len(page["obligations"]) == 1
+    assert page["next_after"] is not None  # a full page: there may be more
+    rest = cli.json("report", "obligations", "--as-of", "2026-07-03", "--after", page["next_after"])
+    assert (
+        page["obligations"] + rest["obligations"]
+        == cli.json("report", "obligations", "--as-of", "2026-07-03")["obligations"]
+    )
+    aging = cli.json("report", "aging", "--as-of", "2026-07-03", "--party", "RUS")["aging"]
+    assert [(a["debtor"], a["creditor"], a["days_1_30"], a["total"]) for a in aging] == [
+        ("IND", "RUS", "500.00", "500.00")
+    ]
+    assert "aging on 2026-07-03" in cli.run("report", "aging", "--as-of", "2026-07-03").stdout
+    cli.run("report", "obligations", "--after", "not-a-cursor", code=3)
     alerts = cli.json("alerts", "--as-of", "2026-07-03", "--as", ru_fo)["alerts"]
     assert [(a["kind"], a["order"], a["counterparty"]) for a in alerts] == [
         ("overdue", number, "IND")

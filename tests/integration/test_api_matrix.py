@@ -321,6 +321,7 @@ READS = {
     "/reports/open-orders",
     "/reports/states",
     "/reports/obligations",
+    "/reports/aging",
     "/alerts",
     "/reports/annual",
 }
@@ -583,6 +584,30 @@ def test_ledger_reads_show_only_the_callers_own_book(
                 and any(v > 0 for v in o.obligations().values())
             }
             assert {r["order"] for r in rows} == owing
+
+    # the listing a page at a time (by each page's last cursor) is the whole listing, and aging
+    # sums it per debtor, creditor and commodity
+    listed = rd.get(name, "/reports/obligations", as_of=TODAY.isoformat(), limit=1000).json()
+    paged: list[Any] = []
+    after: dict[str, str] = {}
+    while True:
+        page = rd.get(name, "/reports/obligations", as_of=TODAY.isoformat(), limit=3, **after)
+        assert page.status_code == 200
+        paged += page.json()
+        if len(page.json()) < 3:
+            break
+        after = {"after": page.json()[-1]["cursor"]}
+    assert paged == listed
+    totals: dict[tuple[str, str, str], Decimal] = {}
+    for r in listed:
+        key = (r["debtor"], r["creditor"], r["commodity"])
+        totals[key] = totals.get(key, Decimal(0)) + Decimal(r["outstanding"])
+    aging = rd.get(name, "/reports/aging", as_of=TODAY.isoformat()).json()
+    assert {(r["debtor"], r["creditor"], r["commodity"]): Decimal(r["total"]) for r in aging} == (
+        totals
+    )
+    bad = rd.get(name, "/reports/obligations", after="not-a-cursor")
+    assert bad.status_code == 422
 
 
 def sample_orders(truth: Truth, party: str, role: Role) -> list[Order]:

@@ -118,3 +118,41 @@ def test_the_daily_balances_are_backfilled_from_the_postings_already_there(
                 assert ledger.balances(as_of=day) == ledger.summed_balances(as_of=day)
     finally:
         engine.dispose()
+
+
+def test_the_kept_debts_are_backfilled_from_the_invoiced_orders_already_there(
+    tmp_path: Path,
+) -> None:
+    """A database from before the kept debts (revision 0012) with invoiced, partly paid and
+    converted orders gets each order's debts and their sums per due date, as summed from
+    receipts, settlements and conversions."""
+    from relos.services import settlement
+    from relos.storage.debt_tables import debt_days, order_debts
+    from relos.storage.unit_of_work import SqlUnitOfWork
+    from tests.integration.builders import at, lifecycle, world
+    from tests.integration.test_obligations import AS_OF, rounding_orders
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        upgrade(engine)
+        uow = SqlUnitOfWork(engine)
+        world(uow)
+        lifecycle(uow)
+        rounding_orders(uow)
+        settlement.run(uow, "in_finance", AS_OF, at(AS_OF))
+        with engine.begin() as conn:  # back to 0012: the tables the backfill makes, gone
+            kept_before = conn.execute(select(order_debts).order_by(*order_debts.c)).all()
+            days_before = conn.execute(select(debt_days).order_by(*debt_days.c)).all()
+            debt_days.drop(conn)
+            order_debts.drop(conn)
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0012'")
+        upgrade(engine)
+        with engine.connect() as conn:
+            kept = conn.execute(select(order_debts).order_by(*order_debts.c)).all()
+            days = conn.execute(select(debt_days).order_by(*debt_days.c)).all()
+        assert kept_before
+        assert kept == kept_before
+        assert [r for r in days if r.amount_minor] == [r for r in days_before if r.amount_minor]
+        assert current_revision(engine) == head_revision(engine)
+    finally:
+        engine.dispose()

@@ -37,6 +37,9 @@ def agree(uow: SqlUnitOfWork) -> list[OrderDebt]:
     for party in (None, "IND", "RUS"):
         found, expected = in_sql(uow, party), order_by_order(uow, party)
         assert found == expected
+        with uow:  # the kept debts (aging, the paged listing) are the same
+            kept = uow.orders.open_debts(AS_OF, party)
+        assert sorted(kept, key=lambda d: (d.order, d.commodity)) == expected
         assert [str(d.outstanding) for d in found] == [str(d.outstanding) for d in expected]
     return in_sql(uow)
 

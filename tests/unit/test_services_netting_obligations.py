@@ -200,3 +200,15 @@ def test_netting_obligations_are_in_the_obligations_report_and_alert_both_sides(
     pay(uow, number, "usa-fo", "300.00", creditor="USA")
     assert kinds("usa-fo", DUE + timedelta(days=1)) == set()
     assert [r.debtor for r in reports.obligations(uow, DUE, party="USA")] == []
+
+
+def test_netting_obligations_are_aged_with_the_orders_debts(
+    node: tuple[FakeUnitOfWork, str],
+) -> None:
+    uow, number = node
+    rows = reports.aging(uow, DUE + timedelta(days=31), party="USA")
+    assert [(r.debtor, r.creditor, r.commodity, r.days_31_60, r.total) for r in rows] == [
+        ("IND", "USA", "INR", Decimal("300.00"), Decimal("300.00"))
+    ]
+    pay(uow, number, "usa-fo", "300.00", creditor="USA")
+    assert reports.aging(uow, DUE, party="USA") == []

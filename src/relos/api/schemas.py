@@ -751,6 +751,7 @@ class ObligationPublic(BaseModel):
     invoice: str
     due_on: date
     days_overdue: int
+    cursor: str = Field(description="pass as `after` for the page that follows this row")
 
     @classmethod
     def of(cls, r: reports.ObligationRow) -> ObligationPublic:
@@ -765,4 +766,33 @@ class ObligationPublic(BaseModel):
             invoice=r.invoice,
             due_on=r.due_on,
             days_overdue=r.days_overdue,
+            cursor=r.cursor,
+        )
+
+
+class AgingPublic(BaseModel):
+    """What `debtor` owes `creditor` in one commodity, per band of days overdue."""
+
+    debtor: str
+    creditor: str
+    commodity: str
+    not_due: str
+    days_1_30: str
+    days_31_60: str
+    days_61_90: str
+    over_90: str
+    total: str
+
+    @classmethod
+    def of(cls, r: reports.AgingRow) -> AgingPublic:
+        return cls(
+            debtor=r.debtor,
+            creditor=r.creditor,
+            commodity=r.commodity,
+            not_due=str(r.not_due),
+            days_1_30=str(r.days_1_30),
+            days_31_60=str(r.days_31_60),
+            days_61_90=str(r.days_61_90),
+            over_90=str(r.over_90),
+            total=str(r.total),
         )

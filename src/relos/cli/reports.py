@@ -12,7 +12,9 @@ from relos.cli import render
 from relos.cli.options import AsOf, Json, parse_date, uow
 from relos.domain.errors import ValidationError
 
-report_app = typer.Typer(help="Balances, open orders, states, obligations.", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Balances, open orders, states, obligations, aging.", no_args_is_help=True
+)
 ledger_app = typer.Typer(help="The books, entry by entry.", no_args_is_help=True)
 export_app = typer.Typer(help="Write the books for Fava or hledger.", no_args_is_help=True)
 
@@ -96,16 +98,24 @@ def obligations(
     as_of: AsOf = None,
     party: Party = None,
     overdue: Annotated[bool, typer.Option(help="Only overdue ones.")] = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most this many rows (default: every one).")
+    ] = None,
+    after: Annotated[
+        str | None, typer.Option(help="Start after this row's cursor (the last page's next).")
+    ] = None,
     json: Json = False,
 ) -> None:
     """Invoiced, unsettled obligations (and netting obligations, method netting) with due
-    date and days overdue."""
+    date and days overdue, the most overdue first."""
     from relos.services import reports
 
     day = parse_date(as_of, "as_of") or date.today()
-    rows = reports.obligations(uow(), day, party, overdue)
+    key = None if after is None else reports.parse_cursor(after)
+    rows = reports.obligations(uow(), day, party, overdue, limit, key)
+    following = rows[-1].cursor if limit is not None and len(rows) == limit else None
     if json:
-        render.emit_json({"as_of": day, "obligations": rows})
+        render.emit_json({"as_of": day, "obligations": rows, "next_after": following})
         return
     render.table(
         f"obligations{' overdue' if overdue else ''} on {day}",
@@ -133,6 +143,40 @@ def obligations(
             for r in rows
         ],
         numeric=["outstanding", "days overdue"],
+    )
+    if following is not None:
+        render.ok(f"more: --after {following}")
+
+
+@report_app.command("aging")
+def aging(as_of: AsOf = None, party: Party = None, json: Json = False) -> None:
+    """What is owed per debtor, creditor and commodity, by days overdue on a day: not yet
+    due, 1-30, 31-60, 61-90 and over 90 (the obligations listing's rows, summed)."""
+    from relos.services import reports
+
+    day = parse_date(as_of, "as_of") or date.today()
+    rows = reports.aging(uow(), day, party)
+    if json:
+        render.emit_json({"as_of": day, "aging": rows})
+        return
+    render.table(
+        f"aging on {day}",
+        ["debtor", "creditor", "commodity", "not due", "1-30", "31-60", "61-90", ">90", "total"],
+        [
+            (
+                r.debtor,
+                r.creditor,
+                r.commodity,
+                r.not_due,
+                r.days_1_30,
+                r.days_31_60,
+                r.days_61_90,
+                r.over_90,
+                r.total,
+            )
+            for r in rows
+        ],
+        numeric=["not due", "1-30", "31-60", "61-90", ">90", "total"],
     )
 
 

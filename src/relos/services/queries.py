@@ -377,7 +377,19 @@ def orders_by_state(uow: UnitOfWork, user: User) -> dict[str, int]:
 
 
 def obligations(
-    uow: UnitOfWork, user: User, as_of: date, overdue_only: bool = False
+    uow: UnitOfWork,
+    user: User,
+    as_of: date,
+    overdue_only: bool = False,
+    limit: int | None = None,
+    after: str | None = None,
 ) -> list[reports.ObligationRow]:
-    """Invoiced obligations where the user's party is creditor or debtor (never a draft)."""
-    return reports.obligations(uow, as_of, user.party, overdue_only)
+    """Invoiced obligations where the user's party is creditor or debtor (never a draft): a
+    page of `limit` after the cursor `after` (a row's `cursor`)."""
+    key = None if after is None else reports.parse_cursor(after)
+    return reports.obligations(uow, as_of, user.party, overdue_only, limit, key)
+
+
+def aging(uow: UnitOfWork, user: User, as_of: date) -> list[reports.AgingRow]:
+    """The aging of the obligations where the user's party is creditor or debtor."""
+    return reports.aging(uow, as_of, user.party)

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from relos.domain.aging import BANDS, band, days_overdue
 from relos.domain.agreements import Method
 from relos.domain.errors import ValidationError
 from relos.domain.ledger import Entry
+from relos.domain.money import quantize
+from relos.domain.netting import NettingDebt
 from relos.domain.order_search import OrderHead, OrderSearch
 from relos.domain.orders import OPEN_STATES, OrderState
 from relos.services.unit_of_work import UnitOfWork
@@ -89,7 +92,11 @@ def orders_by_state(uow: UnitOfWork, party: str | None = None) -> dict[str, int]
     return {s.value: counts.get(s.value, 0) for s in OrderState}
 
 
-_METHOD_NAMES = {m: m.value for m in Method}  # cheaper than `.value` for thousands of rows
+_METHOD_NAMES = {m: m.value for m in Method}
+
+#: a row's place in the obligations listing: due date, order (or netting statement), commodity,
+#: debtor, creditor (a statement owes in one commodity to several creditors)
+Cursor = tuple[date, str, str, str, str]  # cheaper than `.value` for thousands of rows
 
 
 @dataclass(frozen=True)
@@ -105,27 +112,72 @@ class ObligationRow:
     due_on: date
     days_overdue: int
 
+    @property
+    def cursor(self) -> str:
+        """The key of this row in the listing's order; the next page starts after it."""
+        return ",".join(
+            (self.due_on.isoformat(), self.order, self.commodity, self.debtor, self.creditor)
+        )
+
+    @property
+    def key(self) -> Cursor:
+        return (self.due_on, self.order, self.commodity, self.debtor, self.creditor)
+
+
+def _netting_debts(uow: UnitOfWork, party: str | None) -> list[NettingDebt]:
+    """The open obligations netting statements created (where `party` is a side); few."""
+    return [
+        d
+        for st in uow.netting.statements()
+        if party is None or party in st.parties
+        for d in st.debts()
+        if not d.outstanding.is_zero() and (party is None or party in (d.debtor, d.creditor))
+    ]
+
+
+def parse_cursor(text: str) -> Cursor:
+    """The key after which a page of obligations starts: ``due date,order,commodity,debtor,
+    creditor`` (a row's `cursor`), e.g. ``2026-05-01,RELOS-IN-2026-000042,INR,IND,RUS``."""
+    parts = text.split(",")
+    try:
+        if len(parts) != 5 or not all(parts[1:]):
+            raise ValueError
+        return date.fromisoformat(parts[0]), parts[1], parts[2], parts[3], parts[4]
+    except ValueError:
+        raise ValidationError(
+            "after", text, "give the cursor of a row: due date,order,commodity,debtor,creditor"
+        ) from None
+
 
 def obligations(
-    uow: UnitOfWork, as_of: date, party: str | None = None, overdue_only: bool = False
+    uow: UnitOfWork,
+    as_of: date,
+    party: str | None = None,
+    overdue_only: bool = False,
+    limit: int | None = None,
+    after: Cursor | None = None,
 ) -> list[ObligationRow]:
     """Invoiced, unsettled obligations with their due date and days overdue on `as_of`; and
     the obligations netting statements created (method ``netting``; the statement's number
     stands in the order's and the invoice's place), due the agreement's cash window after the
-    posting. The orders' debts are summed in the database (`OrderRepo.debts`), none loaded."""
+    posting. In the order of due date, then order and commodity (the most overdue first; a
+    row's `cursor`): those after `after`, at most `limit` (all without). The orders' debts
+    are the kept ones (`OrderRepo.open_debts`), read a page at a time in the database."""
+    if limit is not None and limit < 1:
+        raise ValidationError("limit", limit, "at least 1")
     with uow:
-        owed = uow.orders.debts(party)
-        debts = [
-            d
-            for st in uow.netting.statements()
-            if party is None or party in st.parties
-            for d in st.debts()
-            if not d.outstanding.is_zero() and (party is None or party in (d.debtor, d.creditor))
-        ]
+        # an order owes one commodity once: its first three parts place an order's row
+        start = None if after is None else (after[0], after[1], after[2])
+        owed = uow.orders.open_debts(as_of, party, overdue_only, start, limit)
+        debts = _netting_debts(uow, party)
     rows = []
     for d in debts:
-        late = max(0, (as_of - d.due_on).days)
+        late = days_overdue(d.due_on, as_of)
         if overdue_only and late == 0:
+            continue
+        if after is not None and (
+            (d.due_on, d.statement, d.amount.commodity, d.debtor, d.creditor) <= after
+        ):
             continue
         rows.append(
             ObligationRow(
@@ -142,9 +194,6 @@ def obligations(
             )
         )
     for o in owed:
-        late = max(0, (as_of - o.due_on).days)
-        if overdue_only and late == 0:
-            continue
         rows.append(
             ObligationRow(
                 o.order,
@@ -156,10 +205,49 @@ def obligations(
                 o.outstanding,
                 o.invoice,
                 o.due_on,
-                late,
+                days_overdue(o.due_on, as_of),
             )
         )
-    return sorted(rows, key=lambda r: (-r.days_overdue, r.due_on, r.order))
+    rows.sort(key=lambda r: r.key)
+    return rows if limit is None else rows[:limit]
+
+
+@dataclass(frozen=True)
+class AgingRow:
+    """What `debtor` owes `creditor` in one commodity, per band of days overdue (`BANDS`)."""
+
+    debtor: str
+    creditor: str
+    commodity: str
+    not_due: Decimal
+    days_1_30: Decimal
+    days_31_60: Decimal
+    days_61_90: Decimal
+    over_90: Decimal
+    total: Decimal
+
+
+def aging(uow: UnitOfWork, as_of: date, party: str | None = None) -> list[AgingRow]:
+    """The obligations listing's rows on `as_of` (every one, the netting statements' too)
+    summed per debtor, creditor and commodity and band of days overdue; the orders' debts
+    summed in the database (`OrderRepo.aging`), none listed."""
+    with uow:
+        if party is not None and uow.reference.find_party(party) is None:
+            raise ValidationError("party", party, "no such party")
+        sums = dict(uow.orders.aging(as_of, party))
+        debts = _netting_debts(uow, party)
+    for d in debts:
+        key = (d.creditor, d.debtor, d.amount.commodity, band(days_overdue(d.due_on, as_of)))
+        sums[key] = sums.get(key, Decimal(0)) + d.outstanding.number
+    per: dict[tuple[str, str, str], list[Decimal]] = {}
+    for (creditor, debtor, commodity, i), amount in sums.items():
+        per.setdefault((debtor, creditor, commodity), [Decimal(0)] * len(BANDS))[i] += amount
+    rows = []
+    for (debtor, creditor, commodity), bands in sorted(per.items()):
+        q = [quantize(b, commodity) for b in bands]
+        total = quantize(sum(q, Decimal(0)), commodity)
+        rows.append(AgingRow(debtor, creditor, commodity, q[0], q[1], q[2], q[3], q[4], total))
+    return rows
 
 
 def entries(uow: UnitOfWork, book: str | None = None, order: str | None = None) -> list[Entry]:

@@ -69,6 +69,17 @@ class OrderRepo(Protocol):
     def foreign_units(self, viewer: str) -> set[str]: ...
     def invoice_exists(self, number: str) -> bool: ...
     def debts(self, party: str | None = None) -> list[OrderDebt]: ...
+    def open_debts(
+        self,
+        as_of: date,
+        party: str | None = None,
+        overdue_only: bool = False,
+        after: tuple[date, str, str] | None = None,
+        limit: int | None = None,
+    ) -> list[OrderDebt]: ...
+    def aging(
+        self, as_of: date, party: str | None = None
+    ) -> dict[tuple[str, str, str, int], Decimal]: ...
 
 
 class LedgerRepo(Protocol):

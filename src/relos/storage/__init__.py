@@ -4,6 +4,7 @@
 from relos.storage import (
     auth_tables,  # noqa: F401
     conversion_tables,  # noqa: F401
+    debt_tables,  # noqa: F401
     import_tables,  # noqa: F401
     reconciliation_tables,  # noqa: F401
     settlement_tables,  # noqa: F401

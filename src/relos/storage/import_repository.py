@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from relos.domain.errors import AlreadyExists, Conflict
 from relos.domain.imports import ImportJob
 from relos.domain.orders import Order
+from relos.storage import debt_repository
 from relos.storage import import_tables as it
 from relos.storage import tables as t
 from relos.storage.bulk_insert import Rows, converter, insert_rows
@@ -282,6 +283,7 @@ class ImportRepository:
         )
         insert_rows(c, t.invoices, INVOICE_COLUMNS, invoices)
         insert_rows(c, t.signatures, SIGNATURE_COLUMNS, signatures)
+        debt_repository.keep_many(c, (o for o, _, _ in orders))
         try:
             insert_rows(c, it.order_references, REFERENCE_COLUMNS, references)
         except IntegrityError:  # another import stored one of these references meanwhile

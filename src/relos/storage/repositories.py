@@ -59,7 +59,7 @@ from relos.domain.records import (
     unit_to,
 )
 from relos.domain.users import Role, User
-from relos.storage import conversion_repository
+from relos.storage import conversion_repository, debt_repository
 from relos.storage import tables as t
 from relos.storage.bulk_insert import Rows, converter, insert_rows
 from relos.storage.conversion_tables import order_conversions
@@ -644,6 +644,7 @@ class OrderRepository:
                 )
             )
         conversion_repository.append_new(c, o, len(stored.conversions) if stored else 0)
+        debt_repository.keep(c, o, stored)
         old_g = len(stored.signatures) if stored else 0
         for k, g in enumerate(o.signatures[old_g:], start=old_g + 1):
             c.execute(
@@ -814,6 +815,26 @@ class OrderRepository:
                 )
         out.sort(key=lambda d: (d.order, d.commodity))
         return out
+
+    def open_debts(
+        self,
+        as_of: date,
+        party: str | None = None,
+        overdue_only: bool = False,
+        after: tuple[date, str, str] | None = None,
+        limit: int | None = None,
+    ) -> list[OrderDebt]:
+        """The kept debts (the same as `debts`), in the listing's order: due date, order,
+        commodity (the most overdue first); only those due before `as_of` with `overdue_only`;
+        those after the key `after`; at most `limit` (all without), paged in SQL."""
+        return debt_repository.page(self.conn, party, as_of, overdue_only, after, limit)
+
+    def aging(
+        self, as_of: date, party: str | None = None
+    ) -> dict[tuple[str, str, str, int], Decimal]:
+        """The kept debts summed per (creditor, debtor, commodity, band of `domain.aging`)
+        on `as_of`, in SQL."""
+        return debt_repository.aging(self.conn, as_of, party)
 
 
 # Entries by book and txn, the lists bound at execution (one compiled statement, cached).

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from relos.api.deps import Uow
 from relos.api.schemas import (
     READ,
+    AgingPublic,
     BalancePublic,
     EntryPublic,
     ObligationPublic,
@@ -20,6 +21,8 @@ from relos.api.security import Caller
 from relos.services import queries
 
 router = APIRouter()
+
+OBLIGATIONS_MAX = 1000
 
 AsOf = Annotated[date | None, Query(description="balances at the end of this day")]
 
@@ -68,7 +71,24 @@ def obligations(
     uow: Uow,
     as_of: Annotated[date | None, Query(description="the day overdue is counted on")] = None,
     overdue: Annotated[bool, Query(description="only overdue obligations")] = False,
+    limit: Annotated[int, Query(ge=1, le=OBLIGATIONS_MAX, description="rows per page")] = 100,
+    after: Annotated[
+        str | None,
+        Query(max_length=120, description="the `cursor` of the previous page's last row"),
+    ] = None,
 ) -> list[ObligationPublic]:
-    """Invoiced, unsettled obligations owed to or by your party, with days overdue."""
-    rows = queries.obligations(uow, caller.user, as_of or date.today(), overdue)
+    """Invoiced, unsettled obligations owed to or by your party, with days overdue: the most
+    overdue first (by due date, order, commodity), a page of `limit` rows after `after`."""
+    rows = queries.obligations(uow, caller.user, as_of or date.today(), overdue, limit, after)
     return [ObligationPublic.of(r) for r in rows]
+
+
+@router.get("/reports/aging", response_model=list[AgingPublic], responses=READ, tags=["reports"])
+def aging(
+    caller: Caller,
+    uow: Uow,
+    as_of: Annotated[date | None, Query(description="the day overdue is counted on")] = None,
+) -> list[AgingPublic]:
+    """What is owed to or by your party per debtor, creditor and commodity, by days overdue:
+    not yet due, 1-30, 31-60, 61-90, over 90."""
+    return [AgingPublic.of(r) for r in queries.aging(uow, caller.user, as_of or date.today())]
