@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+PAST = "2026-06-30"  # bench/run.py's past date
+
 
 def _n(x: float | int | None, digits: int = 0) -> str:
     if x is None:
@@ -344,51 +346,64 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
                     "",
                 ]
         ib = bal.get("imported", {})
-        out += ["### The imported books", ""]
+        out += ["### The imported books, on SQLite and on PostgreSQL", ""]
+        pg = bal.get("imported_postgresql", {})
         if "not_measured" in ib:
             out += _not_measured(ib)
         elif ib:
+            engines = [("SQLite", ib)] + ([("PostgreSQL", pg)] if "balances_now_ms" in pg else [])
             out += [
                 f"The books of {_n(ib['lines'])} imported lines ({_n(ib['postings'])} postings, "
                 f"{_n(ib['balance_rows'])} balance rows, {_n(ib['obligations'])} open "
                 "obligations), through the services (relos.services.reports) in process, "
                 "median of 7 (balances, the first page, aging) or 3 (every obligation) after one "
-                "warm-up call:",
+                "warm-up call."
+                + (
+                    " PostgreSQL: the same books copied into a database relos's migrations made "
+                    f"(bench/pg_books.py: {_n(pg['copied_rows'])} rows with COPY in "
+                    f"{pg['copy_s']:.0f} s, then VACUUM ANALYZE)."
+                    if len(engines) > 1
+                    else ""
+                ),
                 "",
-                "| query | today | as of 2026-06-30 |",
-                "|---|---:|---:|",
-                f"| balances | {ib['balances_now_ms']:.1f} ms | {ib['balances_past_ms']:.1f} ms |",
-                f"| obligations with due dates and days overdue, every one | "
-                f"{ib['obligations_now_ms']:.0f} ms | {ib['obligations_past_ms']:.0f} ms |",
+                "| query | "
+                + " | ".join(f"{e} today | {e} as of {PAST}" for e, _ in engines)
+                + " |",
+                "|---|" + "---:|---:|" * len(engines),
             ]
-            if "aging_now_ms" in ib:
-                out += [
-                    f"| obligations, the first page (100 rows, as the API gives) | "
-                    f"{ib['obligations_page_ms']:.1f} ms | |",
-                    f"| aging buckets ({_n(ib['aging_rows'])} rows: debtor, creditor, "
-                    f"commodity; five bands) | {ib['aging_now_ms']:.1f} ms | "
-                    f"{ib['aging_past_ms']:.1f} ms |",
-                ]
-            out += [""]
 
-        pg = bal.get("imported_postgresql", {})
-        if pg:
-            out += ["### The same books on PostgreSQL", ""]
+            def row(name: str, now: str, past: str | None, fmt: str) -> None:
+                cells = []
+                for _, got in engines:
+                    cells += [
+                        f"{got[now]:{fmt}} ms" if now in got else "–",
+                        f"{got[past]:{fmt}} ms" if past and past in got else "",
+                    ]
+                out.append(f"| {name} | " + " | ".join(cells) + " |")
+
+            row("balances", "balances_now_ms", "balances_past_ms", ".1f")
+            row(
+                "obligations with due dates and days overdue, every one",
+                "obligations_now_ms",
+                "obligations_past_ms",
+                ".0f",
+            )
+            row(
+                "obligations, the first page (100 rows, as the API gives)",
+                "obligations_page_ms",
+                None,
+                ".1f",
+            )
+            row(
+                f"aging buckets ({_n(ib.get('aging_rows'))} rows: debtor, creditor, commodity;"
+                " five bands)",
+                "aging_now_ms",
+                "aging_past_ms",
+                ".1f",
+            )
+            out += [""]
         if "not_measured" in pg:
-            out += _not_measured(pg)
-        elif pg:
-            out += [
-                f"The same books copied into a PostgreSQL database that relos's migrations made "
-                f"(bench/pg_books.py: {_n(pg['copied_rows'])} rows with COPY in "
-                f"{pg['copy_s']:.0f} s, then VACUUM ANALYZE), the same queries:",
-                "",
-                "| query | today | as of 2026-06-30 |",
-                "|---|---:|---:|",
-                f"| balances | {pg['balances_now_ms']:.1f} ms | {pg['balances_past_ms']:.1f} ms |",
-                f"| obligations with due dates and days overdue (aging) | "
-                f"{pg['obligations_now_ms']:.0f} ms | {pg['obligations_past_ms']:.0f} ms |",
-                "",
-            ]
+            out += ["PostgreSQL:", "", *_not_measured(pg)]
 
     peers = s.get("peers")
     out += ["## 3. Beancount, hledger and ledger-cli", ""]

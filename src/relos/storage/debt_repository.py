@@ -1,6 +1,6 @@
 """The kept debts of invoiced orders (`debt_tables.order_debts`): rewritten with their order
-(the order repository calls `keep`, the import `keep_many`), read a page at a time in the
-listing's order and summed per aging band, in SQL, for reports."""
+(the order repository calls `keep`; the import writes `debt_rows` with `add_rows`), read a
+page at a time in the listing's order and summed per aging band, in SQL, for reports."""
 
 from __future__ import annotations
 
@@ -67,6 +67,10 @@ def _add_days(conn: Connection, gone: Iterable[OrderDebt], new: Iterable[OrderDe
         for d in debts:
             key = (d.creditor, d.debtor, d.commodity, d.due_on)
             change[key] = change.get(key, 0) + sign * to_minor(d.outstanding, d.commodity)
+    _bump_days(conn, change)
+
+
+def _bump_days(conn: Connection, change: dict[tuple[str, str, str, date], int]) -> None:
     due_on = converter(conn, debt_days, "due_on")
     rows = [(*k[:3], due_on(k[3]), v) for k, v in sorted(change.items()) if v]
     insert_rows(conn, debt_days, (*DAY_KEY, "amount_minor"), rows, add_on_conflict=DAY_KEY)
@@ -88,14 +92,24 @@ def keep(conn: Connection, order: Order, stored: Order | None) -> None:
     _add_days(conn, gone, new)
 
 
-def keep_many(conn: Connection, orders: Iterable[Order]) -> None:
-    """The kept debts of new orders (an import): one executemany per table."""
+def debt_rows(orders: Iterable[Order]) -> list[tuple[Any, ...]]:
+    """The `order_debts` rows (`COLUMNS`) of new orders, as plain values: what `add_rows`
+    writes (the import spills them with the orders' other rows)."""
+    return [_row(d) for o in orders for d in o.debts()]
+
+
+def add_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert `debt_rows` of new orders, and add them to the sums per due date: one executemany
+    per table."""
+    if not rows:
+        return
     due_on = converter(conn, order_debts, "due_on")
-    debts = [d for o in orders for d in o.debts()]
-    rows = [(*r[:-1], due_on(r[-1])) for r in map(_row, debts)]
-    if rows:
-        insert_rows(conn, order_debts, COLUMNS, rows)
-        _add_days(conn, (), debts)
+    insert_rows(conn, order_debts, COLUMNS, [(*r[:-1], due_on(r[-1])) for r in rows])
+    change: dict[tuple[str, str, str, date], int] = {}
+    for r in rows:  # COLUMNS: commodity 1, creditor 3, debtor 4, outstanding_minor 6, due_on 8
+        key = (r[3], r[4], r[1], r[8])
+        change[key] = change.get(key, 0) + r[6]
+    _bump_days(conn, change)
 
 
 def fill(conn: Connection, debts: Sequence[OrderDebt]) -> None:

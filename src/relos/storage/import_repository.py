@@ -266,6 +266,7 @@ class ImportRepository:
             invoices,
             signatures,
             references,
+            debt_repository.debt_rows(o for o, _, _ in orders),
         ]
 
     def add_order_rows(self, job_id: int, rows: list[Rows]) -> None:
@@ -273,7 +274,9 @@ class ImportRepository:
         if not rows:
             return
         c = self.conn
-        [head_columns], heads, lines, receipts, receipt_lines, invoices, signatures, refs = rows
+        [head_columns], heads, lines, receipts, receipt_lines, invoices, signatures, refs, debts = (
+            rows
+        )
         references = [(n, party, ref, job_id, line) for n, party, ref, line in refs]
         insert_rows(c, t.orders, head_columns, heads)
         insert_rows(c, t.order_lines, LINE_COLUMNS, lines)
@@ -283,7 +286,7 @@ class ImportRepository:
         )
         insert_rows(c, t.invoices, INVOICE_COLUMNS, invoices)
         insert_rows(c, t.signatures, SIGNATURE_COLUMNS, signatures)
-        debt_repository.keep_many(c, (o for o, _, _ in orders))
+        debt_repository.add_rows(c, debts)
         try:
             insert_rows(c, it.order_references, REFERENCE_COLUMNS, references)
         except IntegrityError:  # another import stored one of these references meanwhile
