@@ -253,8 +253,12 @@ class FakeOrderRepo(_Repo):
                 counts[o.state.value] = counts.get(o.state.value, 0) + 1
         return counts
 
-    def load(self, numbers: Sequence[str]) -> list[Order]:
-        return [_order_copy(self._s.orders[n]) for n in numbers if n in self._s.orders]
+    def load(self, numbers: Sequence[str], *, signatures: bool = True) -> list[Order]:
+        out = [_order_copy(self._s.orders[n]) for n in numbers if n in self._s.orders]
+        if not signatures:
+            for o in out:
+                o.signatures = []
+        return out
 
     def _matching(self, s: OrderSearch) -> list[Order]:
         return s.ordered([o for o in self._s.orders.values() if s.matches(o)])

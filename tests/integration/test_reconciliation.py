@@ -114,3 +114,24 @@ def test_a_statement_written_streamed_is_the_canonical_json_that_was_signed(
             as_of=AS_OF,
             passphrase=KEY_PASSPHRASE,
         )
+
+
+def test_a_statement_reads_our_orders_whole_but_for_their_signature_trail(
+    engine: Engine,
+) -> None:
+    """What `_views` reads (in sets, `signatures=False`) is each order as stored, but for the
+    signatures no view shows; and the views equal those of the orders read one at a time."""
+    from relos.domain.reconciliation import order_view
+
+    uow, lc = node(engine)
+    numbers = sorted([lc.cash_in, lc.rik_ru, lc.eve_in, lc.cash_ru])
+    with uow:
+        whole = [uow.orders.get(n) for n in numbers]
+        bare = uow.orders.load(numbers, signatures=False)
+        views = list(reconciliation._views(uow, "RELOS", "IND", "RUS", AS_OF))
+    assert all(o.signatures for o in whole)  # the lifecycle signed every order
+    assert [o.signatures for o in bare] == [[]] * len(numbers)
+    for o, b in zip(whole, bare, strict=True):
+        o.signatures = []
+        assert b == o
+    assert views == [order_view(o, AS_OF) for o in whole]

@@ -68,6 +68,8 @@ SIGNED_PREFIX = STATEMENT_FORMAT.encode() + b"\n"  # domain separation: what is 
 PASSPHRASE_SETTING = "RELOS_KEY_PASSPHRASE"
 #: lines written to the database at once while matching
 BATCH = 1000
+#: orders read from the database at once for a statement (`_views`)
+VIEW_CHUNK = 500
 
 
 def now() -> datetime:
@@ -350,14 +352,25 @@ def _views(
 ) -> Iterator[OrderView]:
     """Our view of each order between the two parties, loaded one at a time and sorted by
     number (as Python orders text, whatever the database's collation). Drafts are the
-    requester's own business and not part of a statement; nor is an order made after `as_of`."""
-    for number in sorted(uow.orders.numbers(agreement=agreement, party=party)):
-        o = uow.orders.get(number)
-        if {o.requesting, o.supplying} != {party, counterparty} or o.state is OrderState.DRAFT:
-            continue
-        if o.created_on is not None and o.created_on > as_of:
-            continue
-        yield order_view(o, as_of)
+    requester's own business and not part of a statement; nor is an order made after `as_of`.
+
+    Orders are read a chunk of `VIEW_CHUNK` numbers at a time (one query per table per chunk,
+    `OrderRepository.load`; their signature trail, which a view never shows, left out), never
+    one order at a time: only the numbers and one chunk are held."""
+    numbers = sorted(
+        uow.orders.numbers(
+            agreement=agreement,
+            party=party,
+            states=[s for s in OrderState if s is not OrderState.DRAFT],
+        )
+    )
+    for k in range(0, len(numbers), VIEW_CHUNK):
+        for o in uow.orders.load(numbers[k : k + VIEW_CHUNK], signatures=False):
+            if {o.requesting, o.supplying} != {party, counterparty}:
+                continue
+            if o.created_on is not None and o.created_on > as_of:
+                continue
+            yield order_view(o, as_of)
 
 
 def _framed(value: Any, where: str) -> bytes:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 from relos.domain.errors import NotFound
 from relos.domain.money import from_minor, to_minor
 from relos.domain.reconciliation import MatchStatus, PartyKey, ReconLine, ReconRun
+from relos.storage.bulk_insert import converter, insert_rows
 from relos.storage.reconciliation_tables import (
     party_keys,
     reconciliation_lines,
@@ -30,6 +31,28 @@ def _minor(value: Decimal | None, currency: str) -> int | None:
 
 def _number(minor: int | None, currency: str) -> Decimal | None:
     return None if minor is None else from_minor(int(minor), currency or "XXX")
+
+
+#: the columns of a stored line, as `add_lines` hands them to the driver
+LINE_COLUMNS = (
+    "run_id",
+    "line_no",
+    "order_number",
+    "status",
+    "transaction_date",
+    "our_state",
+    "their_state",
+    "our_value_minor",
+    "their_value_minor",
+    "currency",
+    "details",
+    "disputed_note",
+    "disputed_by",
+    "disputed_at",
+    "resolved_note",
+    "resolved_by",
+    "resolved_at",
+)
 
 
 class ReconciliationRepository:
@@ -91,9 +114,16 @@ class ReconciliationRepository:
         return run_id
 
     def add_lines(self, run_id: int, lines: list[ReconLine]) -> None:
-        """Append a batch of a run's lines (one statement, many rows)."""
-        if lines:
-            self.conn.execute(insert(reconciliation_lines), [self._row(run_id, ln) for ln in lines])
+        """Append a batch of a run's lines: one executemany of plain tuples, each value converted
+        once by its column type's own conversion (`bulk_insert`), as SQLAlchemy would store it."""
+        if not lines:
+            return
+        convert = [converter(self.conn, reconciliation_lines, name) for name in LINE_COLUMNS]
+        rows = []
+        for ln in lines:
+            row = self._row(run_id, ln)
+            rows.append(tuple(f(row[n]) for f, n in zip(convert, LINE_COLUMNS, strict=True)))
+        insert_rows(self.conn, reconciliation_lines, LINE_COLUMNS, rows)
 
     def finish_run(self, run_id: int, statement_digest: str) -> None:
         """Record the digest of the statement once it has been read whole and verified."""
