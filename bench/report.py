@@ -356,8 +356,8 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
                 f"The books of {_n(ib['lines'])} imported lines ({_n(ib['postings'])} postings, "
                 f"{_n(ib['balance_rows'])} balance rows, {_n(ib['obligations'])} open "
                 "obligations), through the services (relos.services.reports) in process, "
-                "median of 7 (balances, the first page, aging) or 3 (every obligation) after one "
-                "warm-up call."
+                "median of 7 after one warm-up call (balances, the first page, aging); every "
+                "obligation (the whole listing) once."
                 + (
                     " PostgreSQL: the same books copied into a database relos's migrations made "
                     f"(bench/pg_books.py: {_n(pg['copied_rows'])} rows with COPY in "

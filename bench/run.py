@@ -214,18 +214,24 @@ def imported_balances(url: str) -> dict[str, Any]:
 
     uow = database.unit_of_work(Settings(database_url=url))
     today = date.today()
-    return {
+    out: dict[str, Any] = {
         "balance_rows": len(reports.balances(uow, None, None)),
         "balances_now_ms": _median_ms(lambda: reports.balances(uow, None, None)),
         "balances_past_ms": _median_ms(lambda: reports.balances(uow, None, PAST)),
-        "obligations_now_ms": _median_ms(lambda: reports.obligations(uow, today), repeat=3),
-        "obligations_past_ms": _median_ms(lambda: reports.obligations(uow, PAST), repeat=3),
-        "obligations": len(reports.obligations(uow, today)),
         "obligations_page_ms": _median_ms(lambda: reports.obligations(uow, today, limit=100)),
         "aging_now_ms": _median_ms(lambda: reports.aging(uow, today)),
         "aging_past_ms": _median_ms(lambda: reports.aging(uow, PAST)),
         "aging_rows": len(reports.aging(uow, today)),
     }
+    # the whole listing (every open obligation, a minute on PostgreSQL at 1M lines) is timed
+    # once per day, on the connection the calls above warmed
+    for key, day in (("obligations_now_ms", today), ("obligations_past_ms", PAST)):
+        t0 = time.perf_counter()
+        rows = reports.obligations(uow, day)
+        out[key] = (time.perf_counter() - t0) * 1000
+        if day == today:
+            out["obligations"] = len(rows)
+    return out
 
 
 def _count_postings(db: str) -> int:
@@ -298,7 +304,8 @@ def imported_balances_postgresql(books: Path, n: int) -> dict[str, Any]:
     print(
         f"  the same books on PostgreSQL ({copied['total_rows']:,} rows copied in "
         f"{copied['copy_s']:.0f} s): balances now {measured['balances_now_ms']:.1f} ms, as of "
-        f"{PAST} {measured['balances_past_ms']:.1f} ms; obligations (aging) now "
+        f"{PAST} {measured['balances_past_ms']:.1f} ms; aging now "
+        f"{measured['aging_now_ms']:.1f} ms; every obligation "
         f"{measured['obligations_now_ms']:.0f} ms"
     )
     return measured
