@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from relos.domain.credentials import ApiToken, Scope, Session
 from relos.domain.errors import NotFound
 from relos.storage import tables as t
 from relos.storage.auth_tables import api_tokens, idempotency_keys, sessions
+
+# looked up on every request: built once (decision 56)
+_TOKEN = select(api_tokens).where(api_tokens.c.id == bindparam("id"))
+_RESPONSE = select(idempotency_keys).where(
+    and_(
+        idempotency_keys.c.user_name == bindparam("user"),
+        idempotency_keys.c.key == bindparam("key"),
+    )
+)
+_INSERT_RESPONSE = insert(idempotency_keys)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -53,7 +63,7 @@ class AuthRepository:
         )
 
     def find_token(self, token_id: str) -> ApiToken | None:
-        r = self.conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings()
+        r = self.conn.execute(_TOKEN, {"id": token_id}).mappings()
         row = r.first()
         if row is None:
             return None
@@ -113,15 +123,7 @@ class AuthRepository:
 
     # idempotency
     def find_response(self, user: str, key: str) -> dict[str, Any] | None:
-        row = (
-            self.conn.execute(
-                select(idempotency_keys).where(
-                    and_(idempotency_keys.c.user_name == user, idempotency_keys.c.key == key)
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(_RESPONSE, {"user": user, "key": key}).mappings().first()
         return None if row is None else dict(row)
 
     def add_response(
@@ -135,13 +137,14 @@ class AuthRepository:
         at: datetime,
     ) -> None:
         self.conn.execute(
-            insert(idempotency_keys).values(
-                user_name=user,
-                key=key,
-                request_digest=request_digest,
-                status_code=status_code,
-                response=response,
-                headers=headers,
-                created_at=at,
-            )
+            _INSERT_RESPONSE,
+            {
+                "user_name": user,
+                "key": key,
+                "request_digest": request_digest,
+                "status_code": status_code,
+                "response": response,
+                "headers": headers,
+                "created_at": at,
+            },
         )
