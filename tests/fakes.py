@@ -159,6 +159,15 @@ class FakeReferenceRepo(_Repo):
         found = [u for u in self._s.units.values() if not party or u.party == party]
         return sorted(found, key=lambda u: (u.party, u.code))
 
+    def order_references(
+        self, agreement: str, unit: str, facility: str
+    ) -> tuple[Agreement | None, Unit | None, Facility | None]:
+        return (
+            self._s.agreements.get(agreement),
+            self._s.units.get(unit),
+            self._s.facilities.get(facility),
+        )
+
     # price items
     def add_price_item(self, p: PriceItem) -> None:
         for q in self._s.price_items:

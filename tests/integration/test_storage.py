@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from relos.domain.ledger import balances as summed_from_entries
 from relos.domain.ledger import mirror_mismatches
 from relos.services import catalogue, ordering, people, reports
+from relos.storage.repositories import next_in_sequence
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.integration.builders import (
     DATA,
@@ -107,6 +108,33 @@ def test_mirror_check_finds_a_one_sided_posting(uow: SqlUnitOfWork) -> None:
         kept = uow.ledger.balances()
     kept[("IND", "receivable", "RUS", "rik", "F76_T")] += Decimal("1")
     assert len(mirror_mismatches(kept)) == 1
+
+
+def test_what_an_order_names_is_read_in_one_look_up_and_unknown_codes_come_back_empty(
+    uow: SqlUnitOfWork,
+) -> None:
+    world(uow)
+    with uow:
+        known = uow.reference.order_references("RELOS", "INS-TABAR", "RUSMR")
+        one_by_one = (
+            uow.reference.find_agreement("RELOS"),
+            uow.reference.find_unit("INS-TABAR"),
+            uow.reference.find_facility("RUSMR"),
+        )
+        unknown = uow.reference.order_references("NOPE", "INS-TABAR", "RUSMR-X")
+        mixed_up = uow.reference.order_references("INS-TABAR", "RUSMR", "RELOS")
+    assert None not in known
+    assert known == one_by_one
+    assert unknown == (None, one_by_one[1], None)
+    assert mixed_up == (None, None, None)  # each code is looked up only in its own table
+
+
+def test_a_sequence_starts_after_the_numbers_used_before_it_and_counts_on(engine: Engine) -> None:
+    with engine.begin() as conn:
+        assert [next_in_sequence(conn, "A-") for _ in range(3)] == [1, 2, 3]
+        assert next_in_sequence(conn, "B-", start=41) == 42
+        assert next_in_sequence(conn, "B-", start=41) == 43  # `start` counts only for a new one
+        assert next_in_sequence(conn, "A-", start=100) == 4
 
 
 def test_concurrent_drafts_get_distinct_order_numbers(engine: Engine) -> None:

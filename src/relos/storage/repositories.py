@@ -21,6 +21,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     null,
     or_,
     select,
@@ -86,6 +87,16 @@ _AGREEMENT = select(t.agreements.c.document).where(t.agreements.c.code == bindpa
 _FACILITY = select(t.facilities.c.document).where(t.facilities.c.code == bindparam("code"))
 _UNIT = select(t.units.c.document).where(t.units.c.code == bindparam("code"))
 _USER = select(t.users).where(t.users.c.name == bindparam("name"))
+#: what a draft refers to, in one round trip: (kind, document) of each that exists
+_ORDER_REFERENCES = union_all(
+    select(literal_column("'agreement'"), t.agreements.c.document).where(
+        t.agreements.c.code == bindparam("agreement")
+    ),
+    select(literal_column("'unit'"), t.units.c.document).where(t.units.c.code == bindparam("unit")),
+    select(literal_column("'facility'"), t.facilities.c.document).where(
+        t.facilities.c.code == bindparam("facility")
+    ),
+)
 _ORDER_EXISTS = select(t.orders.c.number).where(t.orders.c.number == bindparam("number"))
 _INSERT_ORDER = insert(t.orders)
 _INSERT_LINES = insert(t.order_lines)
@@ -253,6 +264,22 @@ class ReferenceRepository:
     def find_user(self, name: str) -> User | None:
         r = self.conn.execute(_USER, {"name": name}).mappings().first()
         return None if r is None else User(r["name"], r["party"], Role(r["role"]), r["active"])
+
+    def order_references(
+        self, agreement: str, unit: str, facility: str
+    ) -> tuple[Agreement | None, Unit | None, Facility | None]:
+        """The agreement, unit and facility an order names (None for each that is unknown),
+        read in one statement."""
+        found = dict(
+            self.conn.execute(
+                _ORDER_REFERENCES, {"agreement": agreement, "unit": unit, "facility": facility}
+            ).all()
+        )
+        return (
+            None if "agreement" not in found else agreement_from(found["agreement"]),
+            None if "unit" not in found else unit_from(found["unit"]),
+            None if "facility" not in found else facility_from(found["facility"]),
+        )
 
     def users(self, party: str | None = None) -> list[User]:
         q = select(t.users).order_by(t.users.c.party, t.users.c.name)
