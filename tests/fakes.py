@@ -371,6 +371,10 @@ class FakeAuthRepo(_Repo):
     def find_token(self, token_id: str) -> ApiToken | None:
         return self._s.tokens.get(token_id)
 
+    def find_token_and_user(self, token_id: str) -> tuple[ApiToken, User | None] | None:
+        token = self._s.tokens.get(token_id)
+        return None if token is None else (token, self._s.users.get(token.user))
+
     def tokens(self, user: str | None = None) -> list[ApiToken]:
         found = sorted(self._s.tokens.values(), key=lambda t: t.created_at)
         return [t for t in found if user is None or t.user == user]
