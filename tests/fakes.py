@@ -160,6 +160,15 @@ class FakeReferenceRepo(_Repo):
         found = [u for u in self._s.units.values() if not party or u.party == party]
         return sorted(found, key=lambda u: (u.party, u.code))
 
+    def order_references(
+        self, agreement: str, unit: str, facility: str
+    ) -> tuple[Agreement | None, Unit | None, Facility | None]:
+        return (
+            self._s.agreements.get(agreement),
+            self._s.units.get(unit),
+            self._s.facilities.get(facility),
+        )
+
     # price items
     def add_price_item(self, p: PriceItem) -> None:
         for q in self._s.price_items:
@@ -394,6 +403,10 @@ class FakeAuthRepo(_Repo):
 
     def find_token(self, token_id: str) -> ApiToken | None:
         return self._s.tokens.get(token_id)
+
+    def find_token_and_user(self, token_id: str) -> tuple[ApiToken, User | None] | None:
+        token = self._s.tokens.get(token_id)
+        return None if token is None else (token, self._s.users.get(token.user))
 
     def tokens(self, user: str | None = None) -> list[ApiToken]:
         found = sorted(self._s.tokens.values(), key=lambda t: t.created_at)

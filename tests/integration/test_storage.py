@@ -7,11 +7,14 @@ import threading
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine
 
+from relos.domain.errors import Unauthenticated
 from relos.domain.ledger import balances as summed_from_entries
 from relos.domain.ledger import mirror_mismatches
-from relos.services import catalogue, ordering, people, reports
+from relos.services import auth, catalogue, ordering, people, reports
+from relos.storage.repositories import next_in_sequence
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.integration.builders import (
     DATA,
@@ -107,6 +110,61 @@ def test_mirror_check_finds_a_one_sided_posting(uow: SqlUnitOfWork) -> None:
         kept = uow.ledger.balances()
     kept[("IND", "receivable", "RUS", "rik", "F76_T")] += Decimal("1")
     assert len(mirror_mismatches(kept)) == 1
+
+
+def test_what_an_order_names_is_read_in_one_look_up_and_unknown_codes_come_back_empty(
+    uow: SqlUnitOfWork,
+) -> None:
+    world(uow)
+    with uow:
+        known = uow.reference.order_references("RELOS", "INS-TABAR", "RUSMR")
+        one_by_one = (
+            uow.reference.find_agreement("RELOS"),
+            uow.reference.find_unit("INS-TABAR"),
+            uow.reference.find_facility("RUSMR"),
+        )
+        unknown = uow.reference.order_references("NOPE", "INS-TABAR", "RUSMR-X")
+        mixed_up = uow.reference.order_references("INS-TABAR", "RUSMR", "RELOS")
+    assert None not in known
+    assert known == one_by_one
+    assert unknown == (None, one_by_one[1], None)
+    assert mixed_up == (None, None, None)  # each code is looked up only in its own table
+
+
+def test_a_sequence_starts_after_the_numbers_used_before_it_and_counts_on(engine: Engine) -> None:
+    with engine.begin() as conn:
+        assert [next_in_sequence(conn, "A-") for _ in range(3)] == [1, 2, 3]
+        assert next_in_sequence(conn, "B-", start=41) == 42
+        assert next_in_sequence(conn, "B-", start=41) == 43  # `start` counts only for a new one
+        assert next_in_sequence(conn, "A-", start=100) == 4
+
+
+def test_a_token_is_read_with_its_user_and_refused_once_revoked_or_the_user_disabled(
+    uow: SqlUnitOfWork,
+) -> None:
+    world(uow)
+    token, text = auth.create_token(uow, None, "in_order", "ci", ["read", "write"])
+    _, other_text = auth.create_token(uow, None, "in_accept", "ci", ["read"])
+    with uow:
+        assert uow.auth.find_token_and_user(token.id) == (
+            uow.auth.find_token(token.id),
+            uow.reference.find_user("in_order"),
+        )
+        assert uow.auth.find_token_and_user("0" * len(token.id)) is None
+    caller = auth.token_principal(uow, text)
+    assert (caller.user.name, caller.user.party, caller.scopes) == (
+        "in_order",
+        "IND",
+        frozenset(token.scopes),
+    )
+    auth.revoke_token(uow, None, token.id)
+    with pytest.raises(Unauthenticated, match="revoked"):
+        auth.token_principal(uow, text)
+    assert auth.token_principal(uow, other_text).user.name == "in_accept"
+    people.add_user(uow, None, "in_admin", "IND", "party_admin")
+    people.disable_user(uow, "in_admin", "in_accept")
+    with pytest.raises(Unauthenticated, match="disabled"):
+        auth.token_principal(uow, other_text)
 
 
 def test_concurrent_drafts_get_distinct_order_numbers(engine: Engine) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -352,6 +353,24 @@ def test_bad_input_is_refused_before_any_transaction(uow: FakeUnitOfWork) -> Non
     with pytest.raises(NotFound) as e4:
         draft(uow, facility="RU-XXX")
     assert (e4.value.field, e4.value.value) == ("facility", "RU-XXX")
+    assert snapshot(uow)[0] == {}
+
+
+def test_a_draft_naming_unknown_things_is_refused_for_the_first_in_a_fixed_order(
+    uow: FakeUnitOfWork,
+) -> None:
+    """Agreement, then unit, then the acting user and the permission, then the facility."""
+    cases: list[tuple[dict[str, Any], type[RelosError], str]] = [
+        ({"agreement": "NOPE", "unit": "NOPE", "facility": "NOPE"}, NotFound, "agreement"),
+        ({"unit": "NOPE", "facility": "NOPE"}, NotFound, "unit"),
+        ({"actor": "nobody", "facility": "NOPE"}, NotFound, "as"),
+        ({"actor": "rus-oo", "facility": "NOPE"}, PermissionDenied, "user"),
+        ({"facility": "NOPE"}, NotFound, "facility"),
+    ]
+    for changes, error, field in cases:
+        with pytest.raises(error) as e:
+            draft(uow, **changes)
+        assert e.value.field == field, changes
     assert snapshot(uow)[0] == {}
 
 

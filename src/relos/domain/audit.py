@@ -110,8 +110,16 @@ def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class ChainHead:
+    """What a new record links to: the last record's number and hash."""
+
+    seq: int
+    hash: str
+
+
 def next_record(
-    prev: AuditRecord | None,
+    prev: AuditRecord | ChainHead | None,
     *,
     at: datetime,
     user: str,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from relos.domain.agreements import Agreement, Party, RatificationStep
 from relos.domain.errors import NotFound, RelosError, ValidationError
@@ -41,11 +41,21 @@ def _party(uow: UnitOfWork, code: str, field: str = "party") -> Party:
     return party
 
 
+_T = TypeVar("_T")
+
+
 def agreement(uow: UnitOfWork, code: str, field: str = "agreement") -> Agreement:
     found = uow.reference.find_agreement(code)
     if found is None:
         raise NotFound("agreement", code, field=field)
     return found
+
+
+def found(kind: str, code: str, value: _T | None, field: str | None = None) -> _T:
+    """`value`, or NotFound naming the `kind` and `code` looked up (and the field it came in)."""
+    if value is None:
+        raise NotFound(kind, code, field=field or kind)
+    return value
 
 
 def facility(uow: UnitOfWork, code: str, field: str = "facility") -> Facility:

@@ -1,9 +1,11 @@
 """Idempotent writes: the same key with the same request returns the first response.
 
 A write runs in one unit of work with the record of its idempotency key (user, key, digest of the
-request, the response), so the key and the effect are committed together or not at all. Two
-concurrent requests with one key both run; the second to commit collides on the key's primary
-key, is rolled back whole (its effect with it) and answers with the first one's stored response.
+request, the response), so the key and the effect are committed together or not at all; the key is
+looked up in that same transaction (no transaction of its own per write). Two concurrent requests
+with one key: on SQLite writers take turns, so the second finds the first's record; on PostgreSQL
+both may run, and the second to commit collides on the key's primary key, is rolled back whole
+(its effect with it) and answers with the first one's stored response.
 A failed write (an error) stores nothing: nothing happened, so the client may retry with the key.
 """
 
@@ -84,11 +86,11 @@ def run(
     record; afterwards (or when a concurrent twin got in first), the stored outcome.
     The same key with another request digest is a Conflict."""
     check_key(key)
-    stored = _find(uow, user, key)
-    if stored is not None:
-        return _replay(stored, key, digest)
     try:
-        with uow:
+        with uow:  # the look-up shares the write's transaction: one transaction per write
+            stored = uow.auth.find_response(user, key)
+            if stored is not None:
+                return _replay(stored, key, digest)
             outcome = write()
             uow.auth.add_response(
                 user,

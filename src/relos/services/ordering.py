@@ -76,11 +76,13 @@ def draft(
     parsed = parse_lines(lines)
     kind = _method(method)
     with uow:
-        a = catalogue.agreement(uow, agreement)
-        u = catalogue.unit(uow, unit)
+        # one look-up for what the order names; refused in the same order as before
+        found_a, found_u, found_f = uow.reference.order_references(agreement, unit, facility)
+        a = catalogue.found("agreement", agreement, found_a)
+        u = catalogue.found("unit", unit, found_u)
         user = acting_user(uow, actor, "draft an order")
         require_order_action(user, "draft", u.party, supplying)
-        f = catalogue.facility(uow, facility)
+        f = catalogue.found("facility", facility, found_f)
         prefix = order_number(a.code, u.party, at.year, 0)[: -len("000000")]
         seq = uow.orders.next_number(prefix)
         order = new_order(

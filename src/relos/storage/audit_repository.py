@@ -15,10 +15,14 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, text
 
-from relos.domain.audit import AuditRecord, next_record, utc
+from relos.domain.audit import AuditRecord, ChainHead, next_record, utc
 from relos.storage.audit_tables import audit_log
 
 BATCH = 500
+#: built once (decision 56): the chain's head is its last number and hash, nothing more
+_HEAD = select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+_LAST = select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
+_INSERT = insert(audit_log)
 
 
 def _record(row: Mapping[Any, Any]) -> AuditRecord:
@@ -48,12 +52,13 @@ class AuditRepository:
             self.conn.execute(text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
 
     def last(self) -> AuditRecord | None:
-        row = (
-            self.conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1))
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(_LAST).mappings().first()
         return None if row is None else _record(row)
+
+    def head(self) -> ChainHead | None:
+        """The last record's number and hash (what the next record links to)."""
+        row = self.conn.execute(_HEAD).first()
+        return None if row is None else ChainHead(int(row[0]), row[1])
 
     def append(
         self,
@@ -70,7 +75,7 @@ class AuditRepository:
         """Write the record that follows the last one, in the caller's transaction."""
         self._serialise_writers()
         record = next_record(
-            self.last(),
+            self.head(),
             at=at,
             user=user,
             party=party,
@@ -82,23 +87,24 @@ class AuditRepository:
             after=after,
         )
         self.conn.execute(
-            insert(audit_log).values(
-                seq=record.seq,
+            _INSERT,
+            {
+                "seq": record.seq,
                 # stored in UTC: SQLite keeps no time zone, and the hash covers the UTC time
-                at=record.at
+                "at": record.at
                 if self.conn.dialect.name != "sqlite"
                 else record.at.replace(tzinfo=None),
-                user_name=record.user,
-                party=record.party,
-                request_id=record.request_id,
-                action=record.action,
-                entity=record.entity,
-                entity_key=record.key,
-                before=record.before,
-                after=record.after,
-                prev_hash=record.prev_hash,
-                hash=record.hash,
-            )
+                "user_name": record.user,
+                "party": record.party,
+                "request_id": record.request_id,
+                "action": record.action,
+                "entity": record.entity,
+                "entity_key": record.key,
+                "before": record.before,
+                "after": record.after,
+                "prev_hash": record.prev_hash,
+                "hash": record.hash,
+            },
         )
         return record
 

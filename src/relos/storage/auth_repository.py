@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from relos.domain.credentials import ApiToken, Scope, Session
 from relos.domain.errors import NotFound
+from relos.domain.users import Role, User
 from relos.storage import tables as t
 from relos.storage.auth_tables import api_tokens, idempotency_keys, sessions
+
+# looked up on every request: built once (decision 56)
+_TOKEN = select(api_tokens).where(api_tokens.c.id == bindparam("id"))
+#: a token and its user (if any) in one statement: what every request with a token reads
+_TOKEN_AND_USER = (
+    select(
+        api_tokens,
+        t.users.c.name.label("known_user"),
+        t.users.c.party.label("user_party"),
+        t.users.c.role.label("user_role"),
+        t.users.c.active.label("user_active"),
+    )
+    .select_from(api_tokens.outerjoin(t.users, t.users.c.name == api_tokens.c.user_name))
+    .where(api_tokens.c.id == bindparam("id"))
+)
+_RESPONSE = select(idempotency_keys).where(
+    and_(
+        idempotency_keys.c.user_name == bindparam("user"),
+        idempotency_keys.c.key == bindparam("key"),
+    )
+)
+_INSERT_RESPONSE = insert(idempotency_keys)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -18,6 +42,20 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+def _token(row: Mapping[Any, Any]) -> ApiToken:
+    created = _utc(row["created_at"])
+    assert created is not None
+    return ApiToken(
+        row["id"],
+        row["user_name"],
+        row["name"],
+        tuple(Scope(s) for s in row["scopes"]),
+        row["secret_digest"],
+        created,
+        _utc(row["revoked_at"]),
+    )
 
 
 class AuthRepository:
@@ -53,21 +91,22 @@ class AuthRepository:
         )
 
     def find_token(self, token_id: str) -> ApiToken | None:
-        r = self.conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings()
-        row = r.first()
+        row = self.conn.execute(_TOKEN, {"id": token_id}).mappings().first()
+        return None if row is None else _token(row)
+
+    def find_token_and_user(self, token_id: str) -> tuple[ApiToken, User | None] | None:
+        """The token and the user it belongs to (None if that user is gone), in one read."""
+        row = self.conn.execute(_TOKEN_AND_USER, {"id": token_id}).mappings().first()
         if row is None:
             return None
-        created = _utc(row["created_at"])
-        assert created is not None
-        return ApiToken(
-            row["id"],
-            row["user_name"],
-            row["name"],
-            tuple(Scope(s) for s in row["scopes"]),
-            row["secret_digest"],
-            created,
-            _utc(row["revoked_at"]),
+        user = (
+            None
+            if row["known_user"] is None
+            else User(
+                row["known_user"], row["user_party"], Role(row["user_role"]), row["user_active"]
+            )
         )
+        return _token(row), user
 
     def tokens(self, user: str | None = None) -> list[ApiToken]:
         q = select(api_tokens.c.id).order_by(api_tokens.c.created_at)
@@ -113,15 +152,7 @@ class AuthRepository:
 
     # idempotency
     def find_response(self, user: str, key: str) -> dict[str, Any] | None:
-        row = (
-            self.conn.execute(
-                select(idempotency_keys).where(
-                    and_(idempotency_keys.c.user_name == user, idempotency_keys.c.key == key)
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(_RESPONSE, {"user": user, "key": key}).mappings().first()
         return None if row is None else dict(row)
 
     def add_response(
@@ -135,13 +166,14 @@ class AuthRepository:
         at: datetime,
     ) -> None:
         self.conn.execute(
-            insert(idempotency_keys).values(
-                user_name=user,
-                key=key,
-                request_digest=request_digest,
-                status_code=status_code,
-                response=response,
-                headers=headers,
-                created_at=at,
-            )
+            _INSERT_RESPONSE,
+            {
+                "user_name": user,
+                "key": key,
+                "request_digest": request_digest,
+                "status_code": status_code,
+                "response": response,
+                "headers": headers,
+                "created_at": at,
+            },
         )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     null,
     or_,
     select,
@@ -79,6 +80,29 @@ CHUNK = 500  # numbers per IN (...) list: well under every engine's parameter li
 METHODS = {m.value: m for m in Method}  # a dict lookup is cheaper than Method(value) per row
 
 
+# Statements run on every order write, built once: building a statement and its cache key cost
+# more CPU than running it on SQLite (decision 56). Parameters are bound by name.
+_PARTY = select(t.parties).where(t.parties.c.code == bindparam("code"))
+_AGREEMENT = select(t.agreements.c.document).where(t.agreements.c.code == bindparam("code"))
+_FACILITY = select(t.facilities.c.document).where(t.facilities.c.code == bindparam("code"))
+_UNIT = select(t.units.c.document).where(t.units.c.code == bindparam("code"))
+_USER = select(t.users).where(t.users.c.name == bindparam("name"))
+#: what a draft refers to, in one round trip: (kind, document) of each that exists
+_ORDER_REFERENCES = union_all(
+    select(literal_column("'agreement'"), t.agreements.c.document).where(
+        t.agreements.c.code == bindparam("agreement")
+    ),
+    select(literal_column("'unit'"), t.units.c.document).where(t.units.c.code == bindparam("unit")),
+    select(literal_column("'facility'"), t.facilities.c.document).where(
+        t.facilities.c.code == bindparam("facility")
+    ),
+)
+_ORDER_EXISTS = select(t.orders.c.number).where(t.orders.c.number == bindparam("number"))
+_INSERT_ORDER = insert(t.orders)
+_INSERT_LINES = insert(t.order_lines)
+_INSERT_SIGNATURE = insert(t.signatures)
+
+
 def _milli(q: Decimal) -> int:
     return int(q.scaleb(MILLI).to_integral_value())
 
@@ -101,9 +125,7 @@ class ReferenceRepository:
         self.conn.execute(insert(t.parties).values(**d))
 
     def find_party(self, code: str) -> Party | None:
-        row = (
-            self.conn.execute(select(t.parties).where(t.parties.c.code == code)).mappings().first()
-        )
+        row = self.conn.execute(_PARTY, {"code": code}).mappings().first()
         return None if row is None else party_from(dict(row))
 
     def parties(self) -> list[Party]:
@@ -126,9 +148,7 @@ class ReferenceRepository:
         )
 
     def find_agreement(self, code: str) -> Agreement | None:
-        row = self.conn.execute(
-            select(t.agreements.c.document).where(t.agreements.c.code == code)
-        ).first()
+        row = self.conn.execute(_AGREEMENT, {"code": code}).first()
         return None if row is None else agreement_from(row[0])
 
     def agreements(self) -> list[Agreement]:
@@ -146,9 +166,7 @@ class ReferenceRepository:
         )
 
     def find_facility(self, code: str) -> Facility | None:
-        row = self.conn.execute(
-            select(t.facilities.c.document).where(t.facilities.c.code == code)
-        ).first()
+        row = self.conn.execute(_FACILITY, {"code": code}).first()
         return None if row is None else facility_from(row[0])
 
     def facilities(self, party: str | None = None) -> list[Facility]:
@@ -166,7 +184,7 @@ class ReferenceRepository:
         )
 
     def find_unit(self, code: str) -> Unit | None:
-        row = self.conn.execute(select(t.units.c.document).where(t.units.c.code == code)).first()
+        row = self.conn.execute(_UNIT, {"code": code}).first()
         return None if row is None else unit_from(row[0])
 
     def units(self, party: str | None = None) -> list[Unit]:
@@ -244,8 +262,24 @@ class ReferenceRepository:
         )
 
     def find_user(self, name: str) -> User | None:
-        r = self.conn.execute(select(t.users).where(t.users.c.name == name)).mappings().first()
+        r = self.conn.execute(_USER, {"name": name}).mappings().first()
         return None if r is None else User(r["name"], r["party"], Role(r["role"]), r["active"])
+
+    def order_references(
+        self, agreement: str, unit: str, facility: str
+    ) -> tuple[Agreement | None, Unit | None, Facility | None]:
+        """The agreement, unit and facility an order names (None for each that is unknown),
+        read in one statement."""
+        found = dict(
+            self.conn.execute(
+                _ORDER_REFERENCES, {"agreement": agreement, "unit": unit, "facility": facility}
+            ).all()
+        )
+        return (
+            None if "agreement" not in found else agreement_from(found["agreement"]),
+            None if "unit" not in found else unit_from(found["unit"]),
+            None if "facility" not in found else facility_from(found["facility"]),
+        )
 
     def users(self, party: str | None = None) -> list[User]:
         q = select(t.users).order_by(t.users.c.party, t.users.c.name)
@@ -257,29 +291,40 @@ class ReferenceRepository:
         ]
 
 
+@functools.cache
+def _bump_statement(dialect: str) -> Any:
+    """INSERT .. ON CONFLICT DO UPDATE .. RETURNING: a new prefix starts after `start`, an
+    existing one goes up by one, and the number comes back, in one statement."""
+    seq = t.order_sequences
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(seq).values(
+        prefix=bindparam("prefix"), last=bindparam("first")
+    )
+    return ins.on_conflict_do_update(
+        index_elements=[seq.c.prefix], set_={"last": seq.c.last + 1}
+    ).returning(seq.c.last)
+
+
 def next_in_sequence(conn: Connection, prefix: str, start: int = 0) -> int:
     """Next number under `prefix` in `order_sequences`, safe under concurrent writers.
 
-    The increment is one UPDATE (it takes the row lock, or SQLite's write lock, before reading),
-    and a new prefix is created with INSERT .. ON CONFLICT DO NOTHING, so two first numbers
-    under one prefix never collide (both SQLite and PostgreSQL have that statement). A new
-    prefix starts after `start` (the numbers already used before the sequence existed).
+    On SQLite and PostgreSQL it is one INSERT .. ON CONFLICT DO UPDATE .. RETURNING: a new
+    prefix is created with `start + 1` (the numbers already used before the sequence existed),
+    an existing one is incremented under its row lock (or SQLite's write lock), so two writers
+    never get one number. Other engines: an UPDATE, or an INSERT for a new prefix.
     """
     seq = t.order_sequences
     dialect = conn.dialect.name
-    if dialect == "postgresql":
-        conn.execute(pg_insert(seq).values(prefix=prefix, last=start).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        conn.execute(sqlite_insert(seq).values(prefix=prefix, last=start).on_conflict_do_nothing())
+    if dialect in ("postgresql", "sqlite"):
+        stmt = _bump_statement(dialect)
+        return int(conn.execute(stmt, {"prefix": prefix, "first": start + 1}).scalar_one())
     bumped = conn.execute(update(seq).where(seq.c.prefix == prefix).values(last=seq.c.last + 1))
-    if bumped.rowcount == 0:  # another engine, without ON CONFLICT
+    if bumped.rowcount == 0:
         conn.execute(insert(seq).values(prefix=prefix, last=start + 1))
         return start + 1
     last = conn.execute(select(seq.c.last).where(seq.c.prefix == prefix)).scalar_one()
     return int(last)
 
 
-@functools.cache
 def debts_statements(collate_c: bool, one_party: bool) -> tuple[Any, Any]:
     """What invoiced orders owe per commodity (with the order's header and last invoice), and
     the conversions' cleared amounts: built once per shape (see `OrderRepository.debts`)."""
@@ -551,9 +596,9 @@ class OrderRepository:
         )
 
     def add(self, order: Order) -> None:
-        if self.find(order.number) is not None:
+        if self.conn.execute(_ORDER_EXISTS, {"number": order.number}).first() is not None:
             raise AlreadyExists("order", order.number, field="number")
-        self.conn.execute(insert(t.orders).values(**self._header(order)))
+        self.conn.execute(_INSERT_ORDER, self._header(order))
         self._write_children(order, stored=None)
 
     def save(self, order: Order) -> None:
@@ -585,9 +630,10 @@ class OrderRepository:
     def _write_children(self, o: Order, stored: Order | None) -> None:
         c, n = self.conn, o.number
         if stored is None or stored.lines != o.lines:
-            c.execute(delete(t.order_lines).where(t.order_lines.c.order_number == n))
+            if stored is not None:  # a new order has no lines yet
+                c.execute(delete(t.order_lines).where(t.order_lines.c.order_number == n))
             c.execute(
-                insert(t.order_lines),
+                _INSERT_LINES,
                 [
                     {
                         "order_number": n,
@@ -652,18 +698,19 @@ class OrderRepository:
         old_g = len(stored.signatures) if stored else 0
         for k, g in enumerate(o.signatures[old_g:], start=old_g + 1):
             c.execute(
-                insert(t.signatures).values(
-                    order_number=n,
-                    seq=k,
-                    action=g.action,
-                    user_name=g.user,
-                    role=g.role,
-                    party=g.party,
-                    at=g.at,
-                    revision=g.revision,
-                    digest=g.digest,
-                    note=g.note,
-                )
+                _INSERT_SIGNATURE,
+                {
+                    "order_number": n,
+                    "seq": k,
+                    "action": g.action,
+                    "user_name": g.user,
+                    "role": g.role,
+                    "party": g.party,
+                    "at": g.at,
+                    "revision": g.revision,
+                    "digest": g.digest,
+                    "note": g.note,
+                },
             )
 
     def numbers(
