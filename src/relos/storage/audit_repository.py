@@ -19,7 +19,7 @@ from relos.domain.audit import AuditRecord, ChainHead, next_record, utc
 from relos.storage.audit_tables import audit_log
 
 BATCH = 500
-#: built once (decision 56): the chain's head is its last number and hash, nothing more
+#: built once (decision 55): the chain's head is its last number and hash, nothing more
 _HEAD = select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
 _LAST = select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
 _INSERT = insert(audit_log)

@@ -14,7 +14,7 @@ from relos.domain.users import Role, User
 from relos.storage import tables as t
 from relos.storage.auth_tables import api_tokens, idempotency_keys, sessions
 
-# looked up on every request: built once (decision 56)
+# looked up on every request: built once (decision 55)
 _TOKEN = select(api_tokens).where(api_tokens.c.id == bindparam("id"))
 #: a token and its user (if any) in one statement: what every request with a token reads
 _TOKEN_AND_USER = (

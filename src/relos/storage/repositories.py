@@ -81,7 +81,7 @@ METHODS = {m.value: m for m in Method}  # a dict lookup is cheaper than Method(v
 
 
 # Statements run on every order write, built once: building a statement and its cache key cost
-# more CPU than running it on SQLite (decision 56). Parameters are bound by name.
+# more CPU than running it on SQLite (decision 55). Parameters are bound by name.
 _PARTY = select(t.parties).where(t.parties.c.code == bindparam("code"))
 _AGREEMENT = select(t.agreements.c.document).where(t.agreements.c.code == bindparam("code"))
 _FACILITY = select(t.facilities.c.document).where(t.facilities.c.code == bindparam("code"))
