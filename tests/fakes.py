@@ -334,10 +334,6 @@ class FakeOrderRepo(_Repo):
 class FakeLedgerRepo(_Repo):
     """Append-only entries; balances kept in integer minor units in the same transaction."""
 
-    def entry_rows(self, entries: list[Entry]) -> list[tuple[Any, ...]]:
-        """The entries themselves, one per "row" `append_rows` takes."""
-        return [(e,) for e in entries]
-
     def append_rows(self, rows: list[tuple[Any, ...]]) -> None:
         self.append([e for (e,) in rows])
 
@@ -655,6 +651,17 @@ class FakeVisitRepo(_Repo):
         return self._s.order_visits.get(order)
 
 
+class FakeBatchRows:
+    """The orders (copies) and entries themselves, as the "rows" the fakes' `add_order_rows`
+    (one "table") and `append_rows` take."""
+
+    def orders(self, orders: Sequence[tuple[Order, str, int]]) -> list[list[tuple[Any, ...]]]:
+        return [[(_order_copy(o), ref, line) for o, ref, line in orders]]
+
+    def entries(self, entries: list[Entry]) -> list[tuple[Any, ...]]:
+        return [(e,) for e in entries]
+
+
 class FakeImportRepo(_Repo):
     def find_job(self, kind: str, sha256: str) -> ImportJob | None:
         for j in self._s.import_jobs.values():
@@ -688,9 +695,8 @@ class FakeImportRepo(_Repo):
     def known_references(self, refs: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
         return {r for r in refs if r in self._s.order_references}
 
-    def order_rows(self, orders: Sequence[tuple[Order, str, int]]) -> list[list[tuple[Any, ...]]]:
-        """The orders themselves (copies), as the one "table" `add_order_rows` takes."""
-        return [[(_order_copy(o), ref, line) for o, ref, line in orders]]
+    def batch_rows(self) -> FakeBatchRows:
+        return FakeBatchRows()
 
     def add_order_rows(self, job_id: int, rows: list[list[tuple[Any, ...]]]) -> None:
         for table in rows:

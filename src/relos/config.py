@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def default_database_url() -> str:
@@ -34,6 +42,12 @@ class Settings(BaseSettings):
     #: how many worker processes serve the API (`relos serve --workers` sets it for them); each
     #: counts failed logins on its own, so each allows its share of the attempts
     serve_workers: int = Field(default=1, ge=1)
+    #: how many processes build the batches of `relos import orders` while it checks the file
+    #: (`--workers` overrides it); 1 builds them in the command's own process
+    import_workers: int = Field(default_factory=available_cores, ge=1)
+    #: where the import keeps its checked batches until they are written (about 4x the CSV;
+    #: deleted when the import ends); unset: the system's temporary directory (TMPDIR)
+    import_spill_dir: Path | None = None
 
     def passphrase(self) -> str | None:
         """The key passphrase in clear, for the services that encrypt or sign (empty: none)."""

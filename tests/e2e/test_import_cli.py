@@ -88,3 +88,25 @@ def test_a_bad_file_lists_its_problems_and_writes_nothing(cli: Cli, tmp_path: Pa
     assert cli.json("order", "list") == []
     refused = cli.run("import", "orders", str(path), "--as", "Lt Priya Nair", code=5)
     assert "party_admin" in refused
+
+
+def test_the_import_runs_on_the_workers_and_in_the_spill_directory_the_officer_sets(
+    cli: Cli, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "orders.csv", ROWS, [h for h in HEADER if h in ROWS[0]])
+    bad = cli.run("import", "orders", str(path), "--as", ADMIN, "--workers", "0", code=3)
+    assert "workers" in bad
+    assert "at least 1 process" in bad
+    cli.env["RELOS_IMPORT_SPILL_DIR"] = str(tmp_path / "nowhere")
+    missing = cli.run("import", "orders", str(path), "--as", ADMIN, code=4)
+    assert "nowhere" in missing
+    assert cli.json("order", "list") == []
+    (tmp_path / "spill").mkdir()
+    cli.env["RELOS_IMPORT_SPILL_DIR"] = str(tmp_path / "spill")
+    summary = json.loads(
+        cli.run(
+            "import", "orders", str(path), "--as", ADMIN, "--workers", "2", "--batch", "1", "--json"
+        )
+    )
+    assert (summary["orders"], summary["batches"]) == (3, 3)
+    assert list((tmp_path / "spill").iterdir()) == []

@@ -43,13 +43,16 @@ def run(uow: SqlUnitOfWork, path: Path, **kw: Any) -> bulk_import.ImportSummary:
     return bulk_import.import_orders(uow, "ind-admin", path, today=TODAY, **kw)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_orders_imported_in_sets_read_back_as_the_orders_entered_one_by_one(
-    engine: Engine, tmp_path: Path
+    engine: Engine, tmp_path: Path, workers: int
 ) -> None:
+    """Alike when the batches are built in this process or by two worker processes."""
     by_hand = seeded_uow()
     enter_one_by_one(by_hand, ORDERS)
     uow = seed(SqlUnitOfWork(engine))
-    summary = run(uow, write_csv(tmp_path / "orders.csv", rows_of(ORDERS)), batch=3)
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
+    summary = run(uow, path, batch=3, workers=workers)
     assert summary.rows == total_rows(ORDERS)
     got, expected = books(uow), books(by_hand)  # books() checks kept balances = summed postings
     assert got["orders"] == expected["orders"]

@@ -39,13 +39,15 @@ def run(uow: FakeUnitOfWork, path: Path, **kw: Any) -> bulk_import.ImportSummary
     return bulk_import.import_orders(uow, kw.pop("actor", "ind-admin"), path, **kw)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_imported_orders_give_the_books_of_the_same_orders_entered_one_by_one(
-    tmp_path: Path,
+    tmp_path: Path, workers: int
 ) -> None:
     by_hand = seeded_uow()
     enter_one_by_one(by_hand, ORDERS)
     imported = seeded_uow()
-    summary = run(imported, write_csv(tmp_path / "orders.csv", rows_of(ORDERS)), batch=3)
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
+    summary = run(imported, path, batch=3, workers=workers)
     assert (summary.rows, summary.orders) == (total_rows(ORDERS), len(ORDERS))
     assert summary.batches > 1
     expected, got = books(by_hand), books(imported)
@@ -84,9 +86,12 @@ def test_the_price_is_fixed_from_the_price_list_valid_on_the_order_date(tmp_path
     assert [str(p.number) for p in prices if p] == ["65000.00", "70000.00"]
 
 
+@pytest.mark.parametrize(("workers", "batch"), [(1, bulk_import.DEFAULT_BATCH), (2, 2)])
 def test_a_bad_file_lists_every_problem_with_line_field_and_value_and_writes_nothing(
-    tmp_path: Path,
+    tmp_path: Path, workers: int, batch: int
 ) -> None:
+    """Found alike when the batches are built in this process or, two rows each, by two
+    worker processes side by side."""
     uow = seeded_uow()
     rows = rows_of(ORDERS)
     rows[0] = {**rows[0], "quantity": "four"}  # line 2
@@ -97,7 +102,7 @@ def test_a_bad_file_lists_every_problem_with_line_field_and_value_and_writes_not
     path = write_csv(tmp_path / "bad.csv", rows)
     before = books(uow)
     with pytest.raises(Invalid) as e:
-        run(uow, path)
+        run(uow, path, workers=workers, batch=batch)
     found = {(p.field, p.value, p.rule) for p in e.value.problems}
     assert ("line 2: quantity", "four", "invalid_input") in found
     assert ("line 5: received_quantity", "250", "receipt_exceeds_order") in found
@@ -300,6 +305,44 @@ def test_an_empty_file_is_refused(tmp_path: Path) -> None:
     uow = seeded_uow()
     with pytest.raises(RelosError):
         run(uow, write_csv(tmp_path / "empty.csv", []))
+
+
+def test_workers_and_the_spill_directory_are_checked_before_anything_is_read(
+    tmp_path: Path,
+) -> None:
+    uow = seeded_uow()
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
+    with pytest.raises(RelosError) as e:
+        run(uow, path, workers=0)
+    assert (e.value.field, e.value.value) == ("workers", 0)
+    with pytest.raises(NotFound) as missing:
+        run(uow, path, spill_dir=tmp_path / "nowhere")
+    assert (missing.value.field, missing.value.value) == ("spill_dir", str(tmp_path / "nowhere"))
+    with uow:
+        assert uow.orders.numbers() == []
+
+
+def test_checked_batches_wait_for_the_write_in_the_spill_directory_given(
+    tmp_path: Path,
+) -> None:
+    """The spill is an unnamed temporary file; while the import writes, this process holds it
+    open in the directory given (seen through /proc/self/fd)."""
+    spill_dir = tmp_path / "spill"
+    spill_dir.mkdir()
+    held: list[str] = []
+
+    def look(phase: str, done: int, total: int | None) -> None:
+        if phase == "write" and done == 0:
+            fds = Path("/proc/self/fd")
+            held.extend(str(f.readlink()) for f in fds.iterdir() if f.is_symlink())
+
+    uow = seeded_uow()
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
+    run(uow, path, batch=3, spill_dir=spill_dir, progress=look)
+    assert any(h.startswith(str(spill_dir)) for h in held), held
+    assert list(spill_dir.iterdir()) == []  # gone when the import ended
+    with uow:
+        assert len(uow.orders.numbers()) == len(ORDERS)
 
 
 def test_progress_is_reported_per_batch(tmp_path: Path) -> None:

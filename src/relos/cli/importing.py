@@ -1,4 +1,4 @@
-"""Bulk imports: `relos import orders FILE.csv --as USER [--resume] [--batch N]`."""
+"""Bulk imports: `relos import orders FILE.csv --as USER [--resume] [--batch N] [--workers N]`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from relos.cli import render
-from relos.cli.options import As, Json, actor, uow
+from relos.cli.options import As, Json, actor, settings, uow
 from relos.domain.errors import Invalid, ValidationError
 
 #: the service's batch size (services.bulk_import.DEFAULT_BATCH, which this module does not
@@ -31,6 +31,15 @@ def orders(
     use: Annotated[
         str, typer.Option("--use", help="The orders' use when the file has no `use` column.")
     ] = "port_call",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Processes that build the checked batches (default: RELOS_IMPORT_WORKERS,"
+            " else one per core).",
+            show_default=False,
+        ),
+    ] = None,
     json: Json = False,
 ) -> None:
     """Import orders with their receipts and invoices (a party admin of a party to each).
@@ -41,6 +50,7 @@ def orders(
     """
     from relos.services import bulk_import
 
+    given = settings()
     try:
         with render.Bar(quiet=json) as bar:
             summary = bulk_import.import_orders(
@@ -51,6 +61,8 @@ def orders(
                 batch=batch,
                 use=use,
                 progress=bar.update,
+                workers=given.import_workers if workers is None else workers,
+                spill_dir=given.import_spill_dir,
             )
     except Invalid as e:
         if json:

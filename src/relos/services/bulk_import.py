@@ -52,8 +52,6 @@ from relos.domain.imports import (
     Reference,
     build_order,
     check_header,
-    check_same_order,
-    locate,
     parse_row,
     row_reader,
 )
@@ -62,6 +60,7 @@ from relos.domain.orders import Order, order_number
 from relos.domain.users import Importer, Role, User
 from relos.services import audit
 from relos.services.actors import acting_user
+from relos.services.import_batches import Batch, Builder, Builders, Work
 from relos.services.unit_of_work import UnitOfWork
 
 KIND = "orders"
@@ -193,31 +192,6 @@ def _prefix(rows: list[ImportRow]) -> str:
 
 
 @dataclass
-class _Batch:
-    """One batch as the check built it, in the rows the write hands the driver: its orders
-    (`ImportRepo.order_rows`) numbered as foreseen (the next numbers under each prefix when the
-    check began), their ledger entries (`LedgerRepo.entry_rows`), and what the job and its
-    audit record say of the batch."""
-
-    orders: list[list[tuple[Any, ...]]]
-    entries: list[tuple[Any, ...]]
-    numbers: list[str]
-    refs: list[tuple[str, int]]  # (order reference, first line) of each order
-    rows: int
-    first_line: int
-    last_line: int
-
-    def firsts(self) -> dict[str, tuple[int, int]]:
-        """(first number, count) per number prefix, in the order the prefixes come."""
-        out: dict[str, tuple[int, int]] = {}
-        for number in self.numbers:
-            p, n = number[:-6], int(number[-6:])
-            first, count = out.get(p, (n, 0))
-            out[p] = (first, count + 1)
-        return out
-
-
-@dataclass
 class _Checked:
     rows: int = 0
     orders: int = 0
@@ -228,19 +202,21 @@ class _Spill:
     """The built batches, pickled one after another into a temporary file (deleted when
     closed), so that the write reads them back one at a time: memory stays one batch."""
 
-    def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile(prefix="relos-import-")  # noqa: SIM115 (closed below)
+    def __init__(self, where: Path | None = None) -> None:
+        # closed below
+        self.file = tempfile.TemporaryFile(prefix="relos-import-", dir=where)  # noqa: SIM115
         self.bytes = 0
 
-    def add(self, batch: _Batch) -> None:
-        pickle.dump(batch, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+    def add(self, batch: bytes) -> None:
+        """Add a batch pickled (`Built.batch`)."""
+        self.file.write(batch)
 
-    def batches(self) -> Iterator[_Batch]:
+    def batches(self) -> Iterator[Batch]:
         self.bytes = self.file.tell()
         self.file.seek(0)
         while self.file.tell() < self.bytes:
             batch = pickle.load(self.file)  # one pickle (and memo) per batch
-            assert isinstance(batch, _Batch)
+            assert isinstance(batch, Batch)
             yield batch
 
     def close(self) -> None:
@@ -251,20 +227,20 @@ def _check(
     uow: UnitOfWork,
     path: Path,
     after_line: int,
-    importer: User,
-    ref: Reference,
-    today: date,
+    builder: Builder,
     default_use: str,
     max_problems: int,
     progress: Progress | None,
     batch: int,
+    workers: int,
     spill: _Spill,
 ) -> _Checked:
     """Pass 1: every row and order checked, and built once for the write: each order numbered
     as foreseen (the next numbers under its prefix when the check began), with its digests and
-    ledger entries, in batches of about `batch` rows spilled to `spill`. Once a problem is
-    found the rest is only rehearsed (`build_order(rehearse=True)`: the same rules, no digests),
-    since nothing will be written. Raises `Invalid` listing the problems found."""
+    ledger entries, in batches of about `batch` rows spilled to `spill`. This process reads,
+    parses and numbers the rows and looks up their references; the batches are built by
+    `workers` processes side by side (`import_batches`). Once a problem is found the rest is
+    only rehearsed, since nothing will be written. Raises `Invalid` listing the problems."""
     if progress is not None:
         progress("check", 0, None)
     problems: list[Problem] = []
@@ -272,10 +248,6 @@ def _check(
     pending: list[tuple[str, str, int]] = []  # (requester, ref, line): looked up in chunks
     out = _Checked()
     nxt: dict[str, int] = {}  # the number foreseen for the next order under each prefix
-    built: list[tuple[Order, str, int]] = []
-    entries: list[Entry] = []
-    built_rows = 0
-    last_line = 0
 
     def lookup() -> None:
         with uow:
@@ -293,65 +265,49 @@ def _check(
                 )
         pending.clear()
 
-    def flush() -> None:
-        nonlocal built, entries, built_rows
-        if built and not problems:
-            with uow.reading():
-                order_rows = uow.imports.order_rows(built)
-                entry_rows = uow.ledger.entry_rows(entries)
-            spill.add(
-                _Batch(
-                    order_rows,
-                    entry_rows,
-                    [o.number for o, _, _ in built],
-                    [(r, line) for _, r, line in built],
-                    built_rows,
-                    built[0][2],
-                    last_line,
-                )
-            )
-            out.batches += 1
-        built, entries, built_rows = [], [], 0
-
-    for rows in _orders(_rows(path, after_line, default_use, problems)):
-        if len(problems) >= max_problems:
-            break
-        out.rows += len(rows)
-        out.orders += 1
-        first = rows[0]
-        seen.append(_ref_hash(first.requester, first.order_ref))
-        pending.append((first.requester, first.order_ref, first.line))
-        if len(pending) >= REF_CHUNK:
-            lookup()
-        same = check_same_order(rows)
-        if same:
-            problems += same
-            continue
+    def number(rows: list[ImportRow]) -> str:
         prefix = _prefix(rows)
-        try:
-            if problems:
-                build_order(rows, prefix + "000000", importer, ref, today, rehearse=True)
-            else:
-                if prefix not in nxt:
-                    with uow:
-                        nxt[prefix] = uow.imports.last_numbers([prefix])[prefix] + 1
-                order, posted = build_order(
-                    rows, f"{prefix}{nxt[prefix]:06d}", importer, ref, today
-                )
-                nxt[prefix] += 1
-                built.append((order, first.order_ref, first.line))
-                entries += posted
-                built_rows += len(rows)
-                last_line = rows[-1].line
-                if built_rows >= batch:
-                    flush()
-        except RelosError as e:
-            problems += locate(e, rows)
-        if progress is not None and out.orders % 500 == 0:
-            progress("check", out.rows, None)
+        if problems:
+            return prefix + "000000"
+        if prefix not in nxt:
+            with uow:
+                nxt[prefix] = uow.imports.last_numbers([prefix])[prefix] + 1
+        nxt[prefix] += 1
+        return f"{prefix}{nxt[prefix] - 1:06d}"
+
+    def works() -> Iterator[Work]:
+        orders: list[tuple[list[ImportRow], str]] = []
+        rows_in = 0
+        for rows in _orders(_rows(path, after_line, default_use, problems)):
+            if len(problems) >= max_problems:
+                break
+            out.rows += len(rows)
+            out.orders += 1
+            first = rows[0]
+            seen.append(_ref_hash(first.requester, first.order_ref))
+            pending.append((first.requester, first.order_ref, first.line))
+            if len(pending) >= REF_CHUNK:
+                lookup()
+            orders.append((rows, number(rows)))
+            rows_in += len(rows)
+            if rows_in >= batch:
+                yield Work(orders, bool(problems))
+                orders, rows_in = [], 0
+        if orders:
+            yield Work(orders, bool(problems))
+
+    checked = 0
+    with Builders(builder, workers) as builders:
+        for built in builders.build(works()):
+            problems += built.problems
+            if built.batch is not None and not problems:
+                spill.add(built.batch)
+                out.batches += 1
+            checked += built.rows
+            if progress is not None:
+                progress("check", checked, None)
     if pending:
         lookup()
-    flush()
     if progress is not None:
         progress("check", out.rows, out.rows)
     if len(problems) < max_problems:
@@ -468,10 +424,18 @@ def import_orders(
     max_problems: int = MAX_PROBLEMS,
     progress: Progress | None = None,
     today: date | None = None,
+    workers: int = 1,
+    spill_dir: Path | None = None,
 ) -> ImportSummary:
-    """Import the orders of the CSV file at `path` (see the module's docstring)."""
+    """Import the orders of the CSV file at `path` (see the module's docstring). The check's
+    batches are built by `workers` processes (1: in this one); the built batches wait for the
+    write in a temporary file in `spill_dir` (None: the system's temporary directory)."""
     if batch < 1:
         raise ValidationError("batch", batch, "at least 1 row per batch")
+    if workers < 1:
+        raise ValidationError("workers", workers, "at least 1 process")
+    if spill_dir is not None and not spill_dir.is_dir():
+        raise NotFound("spill directory", str(spill_dir), field="spill_dir")
     if not path.is_file():
         raise NotFound("file", str(path), field="file")
     started = time.perf_counter()
@@ -479,10 +443,12 @@ def import_orders(
     sha = file_digest(path)
     importer, ref, job = _start(uow, actor, path, sha, resume)
     after = job.last_line if job is not None else 0
-    spill = _Spill()
+    with uow.reading():
+        builder = Builder(importer, ref, today, uow.imports.batch_rows())
+    spill = _Spill(spill_dir)
     try:
         checked = _check(
-            uow, path, after, importer, ref, today, use, max_problems, progress, batch, spill
+            uow, path, after, builder, use, max_problems, progress, batch, workers, spill
         )
         _require_unchanged(path, sha)
         if job is None:
@@ -558,7 +524,7 @@ class _Rebuild:
     today: date
 
     def __call__(
-        self, built: _Batch, firsts: dict[str, int]
+        self, built: Batch, firsts: dict[str, int]
     ) -> tuple[list[tuple[Order, str, int]], list[Entry]]:
         """The batch's orders built again with the numbers reserved for them (`firsts`: the
         first per prefix), read from the file between the batch's lines."""
@@ -591,7 +557,7 @@ class _Rebuild:
 def _commit_batch(
     uow: UnitOfWork,
     job: ImportJob,
-    built: _Batch,
+    built: Batch,
     rebuild: _Rebuild,
     importer: User,
     final: bool,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, insert, update
+from sqlalchemy import Connection, Dialect, Table, and_, insert, update
 
 #: rows as the driver takes them, one tuple each
 Rows = list[tuple[Any, ...]]
@@ -27,21 +27,20 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def placeholder(conn: Connection) -> str | None:
+def placeholder(dialect: Dialect) -> str | None:
     """The driver's parameter mark, when `insert_rows` hands it rows directly (None: it won't)."""
-    if conn.dialect.name not in ("sqlite", "postgresql"):
+    if dialect.name not in ("sqlite", "postgresql"):
         return None
-    return {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
+    return {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
 
 
-def converter(conn: Connection, table: Table, column: str) -> Convert:
+def converter(dialect: Dialect, table: Table, column: str) -> Convert:
     """The column type's own conversion of a value for the driver (SQLite: a date becomes ISO
     text, as SQLAlchemy stores it); the identity where there is none or where SQLAlchemy's
     ordinary path will convert by itself. Each distinct day is converted once (a batch holds
     few)."""
-    d = conn.dialect
-    f = table.c[column].type.dialect_impl(d).bind_processor(d)
-    if f is None or placeholder(conn) is None:
+    f = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+    if f is None or placeholder(dialect) is None:
         return _identity
     done: dict[date, Any] = {}
 
@@ -69,7 +68,7 @@ def insert_rows(
     and PostgreSQL)."""
     if not rows:
         return
-    mark = placeholder(conn)
+    mark = placeholder(conn.dialect)
     if mark is None:
         _insert_portably(conn, table, names, rows, add_on_conflict)
         return

@@ -71,7 +71,7 @@ def _add_days(conn: Connection, gone: Iterable[OrderDebt], new: Iterable[OrderDe
 
 
 def _bump_days(conn: Connection, change: dict[tuple[str, str, str, date], int]) -> None:
-    due_on = converter(conn, debt_days, "due_on")
+    due_on = converter(conn.dialect, debt_days, "due_on")
     rows = [(*k[:3], due_on(k[3]), v) for k, v in sorted(change.items()) if v]
     insert_rows(conn, debt_days, (*DAY_KEY, "amount_minor"), rows, add_on_conflict=DAY_KEY)
 
@@ -103,7 +103,7 @@ def add_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     per table."""
     if not rows:
         return
-    due_on = converter(conn, order_debts, "due_on")
+    due_on = converter(conn.dialect, order_debts, "due_on")
     insert_rows(conn, order_debts, COLUMNS, [(*r[:-1], due_on(r[-1])) for r in rows])
     change: dict[tuple[str, str, str, date], int] = {}
     for r in rows:  # COLUMNS: commodity 1, creditor 3, debtor 4, outstanding_minor 6, due_on 8

@@ -8,21 +8,23 @@ mapping), so an imported order reads back through `OrderRepository.get` like any
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, tuple_, update
+from sqlalchemy import Connection, Dialect, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from relos.domain.errors import AlreadyExists, Conflict
 from relos.domain.imports import ImportJob
+from relos.domain.ledger import Entry
 from relos.domain.orders import Order
 from relos.storage import debt_repository
 from relos.storage import import_tables as it
 from relos.storage import tables as t
 from relos.storage.bulk_insert import Rows, converter, insert_rows
-from relos.storage.repositories import OrderRepository, _milli
+from relos.storage.repositories import OrderRepository, _milli, entry_rows
 
 #: rows per IN (...) lookup: well under SQLite's and PostgreSQL's bound-parameter limits
 LOOKUP_CHUNK = 500
@@ -194,80 +196,12 @@ class ImportRepository:
         self.add_order_rows(job_id, self.order_rows(orders))
 
     def order_rows(self, orders: Sequence[tuple[Order, str, int]]) -> list[Rows]:
-        """The rows `add_order_rows` writes for these orders, per table, as the driver takes
-        them (plain values, cheap to keep on disk until they are written: the import's spill);
-        the order references without their job."""
-        if not orders:
-            return []
-        c = self.conn
-        # the order's own row: OrderRepository's mapping, so both write the same columns
-        head_columns = tuple(OrderRepository._header(orders[0][0]))
-        head = [converter(c, t.orders, name) for name in head_columns]
-        received_on = converter(c, t.receipts, "received_on")
-        issued_on = converter(c, t.invoices, "issued_on")
-        due_on = converter(c, t.invoices, "due_on")
-        at = converter(c, t.signatures, "at")
-        amounts = converter(c, t.invoices, "amounts")
-        heads: list[tuple[Any, ...]] = []
-        lines: list[tuple[Any, ...]] = []
-        receipts: list[tuple[Any, ...]] = []
-        receipt_lines: list[tuple[Any, ...]] = []
-        invoices: list[tuple[Any, ...]] = []
-        signatures: list[tuple[Any, ...]] = []
-        references: list[tuple[Any, ...]] = []
-        for o, ref, line in orders:
-            n = o.number
-            row = OrderRepository._header(o)
-            heads.append(tuple(f(row[name]) for f, name in zip(head, head_columns, strict=True)))
-            references.append((n, o.requesting, ref, line))
-            for ln in o.lines:
-                price = ln.unit_price
-                lines.append(
-                    (
-                        n,
-                        ln.line_no,
-                        ln.item_code,
-                        _milli(ln.quantity),
-                        ln.description,
-                        ln.category.value if ln.category else None,
-                        ln.unit_of_measure,
-                        price.minor if price else None,
-                        price.commodity if price else None,
-                        ln.commodity,
-                    )
-                )
-            for r in o.receipts:
-                receipts.append((n, r.seq, received_on(r.received_on), r.digest))
-                receipt_lines += [(n, r.seq, no, _milli(q)) for no, q in r.quantities]
-            for i in o.invoices:
-                invoices.append(
-                    (
-                        i.number,
-                        n,
-                        issued_on(i.issued_on),
-                        due_on(i.due_on),
-                        i.value.minor,
-                        i.value.commodity,
-                        amounts(
-                            [{"number": str(a.number), "commodity": a.commodity} for a in i.amounts]
-                        ),
-                    )
-                )
-            signatures += [
-                (n, k, g.action, g.user, g.role, g.party, at(g.at), g.revision, g.digest, g.note)
-                for k, g in enumerate(o.signatures, start=1)
-            ]
-        return [
-            [(*head_columns,)],
-            heads,
-            lines,
-            receipts,
-            receipt_lines,
-            invoices,
-            signatures,
-            references,
-            debt_repository.debt_rows(o for o, _, _ in orders),
-        ]
+        """`order_rows` on this connection's dialect."""
+        return order_rows(self.conn.dialect, orders)
+
+    def batch_rows(self) -> BatchRows:
+        """What turns a batch's orders and entries into driver rows, without this connection."""
+        return BatchRows(self.conn.dialect)
 
     def add_order_rows(self, job_id: int, rows: list[Rows]) -> None:
         """Insert the rows `order_rows` gave, the references as of import job `job_id`."""
@@ -295,3 +229,96 @@ class ImportRepository:
                 field="order_ref",
                 value=references[0][2],
             ) from None
+
+
+def order_rows(dialect: Dialect, orders: Sequence[tuple[Order, str, int]]) -> list[Rows]:
+    """The rows `add_order_rows` writes for these orders, per table, as the driver takes
+    them (plain values, cheap to keep on disk until they are written: the import's spill);
+    the order references without their job. Only the dialect's conversions are needed, not a
+    connection: the import's worker processes make them (decision 56)."""
+    if not orders:
+        return []
+    c = dialect
+    # the order's own row: OrderRepository's mapping, so both write the same columns
+    head_columns = tuple(OrderRepository._header(orders[0][0]))
+    head = [converter(c, t.orders, name) for name in head_columns]
+    received_on = converter(c, t.receipts, "received_on")
+    issued_on = converter(c, t.invoices, "issued_on")
+    due_on = converter(c, t.invoices, "due_on")
+    at = converter(c, t.signatures, "at")
+    amounts = converter(c, t.invoices, "amounts")
+    heads: list[tuple[Any, ...]] = []
+    lines: list[tuple[Any, ...]] = []
+    receipts: list[tuple[Any, ...]] = []
+    receipt_lines: list[tuple[Any, ...]] = []
+    invoices: list[tuple[Any, ...]] = []
+    signatures: list[tuple[Any, ...]] = []
+    references: list[tuple[Any, ...]] = []
+    for o, ref, line in orders:
+        n = o.number
+        row = OrderRepository._header(o)
+        heads.append(tuple(f(row[name]) for f, name in zip(head, head_columns, strict=True)))
+        references.append((n, o.requesting, ref, line))
+        for ln in o.lines:
+            price = ln.unit_price
+            lines.append(
+                (
+                    n,
+                    ln.line_no,
+                    ln.item_code,
+                    _milli(ln.quantity),
+                    ln.description,
+                    ln.category.value if ln.category else None,
+                    ln.unit_of_measure,
+                    price.minor if price else None,
+                    price.commodity if price else None,
+                    ln.commodity,
+                )
+            )
+        for r in o.receipts:
+            receipts.append((n, r.seq, received_on(r.received_on), r.digest))
+            receipt_lines += [(n, r.seq, no, _milli(q)) for no, q in r.quantities]
+        for i in o.invoices:
+            invoices.append(
+                (
+                    i.number,
+                    n,
+                    issued_on(i.issued_on),
+                    due_on(i.due_on),
+                    i.value.minor,
+                    i.value.commodity,
+                    amounts(
+                        [{"number": str(a.number), "commodity": a.commodity} for a in i.amounts]
+                    ),
+                )
+            )
+        signatures += [
+            (n, k, g.action, g.user, g.role, g.party, at(g.at), g.revision, g.digest, g.note)
+            for k, g in enumerate(o.signatures, start=1)
+        ]
+    return [
+        [(*head_columns,)],
+        heads,
+        lines,
+        receipts,
+        receipt_lines,
+        invoices,
+        signatures,
+        references,
+        debt_repository.debt_rows(o for o, _, _ in orders),
+    ]
+
+
+@dataclass(frozen=True)
+class BatchRows:
+    """The driver's rows of a batch of new orders (`order_rows`) and of their ledger entries
+    (`entry_rows`), made with the dialect's conversions alone: no connection, so an import
+    worker process makes them (decision 56)."""
+
+    dialect: Dialect
+
+    def orders(self, orders: Sequence[tuple[Order, str, int]]) -> list[Rows]:
+        return order_rows(self.dialect, orders)
+
+    def entries(self, entries: list[Entry]) -> Rows:
+        return entry_rows(self.dialect, entries)

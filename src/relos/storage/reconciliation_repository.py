@@ -118,7 +118,9 @@ class ReconciliationRepository:
         once by its column type's own conversion (`bulk_insert`), as SQLAlchemy would store it."""
         if not lines:
             return
-        convert = [converter(self.conn, reconciliation_lines, name) for name in LINE_COLUMNS]
+        convert = [
+            converter(self.conn.dialect, reconciliation_lines, name) for name in LINE_COLUMNS
+        ]
         rows = []
         for ln in lines:
             row = self._row(run_id, ln)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    Dialect,
     Table,
     and_,
     bindparam,
@@ -962,27 +963,8 @@ class LedgerRepository:
         self.append_rows(self.entry_rows(entries))
 
     def entry_rows(self, entries: list[Entry]) -> Rows:
-        """The rows `append_rows` writes for these entries, as the driver takes them (plain
-        values, cheap to keep on disk until they are written: the bulk import's spill); each
-        entry's amounts in minor units (refuses excess precision)."""
-        day = converter(self.conn, t.postings, "on")
-        return [
-            (
-                e.book,
-                e.txn,
-                day(e.on),
-                e.event,
-                e.order,
-                e.description,
-                e.reverses,
-                e.on,
-                [
-                    (p.account, p.counterparty, p.method, p.amount.commodity, p.amount.minor)
-                    for p in e.postings
-                ],
-            )
-            for e in entries
-        ]
+        """`entry_rows` on this connection's dialect."""
+        return entry_rows(self.conn.dialect, entries)
 
     def append_rows(self, rows: Rows) -> None:
         """`append` of the rows `entry_rows` gave."""
@@ -994,7 +976,7 @@ class LedgerRepository:
             if (r[0], r[1]) in existing or (r[0], r[1]) in seen:
                 raise AlreadyExists("ledger entry", f"{r[0]} {r[1]}", field="txn")
             seen.add((r[0], r[1]))
-        day = converter(self.conn, t.postings, "on")
+        day = converter(self.conn.dialect, t.postings, "on")
         insert_rows(
             self.conn,
             t.ledger_entries,
@@ -1161,3 +1143,27 @@ class LedgerRepository:
             )
             for h in heads
         ]
+
+
+def entry_rows(dialect: Dialect, entries: list[Entry]) -> Rows:
+    """The rows `append_rows` writes for these entries, as the driver takes them (plain
+    values, cheap to keep on disk until they are written: the bulk import's spill); each
+    entry's amounts in minor units (refuses excess precision)."""
+    day = converter(dialect, t.postings, "on")
+    return [
+        (
+            e.book,
+            e.txn,
+            day(e.on),
+            e.event,
+            e.order,
+            e.description,
+            e.reverses,
+            e.on,
+            [
+                (p.account, p.counterparty, p.method, p.amount.commodity, p.amount.minor)
+                for p in e.postings
+            ],
+        )
+        for e in entries
+    ]

@@ -1,0 +1,57 @@
+"""The import's batches built side by side in worker processes: in the file's order, by other
+processes, never more than a few ahead of what was taken."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Iterator
+
+from relos.services.import_batches import Builders, Built, Work
+
+
+def _work(k: int) -> Work:
+    return Work([([], f"RELOS-IN-2026-{k:06d}")], rehearse=False)
+
+
+def _by_whom(work: Work) -> Built:
+    """A stand-in builder: says which process built which work (the real one is tested through
+    the import in test_bulk_import)."""
+    return Built([], pickle.dumps((os.getpid(), work.orders[0][1])), 1)
+
+
+def _built(results: list[Built]) -> list[tuple[int, str]]:
+    return [pickle.loads(r.batch) for r in results if r.batch is not None]
+
+
+def test_batches_are_built_by_other_processes_and_come_back_in_the_file_order() -> None:
+    works = [_work(k) for k in range(1, 13)]
+    with Builders(_by_whom, 2) as builders:
+        got = _built(list(builders.build(iter(works))))
+    assert [number for _, number in got] == [w.orders[0][1] for w in works]
+    pids = {pid for pid, _ in got}
+    assert os.getpid() not in pids
+    assert 1 <= len(pids) <= 2
+
+
+def test_with_one_worker_batches_are_built_in_this_process() -> None:
+    with Builders(_by_whom, 1) as builders:
+        got = _built(list(builders.build(iter([_work(1), _work(2)]))))
+    assert got == [(os.getpid(), "RELOS-IN-2026-000001"), (os.getpid(), "RELOS-IN-2026-000002")]
+
+
+def test_the_works_are_read_at_most_one_more_than_the_workers_ahead() -> None:
+    """Memory stays a few batches: the next works are asked for only as results are taken."""
+    read: list[int] = []
+
+    def works() -> Iterator[Work]:
+        for k in range(1, 21):
+            read.append(k)
+            yield _work(k)
+
+    ahead = []
+    with Builders(_by_whom, 2) as builders:
+        for taken, _ in enumerate(builders.build(works()), start=1):
+            ahead.append(len(read) - taken)
+    assert len(read) == 20
+    assert max(ahead) <= 2  # workers + 1 in flight, one of them just taken
