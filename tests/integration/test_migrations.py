@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, inspect, select
 
-from relos.domain.money import Amount
+from relos.domain.agreements import Method
+from relos.domain.money import Amount, to_minor
+from relos.domain.orders import OrderDebt
+from relos.services import ordering, settlement
 from relos.storage import tables
-from relos.storage.engine import current_revision, head_revision, make_engine, upgrade
-from relos.storage.repositories import LedgerRepository
+from relos.storage.debt_tables import debt_days, order_debts
+from relos.storage.engine import (
+    MIGRATIONS,
+    current_revision,
+    downgrade,
+    head_revision,
+    make_engine,
+    upgrade,
+)
+from relos.storage.repositories import LedgerRepository, OrderRepository
+from relos.storage.unit_of_work import SqlUnitOfWork
+from tests.integration.builders import NSN_OIL, NSN_OIL_COMMODITY, at, lifecycle, placed, world
+from tests.integration.test_obligations import AS_OF, rounding_orders
 
 
 def test_migrations_create_every_table_and_column_of_the_schema(engine: Engine) -> None:
@@ -120,39 +135,102 @@ def test_the_daily_balances_are_backfilled_from_the_postings_already_there(
         engine.dispose()
 
 
-def test_the_kept_debts_are_backfilled_from_the_invoiced_orders_already_there(
-    tmp_path: Path,
-) -> None:
-    """A database from before the kept debts (revision 0012) with invoiced, partly paid and
-    converted orders gets each order's debts and their sums per due date, as summed from
-    receipts, settlements and conversions."""
-    from relos.services import settlement
-    from relos.storage.debt_tables import debt_days, order_debts
-    from relos.storage.unit_of_work import SqlUnitOfWork
-    from tests.integration.builders import at, lifecycle, world
-    from tests.integration.test_obligations import AS_OF, rounding_orders
+def kept_row(d: OrderDebt) -> tuple[object, ...]:
+    """An `order_debts` row as the application writes it."""
+    minor = to_minor(d.outstanding, d.commodity)
+    return (
+        d.order,
+        d.commodity,
+        d.agreement,
+        d.creditor,
+        d.debtor,
+        d.method.value,
+        minor,
+        d.invoice,
+        d.due_on,
+    )
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    try:
-        upgrade(engine)
-        uow = SqlUnitOfWork(engine)
-        world(uow)
-        lifecycle(uow)
-        rounding_orders(uow)
-        settlement.run(uow, "in_finance", AS_OF, at(AS_OF))
-        with engine.begin() as conn:  # back to 0012: the tables the backfill makes, gone
-            kept_before = conn.execute(select(order_debts).order_by(*order_debts.c)).all()
-            days_before = conn.execute(select(debt_days).order_by(*debt_days.c)).all()
-            debt_days.drop(conn)
-            order_debts.drop(conn)
-            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0012'")
-        upgrade(engine)
-        with engine.connect() as conn:
-            kept = conn.execute(select(order_debts).order_by(*order_debts.c)).all()
-            days = conn.execute(select(debt_days).order_by(*debt_days.c)).all()
-        assert kept_before
-        assert kept == kept_before
-        assert [r for r in days if r.amount_minor] == [r for r in days_before if r.amount_minor]
-        assert current_revision(engine) == head_revision(engine)
-    finally:
-        engine.dispose()
+
+def debt_books(engine: Engine) -> None:
+    """Invoiced orders of every kind, written through the services: cash, replacement in kind
+    and equal-value exchange, partly received, partly and fully paid, a payment reversed, in-kind
+    debts converted to cash when overdue, receipt values ending in half a minor unit, debts in
+    roubles, rupees and two in-kind commodities, and orders invoiced the same day between the
+    same parties (one due date, summed in `debt_days`)."""
+    uow = SqlUnitOfWork(engine)
+    world(uow)
+    lc = lifecycle(uow)
+    water, rations = rounding_orders(uow)
+    day = date(2026, 5, 4)  # the rounding orders' invoice day: two more debts due with theirs
+    fuel = placed(uow, "IND", "cash", [("F76", "40"), ("WATER", "10")], day)
+    ordering.receive(uow, "in_receive", fuel, [(1, "12.5"), (2, "0.020")], day, at(day, 12))
+    ordering.invoice(uow, "ru_finance", fuel, day, at(day, 16))
+    ordering.settle(uow, "in_finance", fuel, "100000.00", on=day, at=at(day, 17))
+    more = placed(uow, "RUS", "cash", [("RATION", "7")], day)
+    ordering.receive_all(uow, "ru_receive", more, day, at(day, 12))
+    ordering.invoice(uow, "in_finance", more, day, at(day, 16))
+    paid = placed(uow, "RUS", "cash", [("RATION", "2")], day)  # settled in full: owes nothing
+    ordering.receive_all(uow, "ru_receive", paid, day, at(day, 12))
+    ordering.invoice(uow, "in_finance", paid, day, at(day, 16))
+    ordering.settle(uow, "ru_finance", paid, "901.00", on=day, at=at(day, 17))
+    rik = placed(uow, "RUS", "rik", [("F76", "30"), (NSN_OIL, "20")], day)  # in kind, not due
+    ordering.receive(uow, "ru_receive", rik, [(1, "8.125"), (2, "12.5")], day, at(day, 12))
+    ordering.invoice(uow, "in_finance", rik, day, at(day, 16))
+    ordering.settle(uow, "ru_finance", rik, "2.25", NSN_OIL_COMMODITY, day, at=at(day, 17))
+    # in-kind debts past their window become cash debts; part of one paid, a payment reversed
+    settlement.run(uow, "in_finance", AS_OF, at(AS_OF))
+    settlement.run(uow, "ru_finance", AS_OF, at(AS_OF))
+    ordering.settle(uow, "ru_finance", lc.rik_ru, "54500.00", "INR", AS_OF, at=at(AS_OF, 13))
+    ordering.reverse(uow, "ru_finance", lc.rik_ru, 2, "keyed twice", at(AS_OF, 14))
+    ordering.settle(uow, "ru_finance", lc.rik_ru, "4500.00", "INR", AS_OF, at=at(AS_OF, 15))
+    del water, rations
+
+
+def test_the_kept_debts_are_backfilled_from_the_invoiced_orders_already_there(
+    engine: Engine,
+) -> None:
+    """A database from before the kept debts (revision 0012) with invoiced, partly paid,
+    reversed and converted orders gets, row for row, the debts the order repository sums
+    (`OrderRepository.debts`) and the sums per due date the application keeps."""
+    debt_books(engine)
+    with engine.connect() as conn:
+        kept_before = conn.execute(select(order_debts).order_by(*order_debts.c)).all()
+        days_before = conn.execute(select(debt_days).order_by(*debt_days.c)).all()
+        summed = OrderRepository(conn).debts()
+    # the books cover what the backfill must handle
+    assert {d.method for d in summed} == set(Method)
+    assert {d.commodity for d in summed} >= {"INR", "RUB", "F76_T", NSN_OIL_COMMODITY}
+    per_day = [(d.creditor, d.debtor, d.commodity, d.due_on) for d in summed]
+    assert max(per_day.count(k) for k in per_day) > 1  # debts summed in one `debt_days` row
+    assert sorted(kept_before) == sorted(kept_row(d) for d in summed)
+    downgrade(engine, "0012")  # the tables the backfill makes, gone
+    assert not {"order_debts", "debt_days"} & set(inspect(engine).get_table_names())
+    upgrade(engine)
+    with engine.connect() as conn:
+        kept = conn.execute(select(order_debts).order_by(*order_debts.c)).all()
+        days = conn.execute(select(debt_days).order_by(*debt_days.c)).all()
+    assert kept == kept_before
+    assert days == [r for r in days_before if r.amount_minor]
+    assert current_revision(engine) == head_revision(engine)
+
+
+def test_the_kept_debts_migration_imports_nothing_of_relos() -> None:
+    """The backfill is frozen as of its revision: no repository, table or domain rule that a
+    later change may alter is imported by it (decision 57)."""
+    path = MIGRATIONS / "versions" / "0014_aging.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = [
+        name
+        for node in ast.walk(tree)
+        for name in (
+            [a.name for a in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else []
+        )
+    ]
+    assert "sqlalchemy" in imported  # the walk sees the imports
+    assert [n for n in imported if n == "relos" or n.startswith("relos.")] == []
+    assert "__import__" not in path.read_text(encoding="utf-8")
+    assert "importlib" not in imported

@@ -172,6 +172,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(_alembic_config(engine), revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate the database back to `revision` (Alembic): for tests of a revision's backfill."""
+    from alembic import command
+
+    command.downgrade(_alembic_config(engine), revision)
+
+
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
