@@ -11,7 +11,7 @@ from relos.services.import_batches import Builders, Built, Work
 
 
 def _work(k: int) -> Work:
-    return Work([([], f"RELOS-IN-2026-{k:06d}")], rehearse=False)
+    return Work([([], f"RELOS-IN-2026-{k:06d}")], "port_call", rehearse=False)
 
 
 def _by_whom(work: Work) -> Built:

@@ -19,6 +19,7 @@ from relos.domain.imports import (
     locate,
     parse_row,
     row_reader,
+    row_text,
 )
 from relos.domain.orders import Order
 from relos.domain.users import Importer, Role
@@ -39,7 +40,8 @@ def parsed(rows: list[dict[str, str]], header: list[str] = HEADER) -> list[Impor
     read = row_reader(header)
     out = []
     for line, r in enumerate(rows, start=2):
-        row, problems = parse_row(line, read([r.get(c, "") for c in header]), "port_call")
+        text = row_text(read([r.get(c, "") for c in header]))
+        row, problems = parse_row(line, text, "port_call")
         assert row is not None, problems
         out.append(row)
     return out
@@ -136,7 +138,7 @@ def test_a_row_is_read_by_its_header_whatever_the_columns_order() -> None:
     row = rows_of(ORDERS)[0]
     header = list(reversed(HEADER))
     values = [f"  {row.get(c, '')} " for c in header]
-    read = row_reader(header)(values)
+    read = row_text(row_reader(header)(values))
     assert list(read) == list(ALL_COLUMNS)
     assert read == {c: row.get(c, "").strip() for c in ALL_COLUMNS}
     assert read["use"] == ""  # an optional column the file lacks

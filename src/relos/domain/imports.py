@@ -170,18 +170,24 @@ ALL_COLUMNS = (*COLUMNS, *OPTIONAL_COLUMNS)
 _ORDER_VALUES = itemgetter(*ORDER_COLUMNS)
 
 
-def row_reader(header: Sequence[str]) -> Callable[[Sequence[str]], dict[str, str]]:
+def row_reader(header: Sequence[str]) -> Callable[[Sequence[str]], tuple[str, ...]]:
     """For a file whose header (checked by `check_header`) is `header`: a function from one
-    row's values, in the file's order, to the text of every column of `ALL_COLUMNS`, stripped,
-    "" for an optional column the file lacks (what `parse_row` reads)."""
+    row's values, in the file's order, to the text of every column of `ALL_COLUMNS` in that
+    order, stripped, "" for an optional column the file lacks (`row_text` names them for
+    `parse_row`)."""
     names = [h.strip() for h in header]
     absent = len(names)
     pick = itemgetter(*(names.index(c) if c in names else absent for c in ALL_COLUMNS))
 
-    def read(values: Sequence[str]) -> dict[str, str]:
-        return dict(zip(ALL_COLUMNS, [v.strip() for v in pick([*values, ""])], strict=True))
+    def read(values: Sequence[str]) -> tuple[str, ...]:
+        return tuple([v.strip() for v in pick([*values, ""])])
 
     return read
+
+
+def row_text(columns: Sequence[str]) -> dict[str, str]:
+    """A row as `row_reader` gave it, by column name: what `parse_row` reads."""
+    return dict(zip(ALL_COLUMNS, columns, strict=True))
 
 
 def parse_row(

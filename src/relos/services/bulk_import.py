@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from relos.domain.errors import (
     AlreadyExists,
@@ -54,6 +54,7 @@ from relos.domain.imports import (
     check_header,
     parse_row,
     row_reader,
+    row_text,
 )
 from relos.domain.ledger import Entry
 from relos.domain.orders import Order, order_number
@@ -68,6 +69,10 @@ DEFAULT_BATCH = 5000
 MAX_PROBLEMS = 100
 #: orders whose references are looked up in the database at once, during the check
 REF_CHUNK = 2000
+
+#: a row's text, column by column (`domain/imports.row_reader`)
+Text = tuple[str, ...]
+_R = TypeVar("_R")
 
 #: progress(phase, rows so far, rows in all or None while unknown); phase "check" or "write"
 Progress = Callable[[str, int, int | None], None]
@@ -133,10 +138,11 @@ def _reference(uow: UnitOfWork) -> Reference:
     )
 
 
-def _rows(
+def _read(
     path: Path, after_line: int, default_use: str, problems: list[Problem]
-) -> Iterator[ImportRow]:
-    """Rows after `after_line`, parsed; a bad row adds its problems and is skipped."""
+) -> Iterator[tuple[ImportRow, Text]]:
+    """Rows after `after_line`, parsed, each with its text (`row_reader`); a bad row adds its
+    problems and is skipped."""
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         header = next(reader, None)
@@ -162,23 +168,40 @@ def _rows(
                     )
                 )
                 continue
-            row, bad = parse_row(line, read(values), default_use)
+            text = read(values)
+            row, bad = parse_row(line, row_text(text), default_use)
             if row is None:
                 problems += bad
             else:
-                yield row
+                yield row, text
 
 
-def _orders(rows: Iterator[ImportRow]) -> Iterator[list[ImportRow]]:
+def _rows(
+    path: Path, after_line: int, default_use: str, problems: list[Problem]
+) -> Iterator[ImportRow]:
+    """Rows after `after_line`, parsed; a bad row adds its problems and is skipped."""
+    return (row for row, _ in _read(path, after_line, default_use, problems))
+
+
+def _grouped(rows: Iterator[_R], ref: Callable[[_R], str]) -> Iterator[list[_R]]:
     """Consecutive rows with one order reference, grouped."""
-    group: list[ImportRow] = []
+    group: list[_R] = []
     for r in rows:
-        if group and r.order_ref != group[0].order_ref:
+        if group and ref(r) != ref(group[0]):
             yield group
             group = []
         group.append(r)
     if group:
         yield group
+
+
+def _orders(rows: Iterator[ImportRow]) -> Iterator[list[ImportRow]]:
+    """Consecutive rows with one order reference, grouped."""
+    return _grouped(rows, lambda r: r.order_ref)
+
+
+def _ref_of(read: tuple[ImportRow, Text]) -> str:
+    return read[0].order_ref
 
 
 def _ref_hash(requester: str, ref: str) -> int:
@@ -276,11 +299,12 @@ def _check(
         return f"{prefix}{nxt[prefix] - 1:06d}"
 
     def works() -> Iterator[Work]:
-        orders: list[tuple[list[ImportRow], str]] = []
+        orders: list[tuple[list[tuple[int, Text]], str]] = []
         rows_in = 0
-        for rows in _orders(_rows(path, after_line, default_use, problems)):
+        for read in _grouped(_read(path, after_line, default_use, problems), _ref_of):
             if len(problems) >= max_problems:
                 break
+            rows = [row for row, _ in read]
             out.rows += len(rows)
             out.orders += 1
             first = rows[0]
@@ -288,13 +312,13 @@ def _check(
             pending.append((first.requester, first.order_ref, first.line))
             if len(pending) >= REF_CHUNK:
                 lookup()
-            orders.append((rows, number(rows)))
+            orders.append(([(row.line, text) for row, text in read], number(rows)))
             rows_in += len(rows)
             if rows_in >= batch:
-                yield Work(orders, bool(problems))
+                yield Work(orders, default_use, bool(problems))
                 orders, rows_in = [], 0
         if orders:
-            yield Work(orders, bool(problems))
+            yield Work(orders, default_use, bool(problems))
 
     checked = 0
     with Builders(builder, workers) as builders:

@@ -34,6 +34,8 @@ from relos.domain.imports import (
     build_order,
     check_same_order,
     locate,
+    parse_row,
+    row_text,
 )
 from relos.domain.ledger import Entry
 from relos.domain.orders import Order
@@ -68,11 +70,14 @@ class Batch:
 
 @dataclass(frozen=True)
 class Work:
-    """A batch to build: each order's rows with the number it is foreseen to get. Rehearsed
-    (`build_order(rehearse=True)`: the same rules, no digests, nothing kept) once a problem
-    was found, since nothing will be written."""
+    """A batch to build: each order's rows, as (file line, text column by column:
+    `row_reader`), with the number it is foreseen to get; `use` where the file has none.
+    Rehearsed (`build_order(rehearse=True)`: the same rules, no digests, nothing kept) once a
+    problem was found, since nothing will be written. The rows go as text, parsed again by
+    the builder: the text pickles in a tenth of the time the parsed rows take."""
 
-    orders: list[tuple[list[ImportRow], str]]
+    orders: list[tuple[list[tuple[int, tuple[str, ...]]], str]]
+    use: str
     rehearse: bool
 
 
@@ -99,7 +104,8 @@ class Builder:
         built: list[tuple[Order, str, int]] = []
         entries: list[Entry] = []
         lines = 0
-        for rows, number in work.orders:
+        for text, number in work.orders:
+            rows = [self._parsed(line, t, work.use) for line, t in text]
             lines += len(rows)
             same = check_same_order(rows)
             if same:
@@ -123,9 +129,17 @@ class Builder:
             [(r, line) for _, r, line in built],
             lines,
             built[0][2],
-            work.orders[-1][0][-1].line,
+            work.orders[-1][0][-1][0],
         )
         return Built([], pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL), lines)
+
+    @staticmethod
+    def _parsed(line: int, text: tuple[str, ...], use: str) -> ImportRow:
+        """A row the reader parsed already (rows that did not parse are not sent)."""
+        row, problems = parse_row(line, row_text(text), use)
+        if row is None:
+            raise AssertionError(f"line {line} parsed before, not now: {problems}")
+        return row
 
 
 #: the builder of this worker process (set once when the worker starts)
