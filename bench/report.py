@@ -14,6 +14,10 @@ def _n(x: float | int | None, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _mb(x: float | None) -> str:
+    return "–" if not x else f"{x:.0f}"
+
+
 def _size(n: int) -> str:
     return (
         f"{n // 1_000_000}M"
@@ -285,26 +289,30 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
         if rows:
             out += [
                 "`relos import orders FILE.csv --json` on a SQLite database holding the demo's",
-                "reference data and users: every rule checked, every posting written. Peak memory",
-                "is the importing process's own (VmHWM). The raw limit is the same rows the import",
+                "reference data and users: every rule checked, every posting written, the check's",
+                "batches built by one worker process per core (decision 56). Peak memory is the",
+                'importing process\'s own (VmHWM); "with workers" is the peak of the resident',
+                "memory of it and its workers summed (pages a worker shares with the process it",
+                "was forked from count twice). The raw limit is the same rows the import",
                 "wrote, copied into the same tables of a copy of the database as it was before the",
                 "import with plain `executemany` in one transaction (bench/raw_insert.py).",
                 "",
-                "| N lines | orders | import s | lines/s | peak MB | raw rows | raw s "
-                "| raw lines/s | import / raw |",
-                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+                "| N lines | orders | import s | lines/s | peak MB | with workers MB | raw rows "
+                "| raw s | raw lines/s | import / raw |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             ]
             for r in rows:
                 if "error" in r:
                     out.append(
                         f"| {_n(r['lines'])} | {_n(r['orders'])} | failed: {r['error']} "
-                        "| | | | | | |"
+                        "| | | | | | | |"
                     )
                     continue
                 raw = r["raw"]
                 out.append(
                     f"| {_n(r['lines'])} | {_n(r['orders'])} | {r['seconds']:.2f} | "
-                    f"{_n(r['lines_per_s'])} | {r['peak_mb']:.0f} | {_n(raw['rows'])} | "
+                    f"{_n(r['lines_per_s'])} | {r['peak_mb']:.0f} | "
+                    f"{_mb(r.get('tree_peak_mb'))} | {_n(raw['rows'])} | "
                     f"{raw['seconds']:.2f} | {_n(r['raw_lines_per_s'])} | {r['raw_ratio']:.1%} |"
                 )
             out.append("")

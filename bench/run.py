@@ -117,7 +117,12 @@ class Context:
         if r.code != 0:
             out["error"] = f"relos import exited {r.code}: {(r.err or r.out).strip()[-500:]}"
         else:
-            out.update(seconds=r.seconds, lines_per_s=n / r.seconds, peak_mb=r.peak_mb)
+            out.update(
+                seconds=r.seconds,
+                lines_per_s=n / r.seconds,
+                peak_mb=r.peak_mb,
+                tree_peak_mb=r.tree_peak_mb,
+            )
             try:
                 out["summary"] = json.loads(r.out)
             except json.JSONDecodeError:
@@ -184,7 +189,8 @@ def section_import(ctx: Context) -> dict[str, Any]:
         got["raw_ratio"] = got["lines_per_s"] / got["raw_lines_per_s"]
         print(
             f"{got['seconds']:.2f} s, {got['lines_per_s']:,.0f} lines/s, "
-            f"peak {got['peak_mb']:.0f} MB; raw executemany of the same {raw['rows']:,} rows: "
+            f"peak {got['peak_mb']:.0f} MB ({got.get('tree_peak_mb', 0):.0f} MB with its"
+            f" workers); raw executemany of the same {raw['rows']:,} rows: "
             f"{raw['seconds']:.2f} s ({got['raw_lines_per_s']:,.0f} lines/s); "
             f"ratio {got['raw_ratio']:.1%}"
         )

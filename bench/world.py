@@ -61,6 +61,9 @@ class Run:
     peak_mb: float
     out: str
     err: str
+    #: the peak, over the run, of the resident memory of the command and every process under it
+    #: summed (polled VmRSS; pages a forked worker shares with its parent count twice)
+    tree_peak_mb: float = 0.0
 
 
 def _high_water_kb(pid: int) -> int:
@@ -78,6 +81,37 @@ def _high_water_kb(pid: int) -> int:
     return 0
 
 
+def _status_kb(pid: int, key: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    """The process and every process under it (Linux: /proc/PID/task/TID/children)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def tree_rss_kb(pid: int) -> int:
+    """The resident memory of a process and every process under it, summed."""
+    return sum(_status_kb(p, "VmRSS:") for p in _descendants(pid))
+
+
 def run(
     cmd: list[str],
     url: str | None = None,
@@ -93,9 +127,10 @@ def run(
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
         deadline = None if timeout is None else t0 + timeout
-        peak_kb = 0
+        peak_kb = tree_kb = 0
         while True:
             peak_kb = max(peak_kb, _high_water_kb(p.pid))
+            tree_kb = max(tree_kb, tree_rss_kb(p.pid))
             pid, status, _usage = os.wait4(p.pid, os.WNOHANG)
             if pid:
                 break
@@ -114,6 +149,7 @@ def run(
             peak_kb / 1024,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
+            tree_kb / 1024,
         )
 
 

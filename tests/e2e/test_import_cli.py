@@ -108,5 +108,5 @@ def test_the_import_runs_on_the_workers_and_in_the_spill_directory_the_officer_s
             "import", "orders", str(path), "--as", ADMIN, "--workers", "2", "--batch", "1", "--json"
         )
     )
-    assert (summary["orders"], summary["batches"]) == (3, 3)
+    assert (summary["orders"], summary["batches"], summary["workers"]) == (3, 3, 2)
     assert list((tmp_path / "spill").iterdir()) == []

@@ -49,6 +49,7 @@ def test_imported_orders_give_the_books_of_the_same_orders_entered_one_by_one(
     path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
     summary = run(imported, path, batch=3, workers=workers)
     assert (summary.rows, summary.orders) == (total_rows(ORDERS), len(ORDERS))
+    assert summary.workers == workers
     assert summary.batches > 1
     expected, got = books(by_hand), books(imported)
     assert got["orders"] == expected["orders"]

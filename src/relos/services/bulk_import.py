@@ -89,6 +89,7 @@ class ImportSummary:
     batches: int
     seconds: float
     resumed_after_line: int  # 0 unless resumed
+    workers: int = 1  # processes that built the checked batches
 
     @property
     def lines_per_second(self) -> float:
@@ -106,6 +107,7 @@ class ImportSummary:
             "seconds": round(self.seconds, 3),
             "lines_per_second": round(self.lines_per_second, 1),
             "resumed_after_line": self.resumed_after_line,
+            "workers": self.workers,
         }
 
 
@@ -219,6 +221,7 @@ class _Checked:
     rows: int = 0
     orders: int = 0
     batches: int = 0
+    workers: int = 1
 
 
 class _Spill:
@@ -322,6 +325,7 @@ def _check(
 
     checked = 0
     with Builders(builder, workers) as builders:
+        out.workers = builders.workers
         for built in builders.build(works()):
             problems += built.problems
             if built.batch is not None and not problems:
@@ -524,6 +528,7 @@ def import_orders(
         done.batches,
         time.perf_counter() - started,
         after,
+        checked.workers,
     )
 
 
