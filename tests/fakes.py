@@ -334,7 +334,9 @@ class FakeOrderRepo(_Repo):
 class FakeLedgerRepo(_Repo):
     """Append-only entries; balances kept in integer minor units in the same transaction."""
 
-    def append_rows(self, rows: list[tuple[Any, ...]]) -> None:
+    def append_rows(
+        self, rows: list[tuple[Any, ...]], sums: list[list[tuple[Any, ...]]] | None = None
+    ) -> None:
         self.append([e for (e,) in rows])
 
     def append(self, entries: list[Entry]) -> None:
@@ -660,6 +662,9 @@ class FakeBatchRows:
 
     def entries(self, entries: list[Entry]) -> list[tuple[Any, ...]]:
         return [(e,) for e in entries]
+
+    def balance_sums(self, rows: list[tuple[Any, ...]]) -> None:
+        return None  # the fake ledger keeps its balances as it appends
 
 
 class FakeImportRepo(_Repo):

@@ -604,7 +604,7 @@ def _commit_batch(
         if all(firsts[p] == first for p, (first, _) in foreseen.items()):
             numbers = built.numbers
             uow.imports.add_order_rows(job.id, built.orders)
-            uow.ledger.append_rows(built.entries)
+            uow.ledger.append_rows(built.entries, built.sums)
             entries = len(built.entries)
         else:
             orders, posted = rebuild(built, firsts)

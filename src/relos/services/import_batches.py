@@ -47,11 +47,13 @@ from relos.services.unit_of_work import BatchRows
 class Batch:
     """One batch as the check built it, in the rows the write hands the driver: its orders
     (`BatchRows.orders`) numbered as foreseen (the next numbers under each prefix when the
-    check began), their ledger entries (`BatchRows.entries`), and what the job and its audit
+    check began), their ledger entries (`BatchRows.entries`) and what those add to the kept
+    balances (`BatchRows.balance_sums`), and what the job and its audit
     record say of the batch."""
 
     orders: list[list[tuple[Any, ...]]]
     entries: list[tuple[Any, ...]]
+    sums: list[list[tuple[Any, ...]]] | None  # what the entries add to the kept balances
     numbers: list[str]
     refs: list[tuple[str, int]]  # (order reference, first line) of each order
     rows: int
@@ -122,9 +124,11 @@ class Builder:
                 problems += locate(e, rows)
         if problems or not built:
             return Built(problems, None, lines)
+        entry_rows = self.rows.entries(entries)
         batch = Batch(
             self.rows.orders(built),
-            self.rows.entries(entries),
+            entry_rows,
+            self.rows.balance_sums(entry_rows),
             [o.number for o, _, _ in built],
             [(r, line) for _, r, line in built],
             lines,

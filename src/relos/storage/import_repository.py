@@ -24,7 +24,7 @@ from relos.storage import debt_repository
 from relos.storage import import_tables as it
 from relos.storage import tables as t
 from relos.storage.bulk_insert import Rows, converter, insert_rows
-from relos.storage.repositories import OrderRepository, _milli, entry_rows
+from relos.storage.repositories import OrderRepository, _milli, balance_sums, entry_rows
 
 #: rows per IN (...) lookup: well under SQLite's and PostgreSQL's bound-parameter limits
 LOOKUP_CHUNK = 500
@@ -322,3 +322,6 @@ class BatchRows:
 
     def entries(self, entries: list[Entry]) -> Rows:
         return entry_rows(self.dialect, entries)
+
+    def balance_sums(self, rows: Rows) -> list[Rows]:
+        return balance_sums(self.dialect, rows)

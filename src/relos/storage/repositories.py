@@ -966,8 +966,9 @@ class LedgerRepository:
         """`entry_rows` on this connection's dialect."""
         return entry_rows(self.conn.dialect, entries)
 
-    def append_rows(self, rows: Rows) -> None:
-        """`append` of the rows `entry_rows` gave."""
+    def append_rows(self, rows: Rows, sums: list[Rows] | None = None) -> None:
+        """`append` of the rows `entry_rows` gave; `sums` what `balance_sums` gives for them,
+        when it was computed beforehand (the import's workers do)."""
         if not rows:
             return
         existing = self._existing({(r[0], r[1]) for r in rows})
@@ -976,7 +977,6 @@ class LedgerRepository:
             if (r[0], r[1]) in existing or (r[0], r[1]) in seen:
                 raise AlreadyExists("ledger entry", f"{r[0]} {r[1]}", field="txn")
             seen.add((r[0], r[1]))
-        day = converter(self.conn.dialect, t.postings, "on")
         insert_rows(
             self.conn,
             t.ledger_entries,
@@ -984,28 +984,18 @@ class LedgerRepository:
             [r[:7] for r in rows],
         )
         ids = self._ids(rows)
-        postings: list[tuple[Any, ...]] = []
-        # each posting's change is summed once per key and day; months and totals from those
-        daily: dict[tuple[str, str, str, str, str, date], int] = {}
-        for book, txn, on, _, _, _, _, d, legs in rows:
-            entry_id = ids[book, txn]
-            for account, counterparty, method, c, minor in legs:
-                postings.append((entry_id, book, on, account, counterparty, method, c, minor))
-                dkey = (book, account, counterparty, method, c, d)
-                daily[dkey] = daily.get(dkey, 0) + minor
-        kept: dict[BalanceKey, int] = {}
-        monthly: dict[tuple[str, str, str, str, str, date], int] = {}
-        for dkey, minor in daily.items():
-            key = dkey[:5]
-            kept[key] = kept.get(key, 0) + minor
-            mkey = (*key, dkey[5].replace(day=1))
-            monthly[mkey] = monthly.get(mkey, 0) + minor
+        postings = [
+            (ids[book, txn], book, on, *leg)
+            for book, txn, on, _, _, _, _, _, legs in rows
+            for leg in legs
+        ]
         if postings:
             insert_rows(self.conn, t.postings, POSTING_COLUMNS, postings)
+        kept, daily, monthly = balance_sums(self.conn.dialect, rows) if sums is None else sums
         # Keys in sorted order: concurrent writers take the rows' locks in the same order.
-        self._bump(t.balances, [(*k, v) for k, v in sorted(kept.items())])
-        self._bump(t.daily_balances, [(*k[:5], day(k[5]), v) for k, v in sorted(daily.items())])
-        self._bump(t.monthly_balances, [(*k[:5], day(k[5]), v) for k, v in sorted(monthly.items())])
+        self._bump(t.balances, kept)
+        self._bump(t.daily_balances, daily)
+        self._bump(t.monthly_balances, monthly)
 
     def _existing(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
         books, txns = sorted({b for b, _ in keys}), sorted({txn for _, txn in keys})
@@ -1166,4 +1156,29 @@ def entry_rows(dialect: Dialect, entries: list[Entry]) -> Rows:
             ],
         )
         for e in entries
+    ]
+
+
+def balance_sums(dialect: Dialect, rows: Rows) -> list[Rows]:
+    """What the rows of new entries (`entry_rows`) add to the kept balances, daily and monthly
+    balances: one row per key (and day or month) with the change summed, in key order, as the
+    driver takes them. Each posting's change is summed once per key and day; months and
+    totals from those."""
+    day = converter(dialect, t.postings, "on")
+    daily: dict[tuple[str, str, str, str, str, date], int] = {}
+    for book, _, _, _, _, _, _, d, legs in rows:
+        for account, counterparty, method, c, minor in legs:
+            dkey = (book, account, counterparty, method, c, d)
+            daily[dkey] = daily.get(dkey, 0) + minor
+    kept: dict[BalanceKey, int] = {}
+    monthly: dict[tuple[str, str, str, str, str, date], int] = {}
+    for dkey, minor in daily.items():
+        key = dkey[:5]
+        kept[key] = kept.get(key, 0) + minor
+        mkey = (*key, dkey[5].replace(day=1))
+        monthly[mkey] = monthly.get(mkey, 0) + minor
+    return [
+        [(*k, v) for k, v in sorted(kept.items())],
+        [(*k[:5], day(k[5]), v) for k, v in sorted(daily.items())],
+        [(*k[:5], day(k[5]), v) for k, v in sorted(monthly.items())],
     ]
