@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import REFERENCE, Cli
+from relos.domain.users import Role
+from relos.services.demo import USERS
+from tests.e2e.test_cli import REFERENCE, RELOS, Cli
 from tests.import_world import HEADER, write_csv
 
 ADMIN = "Cdr Kavita Iyer"
+DATASET = Path(__file__).resolve().parents[2] / "bench" / "dataset.py"
 
 ROWS = [
     {
@@ -110,3 +119,45 @@ def test_the_import_runs_on_the_workers_and_in_the_spill_directory_the_officer_s
     )
     assert (summary["orders"], summary["batches"], summary["workers"]) == (3, 3, 2)
     assert list((tmp_path / "spill").iterdir()) == []
+
+
+def test_ctrl_c_while_an_import_is_checked_stops_it_its_workers_with_it_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C (SIGINT to the command's process group, as a terminal sends it) during the check:
+    exit 130, no order and no job written, and no worker process left behind."""
+    cli = Cli(tmp_path)
+    cli.run("demo", "--today", "2026-11-20")
+    db = tmp_path / "relos.db"
+
+    def written() -> tuple[int, int]:
+        with sqlite3.connect(db) as c:
+            orders = c.execute("SELECT count(*) FROM orders").fetchone()[0]
+            jobs = c.execute("SELECT count(*) FROM import_jobs").fetchone()[0]
+        return int(orders), int(jobs)
+
+    before = written()
+    path = tmp_path / "orders.csv"
+    subprocess.run(
+        [sys.executable, str(DATASET), "--lines", "60000", "--seed", "7", "--out", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    admin = USERS["IND"][Role.PARTY_ADMIN]
+    importing = subprocess.Popen(
+        [str(RELOS), "import", "orders", str(path), "--as", admin, "--workers", "2"],
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(4)  # started, digested the file, checking (60,000 lines take 15 s or more)
+    assert importing.poll() is None, importing.communicate()
+    os.killpg(importing.pid, signal.SIGINT)
+    _, err = importing.communicate(timeout=60)
+    assert importing.returncode == 130, err
+    assert "interrupted" in err
+    assert written() == before
+    with pytest.raises(ProcessLookupError):  # nothing left in the command's process group
+        os.killpg(importing.pid, 0)

@@ -74,6 +74,10 @@ EXIT_CODES: list[tuple[type[RelosError], int]] = [
 ]
 
 
+#: the exit code of a command stopped by Ctrl-C (SIGINT), as shells give it
+INTERRUPTED = 130
+
+
 def exit_code(error: RelosError) -> int:
     return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
 
@@ -89,7 +93,13 @@ def _is_database_error(e: Exception) -> bool:
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Not standalone, Typer returns the exit code of what it caught instead of exiting:
+        # 130 for Ctrl-C (KeyboardInterrupt), the code of a `typer.Exit`.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            if code == INTERRUPTED:
+                render.error("interrupted: what was not committed was rolled back")
+            sys.exit(code)
     except RelosError as e:
         render.error(str(e))
         sys.exit(exit_code(e))
