@@ -121,6 +121,10 @@ def test_the_import_runs_on_the_workers_and_in_the_spill_directory_the_officer_s
     assert list((tmp_path / "spill").iterdir()) == []
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_while_an_import_is_checked_stops_it_its_workers_with_it_and_writes_nothing(
     tmp_path: Path,
 ) -> None:
@@ -151,6 +155,9 @@ def test_ctrl_c_while_an_import_is_checked_stops_it_its_workers_with_it_and_writ
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # as a terminal's foreground command has it, even when the tests run where SIGINT is
+        # ignored (a background job, nohup): a process that starts ignoring it keeps ignoring it
+        preexec_fn=_default_sigint,
     )
     time.sleep(4)  # started, digested the file, checking (60,000 lines take 15 s or more)
     assert importing.poll() is None, importing.communicate()
