@@ -5,9 +5,11 @@
    methods an officer's action runs), against reference data loaded once, with the number it
    is foreseen to get (the next under its prefix when the check began, counting on). Every
    problem is collected (up to `max_problems`) with its line, column and value; if there is
-   any, nothing is written and `Invalid` lists them. The built orders and ledger entries, as
-   the rows the driver takes, are spilled in batches of about `batch` rows (whole orders) to
-   a temporary file, deleted when the import ends.
+   any, nothing is written and `Invalid` lists them. This process reads, parses and numbers
+   the rows; batches of about `batch` rows (whole orders) are built by `workers` processes
+   side by side (`import_batches`, decision 56). The built orders and ledger entries, as the
+   rows the driver takes, are spilled to a temporary file (in `spill_dir`), deleted when the
+   import ends.
 2. **Write.** The spilled batches are read back, each one transaction: a block of order
    numbers per number prefix; the batch's rows as spilled if the blocks are the foreseen
    numbers, else its orders built again from the file with the blocks' numbers; one
@@ -16,8 +18,9 @@
 
 An interrupted import is resumed with ``resume=True``: the job (the file's SHA-256) remembers the
 last committed file line. A file already imported is refused (`AlreadyExists`). Memory stays
-flat as the file grows: rows are read one at a time and only one batch is held; the check keeps
-8 bytes per order (a hash of its reference) to find an order whose rows are not consecutive.
+flat as the file grows: rows are read one at a time and a few batches are held (one per worker
+and the ones read ahead of them); the check keeps 8 bytes per order (a hash of its reference)
+to find an order whose rows are not consecutive.
 """
 
 from __future__ import annotations
