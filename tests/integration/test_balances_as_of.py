@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from relos.domain.ledger import Entry, Posting
 from relos.domain.money import Amount
-from relos.storage.repositories import LedgerRepository
+from relos.storage.engine import make_engine, upgrade
+from relos.storage.repositories import SPAN, LedgerRepository, as_of_statement
 
 START = date(2025, 1, 1)
 DAYS = 730
@@ -57,3 +60,42 @@ def test_balances_as_of_any_day_equal_the_postings_from_either_end(engine: Engin
         assert ledger.balances(None, end) == ledger.balances(None)
         assert ledger.balances(None, START - timedelta(days=1)) == {}
         conn.rollback()
+
+
+def _plan(conn: Connection, statement: Any, params: dict[str, Any]) -> list[str]:
+    compiled = statement.compile(dialect=conn.dialect)
+    values = compiled.construct_params(params)
+    args = tuple(values[name] for name in compiled.positiontup or ())
+    args = tuple(a.isoformat() if isinstance(a, date) else a for a in args)
+    return [str(r[3]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), args)]
+
+
+def test_on_sqlite_a_day_is_found_by_the_primary_key_and_the_span_by_the_day_index(
+    tmp_path: Path,
+) -> None:
+    """Without the amount in the daily table's indexes (migration 0015), SQLite still reads no
+    kept table whole: each key's days and months are a range of the primary key, and the first
+    and last kept day one step down the index on `day`."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'relos.db'}")
+    upgrade(engine)
+    params = {"first": date(2025, 7, 1), "as_of": date(2025, 7, 9), "after": date(2025, 8, 1)}
+    try:
+        with engine.connect() as conn:
+            LedgerRepository(conn).append(history(60))
+            conn.exec_driver_sql("ANALYZE")
+            for forward in (True, False):
+                for book in (None, "RUS"):
+                    plan = _plan(
+                        conn,
+                        as_of_statement(True, forward, book is not None),
+                        {**params, "book": book},
+                    )
+                    kept = [step for step in plan if "_balances" in step]
+                    assert not [s for s in kept if s.startswith("SCAN") and "daily" in s], plan
+                    assert not [s for s in kept if s.startswith("SCAN") and "monthly" in s], plan
+                    assert any("daily_balances USING PRIMARY KEY" in s for s in kept), plan
+                    assert any("monthly_balances USING PRIMARY KEY" in s for s in kept), plan
+            span = _plan(conn, SPAN, {})
+            assert sum("COVERING INDEX ix_daily_balances_day" in s for s in span) == 2, span
+    finally:
+        engine.dispose()

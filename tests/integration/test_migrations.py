@@ -234,3 +234,34 @@ def test_the_kept_debts_migration_imports_nothing_of_relos() -> None:
     assert [n for n in imported if n == "relos" or n.startswith("relos.")] == []
     assert "__import__" not in path.read_text(encoding="utf-8")
     assert "importlib" not in imported
+
+
+def _daily_indexes(engine: Engine) -> dict[str, list[str | None]]:
+    return {
+        str(ix["name"]): list(ix["column_names"])
+        for ix in inspect(engine).get_indexes("daily_balances")
+    }
+
+
+def test_on_sqlite_no_index_of_the_daily_balances_holds_the_amount(engine: Engine) -> None:
+    """Changing a day's balance rewrites only its row on SQLite (migration 0015); PostgreSQL
+    keeps the covering indexes its as-of query sums from."""
+    if engine.dialect.name == "sqlite":
+        assert _daily_indexes(engine) == {"ix_daily_balances_day": ["day"]}
+    else:
+        assert _daily_indexes(engine) == {
+            "ix_daily_balances_day": ["day", "amount_minor"],
+            "ix_daily_balances_book_day": ["book", "day", "amount_minor"],
+        }
+
+
+def test_the_daily_index_migration_goes_back_to_the_covering_indexes(engine: Engine) -> None:
+    after = _daily_indexes(engine)
+    downgrade(engine, "0014_aging")
+    assert _daily_indexes(engine) == {
+        "ix_daily_balances_day": ["day", "amount_minor"],
+        "ix_daily_balances_book_day": ["book", "day", "amount_minor"],
+    }
+    upgrade(engine)
+    assert _daily_indexes(engine) == after
+    assert current_revision(engine) == head_revision(engine)

@@ -896,6 +896,11 @@ BY_BOOK_TXN = select(t.ledger_entries.c.book, t.ledger_entries.c.txn, t.ledger_e
 )
 
 
+_DAY = t.daily_balances.c.day
+#: the first and last day with kept changes
+SPAN = select(select(func.min(_DAY)).scalar_subquery(), select(func.max(_DAY)).scalar_subquery())
+
+
 @functools.cache
 def as_of_statement(per_key: bool, forward: bool, one_book: bool) -> Any:
     """Balances as of `:as_of` (`:first` its month's first day, `:after` the next month's),
@@ -1063,9 +1068,7 @@ class LedgerRepository:
 
     def _span(self) -> tuple[date, date] | None:
         """The first and last day with kept changes (each one step down the index on `day`)."""
-        day = t.daily_balances.c.day
-        q = select(select(func.min(day)).scalar_subquery(), select(func.max(day)).scalar_subquery())
-        first, last = self.conn.execute(q).one()
+        first, last = self.conn.execute(SPAN).one()
         return None if first is None else (first, last)
 
     @staticmethod

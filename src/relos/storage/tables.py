@@ -250,9 +250,13 @@ daily_balances = Table(
     Column("commodity", String(60), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("amount_minor", BigInteger, nullable=False),
-    # the days of one month, covered: of every book, and of one book
-    Index("ix_daily_balances_day", "day", "amount_minor"),
-    Index("ix_daily_balances_book_day", "book", "day", "amount_minor"),
+    # PostgreSQL: the days of one month, covered (of every book, and of one book), for its
+    # as-of query. SQLite reads a key's days as one range of the primary key and needs the day
+    # alone (the first and last kept day): an index holding the amount would be rewritten on
+    # every change of a day's balance (migration 0015).
+    Index("ix_daily_balances_day", "day", "amount_minor").ddl_if(dialect="postgresql"),
+    Index("ix_daily_balances_book_day", "book", "day", "amount_minor").ddl_if(dialect="postgresql"),
+    Index("ix_daily_balances_day", "day").ddl_if(dialect="sqlite"),
     sqlite_with_rowid=False,
 )
 
