@@ -140,7 +140,7 @@ def test_an_interrupted_import_resumes_and_the_same_file_is_then_refused(
     path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
     FailingRepository.batches = 0
     with pytest.raises(ConnectionError):
-        run(FailingUnitOfWork(engine), path, batch=3)
+        run(FailingUnitOfWork(engine), path, batch=3, commit_rows=1)
     uow = SqlUnitOfWork(engine)
     with uow:
         (job,) = uow.imports.unfinished_jobs("orders")

@@ -15,6 +15,7 @@ from relos.domain.errors import (
     NotFound,
     PermissionDenied,
     RelosError,
+    ValidationError,
 )
 from relos.domain.orders import OrderState
 from relos.domain.users import Importer, Role, require_order_action
@@ -268,7 +269,7 @@ def test_an_interrupted_import_resumes_after_its_last_committed_batch(tmp_path: 
     path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
     uow.imports = FailingImports(uow, fail_at=2)
     with pytest.raises(RuntimeError):
-        run(uow, path, batch=3)
+        run(uow, path, batch=3, commit_rows=1)  # each batch its own transaction
     with uow:
         (job,) = uow.imports.unfinished_jobs("orders")
         first = len(uow.orders.numbers())
@@ -282,6 +283,39 @@ def test_an_interrupted_import_resumes_after_its_last_committed_batch(tmp_path: 
     assert summary.resumed_after_line == job.last_line
     assert summary.orders == len(ORDERS) - first
     assert books(uow) == books(by_hand)
+
+
+def test_batches_sharing_a_transaction_are_rolled_back_together(tmp_path: Path) -> None:
+    """Batches are committed together until a transaction holds `commit_rows` rows: a failure
+    in the second batch of a shared transaction loses the first one too, and the job resumes
+    from the start of the file."""
+    by_hand = seeded_uow()
+    enter_one_by_one(by_hand, ORDERS)
+    uow = seeded_uow()
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
+    uow.imports = FailingImports(uow, fail_at=2)
+    with pytest.raises(RuntimeError):
+        run(uow, path, batch=3, commit_rows=total_rows(ORDERS))
+    with uow:
+        (job,) = uow.imports.unfinished_jobs("orders")
+        assert uow.orders.numbers() == []
+        assert [r.action for r in uow.audit.records("import")] == ["import.start"]
+    assert (job.batches_done, job.last_line) == (0, 0)
+    summary = run(uow, path, batch=3, resume=True)
+    assert summary.resumed_after_line == 0
+    assert summary.batches > 2
+    assert summary.orders == len(ORDERS)
+    assert books(uow) == books(by_hand)
+
+
+def test_a_transaction_of_no_rows_is_refused(tmp_path: Path) -> None:
+    uow = seeded_uow()
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
+    with pytest.raises(ValidationError) as e:
+        run(uow, path, commit_rows=0)
+    assert (e.value.field, e.value.value) == ("commit_rows", 0)
+    with uow:
+        assert uow.orders.numbers() == []
 
 
 def test_resuming_another_file_is_refused(tmp_path: Path) -> None:
