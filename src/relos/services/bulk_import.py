@@ -16,11 +16,12 @@
    ledger rows in one `LedgerRepository.append_rows`, the job's progress and one audit record.
    Consecutive batches share a transaction until it holds `commit_rows` rows.
 
-An interrupted import is resumed with ``resume=True``: the job (the file's SHA-256) remembers the
-last committed file line (what was written since the last commit is rolled back). A file already imported is refused (`AlreadyExists`). Memory stays
-flat as the file grows: rows are read one at a time and a few batches are held (one per worker
-and the ones read ahead of them); the check keeps 8 bytes per order (a hash of its reference)
-to find an order whose rows are not consecutive.
+An interrupted import is resumed with ``resume=True``: the job (the file's SHA-256) remembers
+the last committed file line (what was written since the last commit is rolled back). A file
+already imported is refused (`AlreadyExists`). Memory stays flat as the file grows: rows are
+read one at a time and a few batches are held (one per worker and the ones read ahead of them);
+the check keeps 8 bytes per order (a hash of its reference) to find an order whose rows are not
+consecutive.
 """
 
 from __future__ import annotations
@@ -614,11 +615,12 @@ def _commit_batch(
     final: bool,
     done: _Done,
 ) -> None:
-    """Write one batch and the job's progress, with one audit record, in the transaction
-    open (joined by `with uow`, committed by the outermost): a block of order numbers per prefix (one statement each); the orders as the check built
-    them if the blocks are the numbers it foresaw, else built again with the blocks' numbers;
-    then the orders and their children in one executemany per table and the ledger entries
-    in one `LedgerRepository.append`."""
+    """Write one batch and the job's progress, with one audit record, in the transaction open
+    (joined by `with uow`, committed by the outermost): a block of order numbers per prefix
+    (one statement each); the orders as the check built them if the blocks are the numbers
+    it foresaw, else built again with the blocks' numbers; then the orders and their
+    children in one executemany per table and the ledger entries in one
+    `LedgerRepository.append`."""
     assert job.id is not None
     with uow:
         foreseen = built.firsts()
