@@ -81,10 +81,12 @@ class Context:
         """A prepared SQLite database (reference data and users, no orders)."""
         if self._baseline is None:
             path = self.work / "baseline.db"
-            if not path.exists():  # else kept (--keep) from an earlier run
+            if not path.exists():
                 world.prepare(world.sqlite_url(path))
-                with sqlite3.connect(path) as db:
-                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            else:  # kept (--keep) from an earlier run: migrated to this code's schema
+                world.upgrade(world.sqlite_url(path))
+            with sqlite3.connect(path) as db:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._baseline = path
         return self._baseline
 

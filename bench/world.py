@@ -27,6 +27,14 @@ RELOS = str(BIN / "relos")
 PYTHON = str(BIN / "python")
 
 
+def upgrade(url: str) -> None:
+    """Migrate `url` to this code's schema (a database kept from an earlier run)."""
+    from relos.config import Settings
+    from relos.services import database
+
+    database.upgrade(Settings(database_url=url))
+
+
 def prepare(url: str) -> None:
     """Migrate `url` and load the demo's reference data and users (no orders)."""
     from relos.config import Settings
