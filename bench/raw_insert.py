@@ -74,6 +74,8 @@ def new_rows(
 def sqlite_limit(imported: Path, baseline: Path, work: Path) -> dict[str, Any]:
     """Insert the import's rows into a copy of the baseline with executemany; time the writes."""
     target = work / "raw.db"
+    for leftover in ("-wal", "-shm"):  # an interrupted run's log would replay into the copy
+        target.with_name(target.name + leftover).unlink(missing_ok=True)
     shutil.copyfile(baseline, target)
     db = sqlite3.connect(target, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")

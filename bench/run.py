@@ -103,6 +103,8 @@ class Context:
         stats = dataset.generate(csv_path, n, seed=self.args.seed)
         generated_s = time.perf_counter() - t0
         db = self.work / f"import-{n}.db"
+        for leftover in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            leftover.unlink(missing_ok=True)  # an interrupted run's log would replay into it
         shutil.copyfile(self.baseline(), db)
         url = world.sqlite_url(db)
         r = world.relos(["import", "orders", str(csv_path), "--as", IMPORTER, "--json"], url)
