@@ -447,3 +447,27 @@ def test_a_file_changed_while_it_is_checked_is_refused_and_nothing_written(
     with uow:
         assert uow.orders.numbers() == []
         assert uow.imports.unfinished_jobs("orders") == []
+
+
+@pytest.mark.parametrize(("workers", "batch"), [(1, bulk_import.DEFAULT_BATCH), (2, 2)])
+def test_rows_with_a_bad_key_and_rows_with_other_bad_columns_are_listed_alike(
+    tmp_path: Path, workers: int, batch: int
+) -> None:
+    """The reader checks a row's key columns (reference, agreement, requester, order date) and
+    the builders the rest: a file with both kinds lists every problem, as one pass would."""
+    uow = seeded_uow()
+    rows = rows_of(ORDERS)
+    rows[1] = {**rows[1], "ordered_on": "2026-02-30"}  # line 3: a key column
+    rows[4] = {**rows[4], "order_ref": ""}  # line 6: a key column
+    rows[6] = {**rows[6], "quantity": "-5", "received_on": "2026-13-01"}  # line 8: the rest
+    path = write_csv(tmp_path / "bad.csv", rows)
+    with pytest.raises(Invalid) as e:
+        run(uow, path, workers=workers, batch=batch)
+    found = sorted((p.field, p.value, p.rule) for p in e.value.problems)
+    assert found == [
+        ("line 3: ordered_on", "2026-02-30", "invalid_input"),
+        ("line 6: order_ref", "", "invalid_input"),
+        ("line 8: quantity", "-5", "invalid_input"),
+        ("line 8: received_on", "2026-13-01", "invalid_input"),
+    ]
+    assert books(uow) == books(seeded_uow())

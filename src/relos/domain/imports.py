@@ -185,6 +185,33 @@ def row_reader(header: Sequence[str]) -> Callable[[Sequence[str]], tuple[str, ..
     return read
 
 
+@dataclass(frozen=True)
+class RowKey:
+    """What numbering and grouping a row needs, read without parsing the rest (`row_key`)."""
+
+    line: int
+    order_ref: str
+    agreement: str
+    requester: str
+    ordered_on: date
+
+
+_KEY_AT = tuple(ALL_COLUMNS.index(c) for c in ("order_ref", "agreement", "requester", "ordered_on"))
+
+
+def row_key(line: int, columns: Sequence[str]) -> RowKey | None:
+    """The key of a row as `row_reader` gave it, or None when a key column is empty or bad:
+    then `parse_row` refuses the row too, naming every problem. A row with a key may still
+    be refused by `parse_row` for its other columns."""
+    ref, agreement, requester, ordered_on = (columns[k] for k in _KEY_AT)
+    if not (ref and agreement and requester and ordered_on) or not REF.match(ref):
+        return None
+    try:
+        return RowKey(line, ref, agreement, requester, date.fromisoformat(ordered_on))
+    except ValueError:
+        return None
+
+
 def row_text(columns: Sequence[str]) -> dict[str, str]:
     """A row as `row_reader` gave it, by column name: what `parse_row` reads."""
     return dict(zip(ALL_COLUMNS, columns, strict=True))

@@ -5,11 +5,12 @@
    methods an officer's action runs), against reference data loaded once, with the number it
    is foreseen to get (the next under its prefix when the check began, counting on). Every
    problem is collected (up to `max_problems`) with its line, column and value; if there is
-   any, nothing is written and `Invalid` lists them. This process reads, parses and numbers
-   the rows; batches of about `batch` rows (whole orders) are built by `workers` processes
-   side by side (`import_batches`, decision 56). The built orders and ledger entries, as the
-   rows the driver takes, are spilled to a temporary file (in `spill_dir`), deleted when the
-   import ends.
+   any, nothing is written and `Invalid` lists them. This process reads the rows, checks
+   their key columns (`row_key`: reference, agreement, requester, order date) and numbers the
+   orders; batches of about `batch` rows (whole orders) are parsed and built by `workers`
+   processes side by side (`import_batches`, decisions 56 and 58). The built orders and ledger
+   entries, as the rows the driver takes, are spilled to a temporary file (in `spill_dir`),
+   deleted when the import ends.
 2. **Write.** The spilled batches are read back one at a time: a block of order numbers per
    number prefix; the batch's rows as spilled if the blocks are the foreseen numbers, else its
    orders built again from the file with the blocks' numbers; one executemany per table, the
@@ -33,7 +34,7 @@ import pickle
 import tempfile
 import time
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -54,9 +55,11 @@ from relos.domain.imports import (
     ImportRow,
     Problem,
     Reference,
+    RowKey,
     build_order,
     check_header,
     parse_row,
+    row_key,
     row_reader,
     row_text,
 )
@@ -149,11 +152,9 @@ def _reference(uow: UnitOfWork) -> Reference:
     )
 
 
-def _read(
-    path: Path, after_line: int, default_use: str, problems: list[Problem]
-) -> Iterator[tuple[ImportRow, Text]]:
-    """Rows after `after_line`, parsed, each with its text (`row_reader`); a bad row adds its
-    problems and is skipped."""
+def _texts(path: Path, after_line: int, problems: list[Problem]) -> Iterator[tuple[int, Text]]:
+    """The text of each row after `after_line` (`row_reader`), with its line; a row with the
+    wrong number of fields (or a bad header) adds its problem and is skipped."""
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         header = next(reader, None)
@@ -179,19 +180,34 @@ def _read(
                     )
                 )
                 continue
-            text = read(values)
-            row, bad = parse_row(line, row_text(text), default_use)
-            if row is None:
-                problems += bad
-            else:
-                yield row, text
+            yield line, read(values)
 
 
 def _rows(
     path: Path, after_line: int, default_use: str, problems: list[Problem]
 ) -> Iterator[ImportRow]:
     """Rows after `after_line`, parsed; a bad row adds its problems and is skipped."""
-    return (row for row, _ in _read(path, after_line, default_use, problems))
+    for line, text in _texts(path, after_line, problems):
+        row, bad = parse_row(line, row_text(text), default_use)
+        if row is None:
+            problems += bad
+        else:
+            yield row
+
+
+def _keyed(
+    path: Path, after_line: int, default_use: str, problems: list[Problem]
+) -> Iterator[tuple[RowKey, Text]]:
+    """Rows after `after_line`, each with its key (`row_key`) and text: the rest of a row is
+    parsed where its batch is built. A row without a key adds its problems and is skipped."""
+    for line, text in _texts(path, after_line, problems):
+        key = row_key(line, text)
+        if key is None:
+            row, bad = parse_row(line, row_text(text), default_use)
+            assert row is None, f"line {line}: a row without a key parsed"
+            problems += bad
+        else:
+            yield key, text
 
 
 def _grouped(rows: Iterator[_R], ref: Callable[[_R], str]) -> Iterator[list[_R]]:
@@ -211,7 +227,7 @@ def _orders(rows: Iterator[ImportRow]) -> Iterator[list[ImportRow]]:
     return _grouped(rows, lambda r: r.order_ref)
 
 
-def _ref_of(read: tuple[ImportRow, Text]) -> str:
+def _ref_of(read: tuple[RowKey, Text]) -> str:
     return read[0].order_ref
 
 
@@ -220,7 +236,7 @@ def _ref_hash(requester: str, ref: str) -> int:
     return int.from_bytes(digest, "big")
 
 
-def _prefix(rows: list[ImportRow]) -> str:
+def _prefix(rows: Sequence[ImportRow | RowKey]) -> str:
     first = rows[0]
     return order_number(first.agreement, first.requester, first.ordered_on.year, 0)[:-6]
 
@@ -272,8 +288,8 @@ def _check(
 ) -> _Checked:
     """Pass 1: every row and order checked, and built once for the write: each order numbered
     as foreseen (the next numbers under its prefix when the check began), with its digests and
-    ledger entries, in batches of about `batch` rows spilled to `spill`. This process reads,
-    parses and numbers the rows and looks up their references; the batches are built by
+    ledger entries, in batches of about `batch` rows spilled to `spill`. This process reads the
+    rows' keys, numbers the orders and looks up their references; the batches are built by
     `workers` processes side by side (`import_batches`). Once a problem is found the rest is
     only rehearsed, since nothing will be written. Raises `Invalid` listing the problems."""
     if progress is not None:
@@ -300,7 +316,7 @@ def _check(
                 )
         pending.clear()
 
-    def number(rows: list[ImportRow]) -> str:
+    def number(rows: list[RowKey]) -> str:
         prefix = _prefix(rows)
         if problems:
             return prefix + "000000"
@@ -313,10 +329,10 @@ def _check(
     def works() -> Iterator[Work]:
         orders: list[tuple[list[tuple[int, Text]], str]] = []
         rows_in = 0
-        for read in _grouped(_read(path, after_line, default_use, problems), _ref_of):
+        for read in _grouped(_keyed(path, after_line, default_use, problems), _ref_of):
             if len(problems) >= max_problems:
                 break
-            rows = [row for row, _ in read]
+            rows = [key for key, _ in read]
             out.rows += len(rows)
             out.orders += 1
             first = rows[0]
@@ -324,7 +340,7 @@ def _check(
             pending.append((first.requester, first.order_ref, first.line))
             if len(pending) >= REF_CHUNK:
                 lookup()
-            orders.append(([(row.line, text) for row, text in read], number(rows)))
+            orders.append(([(key.line, text) for key, text in read], number(rows)))
             rows_in += len(rows)
             if rows_in >= batch:
                 yield Work(orders, default_use, bool(problems))

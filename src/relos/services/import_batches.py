@@ -1,11 +1,12 @@
 """The bulk import's batches, built in this process or in worker processes (decision 56).
 
-A batch is about `batch` rows of the file (whole orders). Building it takes each of its orders
-through every step its rows record (`domain/imports.build_order`), with the number it is
-foreseen to get, and turns the orders and their ledger entries into the rows the driver takes
-(`BatchRows`): the CPU-bound part of the import's check. Orders do not depend on one another
-once their numbers are foreseen, so batches are built side by side, one per worker process,
-while this process reads, parses and numbers the next ones; results come back in the file's
+A batch is about `batch` rows of the file (whole orders). Building it parses its rows (a row
+refused adds its problems; the reader checked only their key columns, `row_key`), takes each of
+its orders through every step its rows record (`domain/imports.build_order`), with the number
+it is foreseen to get, and turns the orders and their ledger entries into the rows the driver
+takes (`BatchRows`): the CPU-bound part of the import's check. Orders do not depend on one
+another once their numbers are foreseen, so batches are built side by side, one per worker
+process, while this process reads and numbers the next ones; results come back in the file's
 order, at most `workers + 1` batches ahead, so memory stays a few batches.
 
 Workers are forked (POSIX): they start in milliseconds and inherit what building needs (the
@@ -75,8 +76,8 @@ class Work:
     """A batch to build: each order's rows, as (file line, text column by column:
     `row_reader`), with the number it is foreseen to get; `use` where the file has none.
     Rehearsed (`build_order(rehearse=True)`: the same rules, no digests, nothing kept) once a
-    problem was found, since nothing will be written. The rows go as text, parsed again by
-    the builder: the text pickles in a tenth of the time the parsed rows take."""
+    problem was found, since nothing will be written. The rows go as text, parsed by the
+    builder: the text pickles in a tenth of the time the parsed rows take."""
 
     orders: list[tuple[list[tuple[int, tuple[str, ...]]], str]]
     use: str
@@ -107,8 +108,16 @@ class Builder:
         entries: list[Entry] = []
         lines = 0
         for text, number in work.orders:
-            rows = [self._parsed(line, t, work.use) for line, t in text]
-            lines += len(rows)
+            lines += len(text)
+            rows: list[ImportRow] = []
+            for line, t in text:  # the reader checked the key columns; the rest is read here
+                row, bad = parse_row(line, row_text(t), work.use)
+                if row is None:
+                    problems += bad
+                else:
+                    rows.append(row)
+            if not rows:
+                continue
             same = check_same_order(rows)
             if same:
                 problems += same
@@ -136,14 +145,6 @@ class Builder:
             work.orders[-1][0][-1][0],
         )
         return Built([], pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL), lines)
-
-    @staticmethod
-    def _parsed(line: int, text: tuple[str, ...], use: str) -> ImportRow:
-        """A row the reader parsed already (rows that did not parse are not sent)."""
-        row, problems = parse_row(line, row_text(text), use)
-        if row is None:
-            raise AssertionError(f"line {line} parsed before, not now: {problems}")
-        return row
 
 
 #: the builder of this worker process (set once when the worker starts)
