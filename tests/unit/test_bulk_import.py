@@ -262,14 +262,20 @@ class FailingImports(FakeImportRepo):
         super().add_order_rows(job_id, rows)
 
 
-def test_an_interrupted_import_resumes_after_its_last_committed_batch(tmp_path: Path) -> None:
-    by_hand = seeded_uow()
-    enter_one_by_one(by_hand, ORDERS)
+def interrupted_import(tmp_path: Path, commit_rows: int) -> tuple[FakeUnitOfWork, Path]:
+    """An import of ORDERS in 3-row batches whose second batch fails to write."""
     uow = seeded_uow()
     path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
     uow.imports = FailingImports(uow, fail_at=2)
     with pytest.raises(RuntimeError):
-        run(uow, path, batch=3, commit_rows=1)  # each batch its own transaction
+        run(uow, path, batch=3, commit_rows=commit_rows)
+    return uow, path
+
+
+def test_an_interrupted_import_resumes_after_its_last_committed_batch(tmp_path: Path) -> None:
+    by_hand = seeded_uow()
+    enter_one_by_one(by_hand, ORDERS)
+    uow, path = interrupted_import(tmp_path, commit_rows=1)  # each batch its own transaction
     with uow:
         (job,) = uow.imports.unfinished_jobs("orders")
         first = len(uow.orders.numbers())
@@ -291,11 +297,7 @@ def test_batches_sharing_a_transaction_are_rolled_back_together(tmp_path: Path) 
     from the start of the file."""
     by_hand = seeded_uow()
     enter_one_by_one(by_hand, ORDERS)
-    uow = seeded_uow()
-    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
-    uow.imports = FailingImports(uow, fail_at=2)
-    with pytest.raises(RuntimeError):
-        run(uow, path, batch=3, commit_rows=total_rows(ORDERS))
+    uow, path = interrupted_import(tmp_path, commit_rows=total_rows(ORDERS))
     with uow:
         (job,) = uow.imports.unfinished_jobs("orders")
         assert uow.orders.numbers() == []
