@@ -26,7 +26,12 @@ def orders(
         bool, typer.Option("--resume", help="Resume this file's interrupted import.")
     ] = False,
     batch: Annotated[
-        int, typer.Option("--batch", help="Rows per transaction (whole orders).")
+        int,
+        typer.Option(
+            "--batch",
+            help="Rows per batch (whole orders), each with its audit record; batches are"
+            " committed together, 20,000 rows or more a transaction.",
+        ),
     ] = DEFAULT_BATCH,
     use: Annotated[
         str, typer.Option("--use", help="The orders' use when the file has no `use` column.")
@@ -45,8 +50,9 @@ def orders(
     """Import orders with their receipts and invoices (a party admin of a party to each).
 
     The whole file is checked first; if any row is wrong, every problem is listed (line,
-    column, value) and nothing is written. Then it is written in batches, each one
-    transaction; an interrupted import continues with --resume. A file is imported once.
+    column, value) and nothing is written. Then it is written in batches, committed about
+    20,000 rows at a time; an interrupted import continues with --resume after the last
+    commit. A file is imported once.
     """
     from relos.services import bulk_import
 
