@@ -4,6 +4,7 @@ the two books mirror each other, and concurrent drafts get distinct order number
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -129,6 +130,28 @@ def test_what_an_order_names_is_read_in_one_look_up_and_unknown_codes_come_back_
     assert known == one_by_one
     assert unknown == (None, one_by_one[1], None)
     assert mixed_up == (None, None, None)  # each code is looked up only in its own table
+
+
+def test_a_changed_agreement_is_what_the_next_order_look_up_reads(uow: SqlUnitOfWork) -> None:
+    """What an order names is parsed once per document text (decision 59): a document saved
+    since is read anew, on both engines, not the object parsed before."""
+    world(uow)
+    with uow:
+        before, unit, facility = uow.reference.order_references("RELOS", "INS-TABAR", "RUSMR")
+        assert before is not None
+        assert unit is not None
+        assert facility is not None
+        assert before.notice_days != 90
+        uow.reference.save_agreement(replace(before, notice_days=90))
+        uow.commit()
+    with uow:
+        after, unit_again, facility_again = uow.reference.order_references(
+            "RELOS", "INS-TABAR", "RUSMR"
+        )
+    assert after is not None
+    assert after.notice_days == 90
+    assert after == replace(before, notice_days=90)
+    assert (unit_again, facility_again) == (unit, facility)
 
 
 def test_a_sequence_starts_after_the_numbers_used_before_it_and_counts_on(engine: Engine) -> None:

@@ -20,11 +20,13 @@ def settings(request: Request) -> Settings:
 READING_METHODS = frozenset({"GET", "HEAD"})
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
+async def unit_of_work(request: Request) -> UnitOfWork:
+    """Made on the event loop (``async``, no I/O: the connection is opened by the use case), so
+    that FastAPI does not hand it to a worker thread and back."""
     return database.unit_of_work(settings(request), read_only=request.method in READING_METHODS)
 
 
-def writing_unit_of_work(request: Request) -> UnitOfWork:
+async def writing_unit_of_work(request: Request) -> UnitOfWork:
     """For the rare GET that records something (a signed export is audited)."""
     return database.unit_of_work(settings(request))
 

@@ -85,7 +85,8 @@ def principal(
     raise Unauthenticated("log in, or send an API token as 'Authorization: Bearer …'")
 
 
-def writer(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+async def writer(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+    """A check without I/O, run on the event loop (``async``): no worker thread for it."""
     auth.require_write(caller, "write")
     return caller
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,9 +12,11 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CompoundSelect,
     Connection,
     Dialect,
     Table,
+    Text,
     and_,
     bindparam,
     case,
@@ -88,13 +91,16 @@ _AGREEMENT = select(t.agreements.c.document).where(t.agreements.c.code == bindpa
 _FACILITY = select(t.facilities.c.document).where(t.facilities.c.code == bindparam("code"))
 _UNIT = select(t.units.c.document).where(t.units.c.code == bindparam("code"))
 _USER = select(t.users).where(t.users.c.name == bindparam("name"))
-#: what a draft refers to, in one round trip: (kind, document) of each that exists
-_ORDER_REFERENCES = union_all(
-    select(literal_column("'agreement'"), t.agreements.c.document).where(
+#: what a draft refers to, in one round trip: (kind, document as its stored text) of each
+#: that exists
+_ORDER_REFERENCES: CompoundSelect[Any] = union_all(
+    select(literal_column("'agreement'"), cast(t.agreements.c.document, Text)).where(
         t.agreements.c.code == bindparam("agreement")
     ),
-    select(literal_column("'unit'"), t.units.c.document).where(t.units.c.code == bindparam("unit")),
-    select(literal_column("'facility'"), t.facilities.c.document).where(
+    select(literal_column("'unit'"), cast(t.units.c.document, Text)).where(
+        t.units.c.code == bindparam("unit")
+    ),
+    select(literal_column("'facility'"), cast(t.facilities.c.document, Text)).where(
         t.facilities.c.code == bindparam("facility")
     ),
 )
@@ -271,15 +277,14 @@ class ReferenceRepository:
     ) -> tuple[Agreement | None, Unit | None, Facility | None]:
         """The agreement, unit and facility an order names (None for each that is unknown),
         read in one statement."""
-        found = dict(
-            self.conn.execute(
-                _ORDER_REFERENCES, {"agreement": agreement, "unit": unit, "facility": facility}
-            ).all()
+        rows = self.conn.execute(
+            _ORDER_REFERENCES, {"agreement": agreement, "unit": unit, "facility": facility}
         )
+        found = {str(row[0]): str(row[1]) for row in rows}
         return (
-            None if "agreement" not in found else agreement_from(found["agreement"]),
-            None if "unit" not in found else unit_from(found["unit"]),
-            None if "facility" not in found else facility_from(found["facility"]),
+            None if "agreement" not in found else _agreement_of(found["agreement"]),
+            None if "unit" not in found else _unit_of(found["unit"]),
+            None if "facility" not in found else _facility_of(found["facility"]),
         )
 
     def users(self, party: str | None = None) -> list[User]:
@@ -290,6 +295,24 @@ class ReferenceRepository:
             User(r["name"], r["party"], Role(r["role"]), r["active"])
             for r in self.conn.execute(q).mappings()
         ]
+
+
+# What an order names, read from its document once per distinct text: every draft names one of
+# a few agreements, units and facilities, and parsing their documents was a tenth of a draft's
+# CPU (decision 59). The objects are frozen; a changed document is another text, parsed anew.
+@functools.lru_cache(maxsize=256)
+def _agreement_of(document: str) -> Agreement:
+    return agreement_from(json.loads(document))
+
+
+@functools.lru_cache(maxsize=256)
+def _unit_of(document: str) -> Unit:
+    return unit_from(json.loads(document))
+
+
+@functools.lru_cache(maxsize=256)
+def _facility_of(document: str) -> Facility:
+    return facility_from(json.loads(document))
 
 
 @functools.cache
