@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine
 
-from relos.domain.errors import Unauthenticated
+from relos.domain.errors import AlreadyExists, Unauthenticated
 from relos.domain.ledger import balances as summed_from_entries
 from relos.domain.ledger import mirror_mismatches
 from relos.services import auth, catalogue, ordering, people, reports
@@ -152,6 +152,20 @@ def test_a_changed_agreement_is_what_the_next_order_look_up_reads(uow: SqlUnitOf
     assert after.notice_days == 90
     assert after == replace(before, notice_days=90)
     assert (unit_again, facility_again) == (unit, facility)
+
+
+def test_an_order_stored_twice_is_refused_naming_its_number_and_the_first_stays(
+    uow: SqlUnitOfWork,
+) -> None:
+    world(uow)
+    number = placed(uow, "IND", "cash", [("F76", "1")])
+    with uow:
+        stored = uow.orders.get(number)
+        with pytest.raises(AlreadyExists) as refused:
+            uow.orders.add(replace(stored, required_by=date(2027, 1, 1)))
+    assert (refused.value.field, refused.value.value) == ("number", number)
+    with uow:
+        assert uow.orders.get(number) == stored
 
 
 def test_a_sequence_starts_after_the_numbers_used_before_it_and_counts_on(engine: Engine) -> None:

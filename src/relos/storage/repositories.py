@@ -316,6 +316,16 @@ def _facility_of(document: str) -> Facility:
 
 
 @functools.cache
+def _new_order_statement(dialect: str) -> Any:
+    """INSERT .. ON CONFLICT (number) DO NOTHING .. RETURNING: the order's header, or nothing
+    back when its number is taken, in one statement (any other broken rule still raises)."""
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(t.orders)
+    return ins.on_conflict_do_nothing(index_elements=[t.orders.c.number]).returning(
+        t.orders.c.number
+    )
+
+
+@functools.cache
 def _bump_statement(dialect: str) -> Any:
     """INSERT .. ON CONFLICT DO UPDATE .. RETURNING: a new prefix starts after `start`, an
     existing one goes up by one, and the number comes back, in one statement."""
@@ -620,9 +630,15 @@ class OrderRepository:
         )
 
     def add(self, order: Order) -> None:
-        if self.conn.execute(_ORDER_EXISTS, {"number": order.number}).first() is not None:
-            raise AlreadyExists("order", order.number, field="number")
-        self.conn.execute(_INSERT_ORDER, self._header(order))
+        dialect = self.conn.dialect.name
+        if dialect in ("postgresql", "sqlite"):  # one statement: insert unless the number is taken
+            added = self.conn.execute(_new_order_statement(dialect), self._header(order)).first()
+            if added is None:
+                raise AlreadyExists("order", order.number, field="number")
+        else:
+            if self.conn.execute(_ORDER_EXISTS, {"number": order.number}).first() is not None:
+                raise AlreadyExists("order", order.number, field="number")
+            self.conn.execute(_INSERT_ORDER, self._header(order))
         self._write_children(order, stored=None)
 
     def save(self, order: Order) -> None:
