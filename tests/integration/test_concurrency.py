@@ -1,18 +1,79 @@
-"""Two officers acting on one order at the same moment: neither write is lost."""
+"""Two officers acting on one order at the same moment: neither write is lost. Writers take
+turns from their first statement on both engines; readers are not held up."""
 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from relos.domain.ledger import mirror_mismatches
 from relos.services import netting, ordering
+from relos.storage.engine import make_engine, upgrade
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests import trilateral
+from tests.conftest import postgres_database
 from tests.integration.builders import at, placed, world
+
+
+def test_a_writer_waits_for_the_one_before_it_from_its_first_statement_and_readers_do_not(
+    engine: Engine,
+) -> None:
+    """On SQLite (the write lock) and on PostgreSQL (the audit log's lock, decision 59) alike, a
+    second writer gets in only when the first has ended, even before either has written."""
+    world(SqlUnitOfWork(engine))
+    second_in = threading.Event()
+
+    def second() -> None:
+        uow = SqlUnitOfWork(engine)
+        with uow:
+            second_in.set()
+            uow.commit()
+
+    first = SqlUnitOfWork(engine)
+    with first:
+        th = threading.Thread(target=second)
+        th.start()
+        assert not second_in.wait(0.5)  # held up while the first is open
+        reader = SqlUnitOfWork(engine, read_only=True)
+        with reader:  # a reader is not
+            assert [a.code for a in reader.reference.agreements()] == ["RELOS"]
+        assert not second_in.is_set()
+        first.commit()
+    assert second_in.wait(10)
+    th.join()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_writer_held_up_past_its_busy_timeout_fails_instead_of_waiting_on(
+    postgres_url: str,
+) -> None:
+    """As SQLite's busy timeout does: a writer that cannot get its turn in time gets an error,
+    and the same writer gets in once the holder has ended."""
+    with postgres_database(postgres_url) as url:
+        patient = make_engine(url)
+        impatient = make_engine(url, busy_timeout_ms=300)
+        try:
+            upgrade(patient)
+            holder = SqlUnitOfWork(patient)
+            with holder:
+                started = time.monotonic()
+                late = SqlUnitOfWork(impatient)
+                with pytest.raises(OperationalError, match="lock timeout"), late:
+                    pass
+                waited = time.monotonic() - started
+            assert 0.25 < waited < 5
+            later = SqlUnitOfWork(impatient)
+            with later:
+                later.commit()
+        finally:
+            impatient.dispose()
+            patient.dispose()
 
 
 def test_concurrent_partial_receipts_on_one_order_are_both_kept(engine: Engine) -> None:

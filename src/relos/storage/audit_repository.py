@@ -1,10 +1,11 @@
 """The audit log on SQL: append the next hash-chained record; read the chain in order, in batches.
 
-Writers are serialised so that the chain cannot fork: on PostgreSQL `append` locks the table
-(EXCLUSIVE mode: other writers of the log wait until this transaction ends, plain readers do not);
-on SQLite every transaction already holds the database's write lock from its start (``BEGIN
-IMMEDIATE``, see `relos.storage.engine`). The primary key on `seq` is the last line of defence:
-two records can never share a number.
+Writers are serialised so that the chain cannot fork: on PostgreSQL the table is locked in
+EXCLUSIVE mode (other writers of the log wait until this transaction ends, plain readers do not),
+by the unit of work when a writing transaction starts (`SERIALISE_WRITERS`, decision 59) or else
+by `append`; on SQLite every transaction already holds the database's write lock from its start
+(``BEGIN IMMEDIATE``, see `relos.storage.engine`). The primary key on `seq` is the last line of
+defence: two records can never share a number.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ BATCH = 500
 _HEAD = select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
 _LAST = select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
 _INSERT = insert(audit_log)
+#: PostgreSQL: the writers' turn (writers queue for it in arrival order; readers are not held)
+SERIALISE_WRITERS = text("LOCK TABLE audit_log IN EXCLUSIVE MODE")
 
 
 def _record(row: Mapping[Any, Any]) -> AuditRecord:
@@ -43,13 +46,16 @@ def _record(row: Mapping[Any, Any]) -> AuditRecord:
 
 
 class AuditRepository:
-    def __init__(self, conn: Connection, batch: int = BATCH) -> None:
+    def __init__(self, conn: Connection, batch: int = BATCH, serialised: bool = False) -> None:
+        """`serialised`: the transaction took the writers' turn when it started."""
         self.conn = conn
         self.batch = batch
+        self.serialised = serialised
 
     def _serialise_writers(self) -> None:
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
+        if self.conn.dialect.name == "postgresql" and not self.serialised:
+            self.conn.execute(SERIALISE_WRITERS)
+            self.serialised = True
 
     def last(self) -> AuditRecord | None:
         row = self.conn.execute(_LAST).mappings().first()

@@ -27,7 +27,8 @@ def normalise_url(url: str) -> str:
     return url
 
 
-#: how long a SQLite writer waits for the write lock before giving up ("database is locked")
+#: how long a writer waits for its turn before giving up: SQLite's write lock ("database is
+#: locked"), PostgreSQL's locks (``lock_timeout``)
 BUSY_TIMEOUT_MS = 30_000
 #: the execution option that marks a connection's next transactions as reading only
 READ_ONLY = "relos_read_only"
@@ -152,7 +153,18 @@ def make_engine(url: str, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOU
             conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+
+    @event.listens_for(engine, "connect")
+    def _lock_timeout(dbapi_connection: Any, record: Any) -> None:
+        """A writer waits at most the busy timeout for its turn (a lock), as on SQLite, then
+        fails ("lock timeout") instead of waiting for ever on a holder that does not end."""
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET lock_timeout = {int(busy_timeout_ms)}")
+        cursor.close()
+        dbapi_connection.commit()  # a session setting: kept past the pool's rollbacks
+
+    return engine
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -9,7 +9,7 @@ from uuid import uuid4
 from sqlalchemy import Connection, Engine
 
 from relos.domain.errors import Conflict
-from relos.storage.audit_repository import AuditRepository
+from relos.storage.audit_repository import SERIALISE_WRITERS, AuditRepository
 from relos.storage.auth_repository import AuthRepository
 from relos.storage.conversion_repository import ConversionRepository
 from relos.storage.engine import READ_ONLY, WriterQueue, writer_queue
@@ -26,6 +26,10 @@ class SqlUnitOfWork:
     Units of work nest: an inner ``with uow:`` joins the outer transaction, its ``commit()`` waits
     for the outermost one, and a failure inside it (an exception leaving the inner block) forbids
     the outer commit, so a batch of use cases is written whole or not at all.
+
+    A writing transaction takes the writers' turn when it starts, on both engines: SQLite's write
+    lock (``BEGIN IMMEDIATE``, after the process's writer queue), PostgreSQL's lock on the audit
+    log (``SERIALISE_WRITERS``); writers go one at a time, in arrival order.
 
     ``with uow.reading(): ...`` (or a unit of work made with ``read_only=True``, for a whole
     request that only reads) opens a transaction that only reads: on SQLite a plain BEGIN that
@@ -62,6 +66,12 @@ class SqlUnitOfWork:
             if reading:
                 self._conn.execution_options(**{READ_ONLY: True, "postgresql_readonly": True})
             self._conn.begin()
+            # PostgreSQL: writers take turns from their first statement, as on SQLite (decision
+            # 59): in arrival order (a table lock's queue), not as a hot row's waiters retry,
+            # and with one lock taken first there is no order of two locks to deadlock on
+            serialised = not reading and self.engine.dialect.name == "postgresql"
+            if serialised:
+                self._conn.execute(SERIALISE_WRITERS)
         except BaseException:
             self._depth = 0
             self._conn = None
@@ -70,7 +80,7 @@ class SqlUnitOfWork:
         self.reference = ReferenceRepository(self._conn)
         self.orders = OrderRepository(self._conn)
         self.ledger = LedgerRepository(self._conn)
-        self.audit = AuditRepository(self._conn)
+        self.audit = AuditRepository(self._conn, serialised=serialised)
         self.auth = AuthRepository(self._conn)
         self.visits = VisitRepository(self._conn)
         self.reconciliation = ReconciliationRepository(self._conn)
