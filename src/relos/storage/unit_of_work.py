@@ -72,10 +72,14 @@ class SqlUnitOfWork:
             serialised = not reading and self.engine.dialect.name == "postgresql"
             if serialised:
                 self._conn.execute(SERIALISE_WRITERS)
-        except BaseException:
+        except BaseException:  # no transaction (a writer past its busy timeout): nothing held
+            conn, self._conn = self._conn, None
             self._depth = 0
-            self._conn = None
-            self._release_write_turn()
+            try:
+                if conn is not None:
+                    conn.close()  # back to the pool, rolled back
+            finally:
+                self._release_write_turn()
             raise
         self.reference = ReferenceRepository(self._conn)
         self.orders = OrderRepository(self._conn)
