@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import QueuePool
 
 from relos.domain.ledger import mirror_mismatches
 from relos.services import netting, ordering
@@ -67,7 +68,9 @@ def test_on_postgresql_a_writer_held_up_past_its_busy_timeout_fails_instead_of_w
                 with pytest.raises(OperationalError, match="lock timeout"), late:
                     pass
                 waited = time.monotonic() - started
-                assert impatient.pool.checkedout() == 0  # nothing kept of the failed turn
+                pool = impatient.pool
+                assert isinstance(pool, QueuePool)
+                assert pool.checkedout() == 0  # nothing kept of the failed turn
             assert 0.25 < waited < 5
             later = SqlUnitOfWork(impatient)
             with later:
