@@ -1,11 +1,11 @@
 """The audit log on SQL: append the next hash-chained record; read the chain in order, in batches.
 
-Writers are serialised so that the chain cannot fork: on PostgreSQL the table is locked in
-EXCLUSIVE mode (other writers of the log wait until this transaction ends, plain readers do not),
-by the unit of work when a writing transaction starts (`SERIALISE_WRITERS`, decision 59) or else
-by `append`; on SQLite every transaction already holds the database's write lock from its start
-(``BEGIN IMMEDIATE``, see `relos.storage.engine`). The primary key on `seq` is the last line of
-defence: two records can never share a number.
+Writers are serialised so that the chain cannot fork: every writing transaction takes the
+writers' turn when it starts (`relos.storage.unit_of_work`): on PostgreSQL this table's lock in
+EXCLUSIVE mode (`SERIALISE_WRITERS`, decision 59: other writers wait until the transaction ends,
+plain readers do not), on SQLite the database's write lock (``BEGIN IMMEDIATE``, see
+`relos.storage.engine`). The primary key on `seq` is the last line of defence: two records can
+never share a number.
 """
 
 from __future__ import annotations
@@ -46,16 +46,9 @@ def _record(row: Mapping[Any, Any]) -> AuditRecord:
 
 
 class AuditRepository:
-    def __init__(self, conn: Connection, batch: int = BATCH, serialised: bool = False) -> None:
-        """`serialised`: the transaction took the writers' turn when it started."""
+    def __init__(self, conn: Connection, batch: int = BATCH) -> None:
         self.conn = conn
         self.batch = batch
-        self.serialised = serialised
-
-    def _serialise_writers(self) -> None:
-        if self.conn.dialect.name == "postgresql" and not self.serialised:
-            self.conn.execute(SERIALISE_WRITERS)
-            self.serialised = True
 
     def last(self) -> AuditRecord | None:
         row = self.conn.execute(_LAST).mappings().first()
@@ -78,8 +71,8 @@ class AuditRepository:
         after: Mapping[str, Any] | None,
         at: datetime,
     ) -> AuditRecord:
-        """Write the record that follows the last one, in the caller's transaction."""
-        self._serialise_writers()
+        """Write the record that follows the last one, in the caller's transaction (which holds
+        the writers' turn)."""
         record = next_record(
             self.head(),
             at=at,

@@ -69,8 +69,7 @@ class SqlUnitOfWork:
             # PostgreSQL: writers take turns from their first statement, as on SQLite (decision
             # 59): in arrival order (a table lock's queue), not as a hot row's waiters retry,
             # and with one lock taken first there is no order of two locks to deadlock on
-            serialised = not reading and self.engine.dialect.name == "postgresql"
-            if serialised:
+            if not reading and self.engine.dialect.name == "postgresql":
                 self._conn.execute(SERIALISE_WRITERS)
         except BaseException:  # no transaction (a writer past its busy timeout): nothing held
             conn, self._conn = self._conn, None
@@ -84,7 +83,7 @@ class SqlUnitOfWork:
         self.reference = ReferenceRepository(self._conn)
         self.orders = OrderRepository(self._conn)
         self.ledger = LedgerRepository(self._conn)
-        self.audit = AuditRepository(self._conn, serialised=serialised)
+        self.audit = AuditRepository(self._conn)
         self.auth = AuthRepository(self._conn)
         self.visits = VisitRepository(self._conn)
         self.reconciliation = ReconciliationRepository(self._conn)
