@@ -147,10 +147,19 @@ def _text(q: Decimal) -> str:
     return format(q.normalize(), "f") if q == q.to_integral() else format(q, "f")
 
 
-def orders(lines: int, seed: int) -> Iterator[list[list[str]]]:
-    """Orders (each a list of CSV rows) whose lines add up to exactly `lines`."""
+def orders(
+    lines: int, seed: int, agreements: frozenset[str] | None = None, max_lines: int = 6
+) -> Iterator[list[list[str]]]:
+    """Orders (each a list of CSV rows) whose lines add up to exactly `lines`: under every
+    agreement the demo has dates for, or only `agreements`; 1 to `max_lines` lines each."""
     rng = random.Random(seed)
-    all_lanes = lanes(reference_document())
+    all_lanes = [
+        lane
+        for lane in lanes(reference_document())
+        if agreements is None or lane.agreement in agreements
+    ]
+    if not all_lanes:
+        raise ValueError(f"no lane under {sorted(agreements or ())}")
     done = 0
     n = 0
     while done < lines:
@@ -164,7 +173,7 @@ def orders(lines: int, seed: int) -> Iterator[list[list[str]]]:
         invoiced = received + timedelta(days=rng.randint(0, 10))
         assert invoiced <= LAST_DAY
         candidates = [i for i in lane.items if i.valid(ordered, invoiced)]
-        count = min(rng.randint(1, 6), len(candidates), lines - done)
+        count = min(rng.randint(1, max_lines), len(candidates), lines - done)
         chosen = rng.sample(candidates, count)
         r = rng.random()
         method = next(m for m, w in _cumulative(METHODS) if r < w)
@@ -212,12 +221,18 @@ def _cumulative(weights: tuple[tuple[str, float], ...]) -> Iterator[tuple[str, f
     yield weights[-1][0], 2.0  # rounding
 
 
-def write(out: TextIO, lines: int, seed: int = 7) -> dict[str, int]:
+def write(
+    out: TextIO,
+    lines: int,
+    seed: int = 7,
+    agreements: frozenset[str] | None = None,
+    max_lines: int = 6,
+) -> dict[str, int]:
     """Write the CSV (header and `lines` rows); returns counts of what it wrote."""
     w = csv.writer(out, lineterminator="\n")
     w.writerow(COLUMNS)
     stats = {"lines": 0, "orders": 0, "received_lines": 0, "invoiced_orders": 0}
-    for rows in orders(lines, seed):
+    for rows in orders(lines, seed, agreements, max_lines):
         w.writerows(rows)
         stats["orders"] += 1
         stats["lines"] += len(rows)
@@ -226,22 +241,35 @@ def write(out: TextIO, lines: int, seed: int = 7) -> dict[str, int]:
     return stats
 
 
-def generate(path: Path, lines: int, seed: int = 7) -> dict[str, int]:
+def generate(
+    path: Path,
+    lines: int,
+    seed: int = 7,
+    agreements: frozenset[str] | None = None,
+    max_lines: int = 6,
+) -> dict[str, int]:
     with path.open("w", encoding="utf-8", newline="") as f:
-        return write(f, lines, seed)
+        return write(f, lines, seed, agreements, max_lines)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--lines", type=int, required=True)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--agreement",
+        action="append",
+        help="only orders under this agreement (repeatable; default: every one with dates)",
+    )
+    p.add_argument("--max-lines", type=int, default=6, help="lines an order has at most")
     p.add_argument("--out", type=Path, help="the CSV to write (default: standard output)")
     args = p.parse_args()
+    agreements = frozenset(args.agreement) if args.agreement else None
     if args.out:
-        stats = generate(args.out, args.lines, args.seed)
+        stats = generate(args.out, args.lines, args.seed, agreements, args.max_lines)
         print(stats, file=sys.stderr)
     else:
-        write(sys.stdout, args.lines, args.seed)
+        write(sys.stdout, args.lines, args.seed, agreements, args.max_lines)
 
 
 if __name__ == "__main__":

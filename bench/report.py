@@ -550,12 +550,21 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
                 rate = rec.get(f"{step}_lines_per_s")
                 return "" if rate is None else f"{rate:,.0f}"
 
+            made = ""
+            if rec.get("import_s") is not None:
+                made = (
+                    f" (`relos import orders`: {rec['import_s']:.0f} s, "
+                    f"{rec['lines'] / rec['import_s']:,.0f} lines/s, peak "
+                    f"{rec.get('import_peak_mb', 0):.0f} MB)"
+                )
             out += [
-                f"RUS exports its signed RELOS statement of the books of {_n(rec['lines'])} "
-                f"imported lines ({_n(rec['orders'])} orders in the file; "
-                f"{_n(lines)} of them are RELOS orders between India and "
-                f"Russia, both directions: the statement's lines, {rec['statement_mb']:.1f} MB) "
-                "with `relos reconcile export`; IND matches it with "
+                f"The statement's books: {_n(rec['orders'])} generated RELOS orders between "
+                "India and Russia, both directions, of one line each (bench/dataset.py "
+                "`--agreement RELOS --max-lines 1`), imported into a fresh copy of the "
+                f"baseline{made}. A statement line is one order the two parties share, so "
+                f"RUS's signed statement of them has {_n(lines)} lines "
+                f"({rec['statement_mb']:.1f} MB). RUS exports it with "
+                "`relos reconcile export`; IND matches it with "
                 f"`relos reconcile match --summary --json` (counts {rec.get('counts')}; the "
                 "run's lines stay in storage). Each step is one `relos` command, start-up "
                 "included, on a throwaway copy of the books.",
@@ -566,12 +575,6 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
                 f"| {rec['export_peak_mb']:.0f} |",
                 f"| match (verify, stream, store) | {rec['match_s']:.2f} | {per_line('match')} "
                 f"| {rec['match_peak_mb']:.0f} |",
-                "",
-                f"A statement line is one order the two parties share, so these books give "
-                f"{_n(lines)} lines, not the 1M-line statement the issue names: that would take "
-                f"books of about {_n(round(rec['lines'] * 1_000_000 / max(lines, 1), -5))} "
-                "imported lines at this generator's mix (docs/decisions.md, decision 53). "
-                "The rates and the peak memory are what carry over.",
                 "",
             ]
     doc.write_text("\n".join(out).rstrip() + "\n", encoding="utf-8")

@@ -13,7 +13,8 @@ Sections (each runnable alone with ``--only``):
 4. ``api``: order creation and balance reads under locust over loopback, SQLite and PostgreSQL
    (bench/api_load.py): throughput, p50 and p99 latency.
 5. ``scale``: the voyage planner (bench/planner.py) and reconciliation of a signed statement of
-   the imported books (export, then match).
+   ``--statement-lines`` lines (1M): books of as many RELOS orders between India and Russia, one
+   line each, imported for it (export, then match).
 
 Run: ``make bench`` (everything, N = 10k, 100k, 1M), or e.g.
 ``.venv/bin/python bench/run.py --only import --sizes 10000``. Results are kept in
@@ -57,6 +58,14 @@ BENCH = world.ROOT / "bench"
 IMPORTER = "Capt Vikram Rao"  # IND's party admin in the demo's users
 PAST = date(2026, 6, 30)  # "as of a past date": the middle of the generated year
 
+#: what the generated books hold (bench/dataset.py): every agreement with 1-6 lines an order,
+#: or the statement's books: RELOS orders between India and Russia of one line each, so that N
+#: lines are N orders the two parties share, N lines of their statement
+MIXES: dict[str, tuple[frozenset[str] | None, int]] = {
+    "all": (None, 6),
+    "statement": (frozenset({"RELOS"}), 1),
+}
+
 TARGETS = {
     "import_lines_per_s": 100_000,
     "import_raw_ratio": 0.25,
@@ -75,7 +84,7 @@ class Context:
         self.sizes: list[int] = args.sizes
         self.work = work
         self._baseline: Path | None = None
-        self.imports: dict[int, dict[str, Any]] = {}
+        self.imports: dict[str, dict[str, Any]] = {}
 
     def baseline(self) -> Path:
         """A prepared SQLite database (reference data and users, no orders)."""
@@ -90,19 +99,23 @@ class Context:
             self._baseline = path
         return self._baseline
 
-    def imported(self, n: int) -> dict[str, Any]:
-        """Generate N lines and import them into a fresh copy of the baseline (once per run)."""
-        if n in self.imports:
-            return self.imports[n]
-        kept = self.work / f"import-{n}-seed{self.args.seed}.json"
+    def imported(self, n: int, mix: str = "all") -> dict[str, Any]:
+        """Generate N lines of a mix (`MIXES`) and import them into a fresh copy of the
+        baseline (once per run)."""
+        key = f"{mix}-{n}"
+        if key in self.imports:
+            return self.imports[key]
+        stem = f"import-{n}" if mix == "all" else f"{mix}-{n}"
+        kept = self.work / f"{stem}-seed{self.args.seed}.json"
         if self.args.keep is not None and kept.exists():  # an earlier run's import, kept
-            self.imports[n] = {**json.loads(kept.read_text(encoding="utf-8")), "reused": True}
-            return self.imports[n]
-        csv_path = self.work / f"orders-{n}.csv"
+            self.imports[key] = {**json.loads(kept.read_text(encoding="utf-8")), "reused": True}
+            return self.imports[key]
+        csv_path = self.work / (f"orders-{n}.csv" if mix == "all" else f"{stem}.csv")
+        agreements, max_lines = MIXES[mix]
         t0 = time.perf_counter()
-        stats = dataset.generate(csv_path, n, seed=self.args.seed)
+        stats = dataset.generate(csv_path, n, self.args.seed, agreements, max_lines)
         generated_s = time.perf_counter() - t0
-        db = self.work / f"import-{n}.db"
+        db = self.work / f"{stem}.db"
         for leftover in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
             leftover.unlink(missing_ok=True)  # an interrupted run's log would replay into it
         shutil.copyfile(self.baseline(), db)
@@ -110,6 +123,7 @@ class Context:
         r = world.relos(["import", "orders", str(csv_path), "--as", IMPORTER, "--json"], url)
         out: dict[str, Any] = {
             "lines": n,
+            "mix": mix,
             "orders": stats["orders"],
             "received_lines": stats["received_lines"],
             "invoiced_orders": stats["invoiced_orders"],
@@ -131,7 +145,7 @@ class Context:
                 out["summary"] = json.loads(r.out)
             except json.JSONDecodeError:
                 out["summary"] = r.out.strip()[-300:]
-        self.imports[n] = out
+        self.imports[key] = out
         if self.args.keep is not None and "error" not in out:
             kept.write_text(json.dumps(out, default=str), encoding="utf-8")
         return out
@@ -160,13 +174,13 @@ def _missing_import() -> str | None:
     return None
 
 
-def _books(ctx: Context, n: int) -> tuple[dict[str, Any] | None, str | None]:
+def _books(ctx: Context, n: int, mix: str = "all") -> tuple[dict[str, Any] | None, str | None]:
     """(the import of N lines, None), or (None, why there is none): what sections 2, 3 and 5
     measure on."""
     why = _missing_import()
     if why:
         return None, why
-    got = ctx.imported(n)
+    got = ctx.imported(n, mix)
     if "error" in got:
         return None, str(got["error"])
     return got, None
@@ -449,17 +463,24 @@ def section_scale(ctx: Context) -> dict[str, Any]:
     r = world.run([world.PYTHON, str(planner)], timeout=1800)
     out["planner"] = {"code": r.code, "seconds": r.seconds, "output": (r.out + r.err).strip()}
     print(f"  planner: exit {r.code} in {r.seconds:.1f} s")
-    n = max(ctx.sizes)
-    got, why = _books(ctx, n)
+    # the statement's books: N RELOS orders between India and Russia (a statement line each)
+    n = ctx.args.statement_lines
+    got, why = _books(ctx, n, "statement")
     if got is None:
         out["reconciliation"] = {"not_measured": why}
         return out
+    print(
+        f"  statement books: {n:,} orders imported in {got['seconds']:.1f} s "
+        f"({got['lines_per_s']:,.0f} lines/s)"
+    )
     work = ctx.work / f"recon-{n}"
     work.mkdir(exist_ok=True)
     with ctx.books_copy(got, work) as url:  # keys, audit trail and runs go into the copy
         rec = reconciliation(url, work)
     rec["lines"] = n
     rec["orders"] = got["orders"]
+    rec["import_s"] = got["seconds"]
+    rec["import_peak_mb"] = got["peak_mb"]
     out["reconciliation"] = rec
     print(f"  reconciliation of {n:,} imported lines: {rec}")
     return out
@@ -540,6 +561,12 @@ def main() -> None:
         help="postings bench/balances.py fills its ledger with (section 2)",
     )
     p.add_argument("--peers-max", type=int, default=1_000_000, help="largest N for section 3")
+    p.add_argument(
+        "--statement-lines",
+        type=int,
+        default=1_000_000,
+        help="orders (one line each) in section 5's statement books",
+    )
     p.add_argument("--api-users", type=int, default=20)
     p.add_argument("--api-seconds", type=int, default=20)
     p.add_argument("--no-postgresql", action="store_true", help="SQLite only")
