@@ -255,6 +255,18 @@ class FakeOrderRepo(_Repo):
             and (wanted is None or o.state in wanted)
         )
 
+    def number_pages(
+        self,
+        size: int,
+        *,
+        agreement: str | None = None,
+        party: str | None = None,
+        states: Iterable[OrderState] | None = None,
+    ) -> Iterator[list[str]]:
+        found = self.numbers(agreement=agreement, party=party, states=states)
+        for k in range(0, len(found), size):
+            yield found[k : k + size]
+
     def count_by_state(self, party: str | None = None) -> dict[str, int]:
         counts: dict[str, int] = {}
         for o in self._s.orders.values():

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from relos.domain.errors import AlreadyExists, Unauthenticated
+from relos.domain.orders import OrderState
 from relos.domain.ledger import balances as summed_from_entries
 from relos.domain.ledger import mirror_mismatches
 from relos.services import auth, catalogue, ordering, people, reports
@@ -166,6 +167,40 @@ def test_an_order_stored_twice_is_refused_naming_its_number_and_the_first_stays(
     assert (refused.value.field, refused.value.value) == ("number", number)
     with uow:
         assert uow.orders.get(number) == stored
+
+
+def test_order_numbers_stream_in_pages_in_code_point_order_while_orders_are_read_between(
+    uow: SqlUnitOfWork,
+) -> None:
+    """What a statement walks: pages of at most `size` numbers, in the order Python sorts
+    text whatever the database's collation (a hyphen before a letter, capitals before small
+    letters), with other statements run on the connection between pages."""
+    world(uow)
+    if uow.engine.dialect.name == "postgresql":  # as a database made with a language's rules
+        with uow.engine.begin() as conn:
+            conn.exec_driver_sql(
+                'ALTER TABLE orders ALTER COLUMN number TYPE varchar(40) COLLATE "und-x-icu"'
+            )
+    first = placed(uow, "IND", "cash", [("F76", "1")])
+    placed(uow, "RUS", "cash", [("F76", "2")])
+    with uow:
+        stored = uow.orders.get(first)
+        for number in ("RELOSA-1", "RELOS-a-1", "relos-1", "RELOS-IN-2026-9", "RELOS.1"):
+            uow.orders.add(replace(stored, number=number))
+        uow.commit()
+    with uow:
+        every = uow.orders.numbers()
+        pages = []
+        for page in uow.orders.number_pages(2):
+            pages.append(page)
+            assert [o.number for o in uow.orders.load(page)] == page
+        drafts_left_out = list(
+            uow.orders.number_pages(3, party="RUS", states=[OrderState.ACCEPTED])
+        )
+    assert [n for page in pages for n in page] == sorted(every)
+    assert len(every) == 7
+    assert [len(page) for page in pages] == [2, 2, 2, 1]
+    assert [n for page in drafts_left_out for n in page] == sorted(every)
 
 
 def test_a_sequence_starts_after_the_numbers_used_before_it_and_counts_on(engine: Engine) -> None:

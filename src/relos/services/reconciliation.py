@@ -354,18 +354,18 @@ def _views(
     number (as Python orders text, whatever the database's collation). Drafts are the
     requester's own business and not part of a statement; nor is an order made after `as_of`.
 
-    Orders are read a chunk of `VIEW_CHUNK` numbers at a time (one query per table per chunk,
-    `OrderRepository.load`; their signature trail, which a view never shows, left out), never
-    one order at a time: only the numbers and one chunk are held."""
-    numbers = sorted(
-        uow.orders.numbers(
-            agreement=agreement,
-            party=party,
-            states=[s for s in OrderState if s is not OrderState.DRAFT],
-        )
+    The numbers are streamed a page of `VIEW_CHUNK` at a time (`OrderRepository.number_pages`)
+    and each page's orders read at once (one query per table, `OrderRepository.load`; their
+    signature trail, which a view never shows, left out), never one order at a time: one page
+    is held, never the numbers of the whole statement."""
+    pages = uow.orders.number_pages(
+        VIEW_CHUNK,
+        agreement=agreement,
+        party=party,
+        states=[s for s in OrderState if s is not OrderState.DRAFT],
     )
-    for k in range(0, len(numbers), VIEW_CHUNK):
-        for o in uow.orders.load(numbers[k : k + VIEW_CHUNK], signatures=False):
+    for numbers in pages:
+        for o in uow.orders.load(numbers, signatures=False):
             if {o.requesting, o.supplying} != {party, counterparty}:
                 continue
             if o.created_on is not None and o.created_on > as_of:

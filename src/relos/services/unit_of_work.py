@@ -62,6 +62,14 @@ class OrderRepo(Protocol):
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
     ) -> list[str]: ...
+    def number_pages(
+        self,
+        size: int,
+        *,
+        agreement: str | None = None,
+        party: str | None = None,
+        states: Iterable[OrderState] | None = None,
+    ) -> Iterator[list[str]]: ...
     def count_by_state(self, party: str | None = None) -> dict[str, int]: ...
     def load(self, numbers: Sequence[str], *, signatures: bool = True) -> list[Order]: ...
     def search(
