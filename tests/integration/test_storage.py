@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine
 
 from relos.domain.errors import AlreadyExists, Unauthenticated
-from relos.domain.orders import OrderState
 from relos.domain.ledger import balances as summed_from_entries
 from relos.domain.ledger import mirror_mismatches
+from relos.domain.orders import OrderState
 from relos.services import auth, catalogue, ordering, people, reports
 from relos.storage.repositories import next_in_sequence
 from relos.storage.unit_of_work import SqlUnitOfWork
