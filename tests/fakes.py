@@ -10,7 +10,7 @@ nothing: read the state again in a fresh ``with uow:``. Units of work nest as th
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -262,10 +262,14 @@ class FakeOrderRepo(_Repo):
         agreement: str | None = None,
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
-    ) -> Iterator[list[str]]:
+    ) -> Generator[list[str], None, None]:
         found = self.numbers(agreement=agreement, party=party, states=states)
-        for k in range(0, len(found), size):
-            yield found[k : k + size]
+        self._uow.open_cursors += 1
+        try:
+            for k in range(0, len(found), size):
+                yield found[k : k + size]
+        finally:
+            self._uow.open_cursors -= 1
 
     def count_by_state(self, party: str | None = None) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -741,6 +745,8 @@ class FakeUnitOfWork:
         self._reading_next = False
         self._reading = False
         self.commits = 0
+        self.open_cursors = 0  # streamed queries not read to their end nor closed
+        self.cursors_open_at_end: list[int] = []  # units of work that ended with any
         self.reference = FakeReferenceRepo(self)
         self.orders = FakeOrderRepo(self)
         self.ledger = FakeLedgerRepo(self)
@@ -796,6 +802,8 @@ class FakeUnitOfWork:
             if exc_type is not None:
                 self._failed = True  # the outer unit of work may no longer commit
             return
+        if self.open_cursors:  # a real cursor would be closed after its transaction
+            self.cursors_open_at_end.append(self.open_cursors)
         self._work = None  # whatever was not committed is gone
 
     def commit(self) -> None:

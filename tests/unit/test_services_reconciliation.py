@@ -133,6 +133,7 @@ def test_a_tampered_statement_is_refused_and_nothing_is_stored(
     assert e.value.rule in ("bad_signature", "invalid")
     with uow:
         assert uow.reconciliation.runs() == []
+    assert uow.cursors_open_at_end == []
 
 
 def test_a_statement_signed_by_an_unknown_key_is_refused(uow: FakeUnitOfWork) -> None:
@@ -408,6 +409,7 @@ def test_a_malformed_statement_is_refused_naming_what_is_wrong_and_nothing_is_st
     assert e.value.field == field
     with uow:
         assert uow.reconciliation.runs() == []
+    assert uow.cursors_open_at_end == []  # our orders' query ended inside its transaction
 
 
 def test_a_statement_laid_out_otherwise_still_verifies_read_by_ijson(

@@ -23,7 +23,8 @@ import hashlib
 import io
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -349,7 +350,7 @@ def _balances(
 
 def _views(
     uow: UnitOfWork, agreement: str, party: str, counterparty: str, as_of: date
-) -> Iterator[OrderView]:
+) -> Generator[OrderView, None, None]:
     """Our view of each order between the two parties, loaded one at a time and sorted by
     number (as Python orders text, whatever the database's collation). Drafts are the
     requester's own business and not part of a statement; nor is an order made after `as_of`.
@@ -364,13 +365,14 @@ def _views(
         party=party,
         states=[s for s in OrderState if s is not OrderState.DRAFT],
     )
-    for numbers in pages:
-        for o in uow.orders.load(numbers, signatures=False):
-            if {o.requesting, o.supplying} != {party, counterparty}:
-                continue
-            if o.created_on is not None and o.created_on > as_of:
-                continue
-            yield order_view(o, as_of)
+    with closing(pages):  # the query's cursor closed here, in the transaction, however it ends
+        for numbers in pages:
+            for o in uow.orders.load(numbers, signatures=False):
+                if {o.requesting, o.supplying} != {party, counterparty}:
+                    continue
+                if o.created_on is not None and o.created_on > as_of:
+                    continue
+                yield order_view(o, as_of)
 
 
 def _framed(value: Any, where: str) -> bytes:
@@ -458,12 +460,8 @@ def export_statement(
                 for (a, m, c), v in sorted(balances.items())
             ],
         }
-        digest, count = write_statement(
-            out,
-            header,
-            (v.document() for v in _views(uow, agreement, party, other, as_of)),
-            private,
-        )
+        with closing(_views(uow, agreement, party, other, as_of)) as views:
+            digest, count = write_statement(out, header, (v.document() for v in views), private)
         audit.record(
             uow,
             user,
@@ -678,13 +676,13 @@ def reconcile(
 
         counts: dict[str, int] = {}
         batch: list[ReconLine] = []
-        ours = _views(uow, theirs.agreement, ours_party, theirs.party, theirs.as_of)
-        for line in merge(ours, their_orders()):
-            counts[line.status.value] = counts.get(line.status.value, 0) + 1
-            batch.append(line)
-            if len(batch) >= BATCH:
-                uow.reconciliation.add_lines(run_id, batch)
-                batch = []
+        with closing(_views(uow, theirs.agreement, ours_party, theirs.party, theirs.as_of)) as ours:
+            for line in merge(ours, their_orders()):
+                counts[line.status.value] = counts.get(line.status.value, 0) + 1
+                batch.append(line)
+                if len(batch) >= BATCH:
+                    uow.reconciliation.add_lines(run_id, batch)
+                    batch = []
         if batch:
             uow.reconciliation.add_lines(run_id, batch)
         claimed, signature_text = reader.trailer()

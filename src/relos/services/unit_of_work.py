@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -69,7 +69,7 @@ class OrderRepo(Protocol):
         agreement: str | None = None,
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
-    ) -> Iterator[list[str]]: ...
+    ) -> Generator[list[str], None, None]: ...
     def count_by_state(self, party: str | None = None) -> dict[str, int]: ...
     def load(self, numbers: Sequence[str], *, signatures: bool = True) -> list[Order]: ...
     def search(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -776,7 +776,7 @@ class OrderRepository:
         agreement: str | None = None,
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
-    ) -> Iterator[list[str]]:
+    ) -> Generator[list[str], None, None]:
         """What `numbers` gives, in Python's order of text (by code point: "C" on PostgreSQL;
         SQLite compares text bytewise already), streamed `size` at a time from one query (a
         server-side cursor on PostgreSQL): never the whole listing held. Other statements may
