@@ -179,24 +179,13 @@ def test_an_order_reference_already_imported_is_refused_in_another_file(tmp_path
     ]
 
 
-def test_the_rows_of_an_order_are_consecutive(tmp_path: Path) -> None:
-    uow = seeded_uow()
-    rows = rows_of(ORDERS[:2])
-    rows = [rows[0], rows[2], rows[1], rows[3]]  # IND-0001, IND-0002, IND-0001, IND-0002
-    with pytest.raises(Invalid) as e:
-        run(uow, write_csv(tmp_path / "split.csv", rows))
-    assert [(p.rule, p.field) for p in e.value.problems] == [
-        ("order_rows_not_consecutive", "line 4: order_ref"),
-        ("order_rows_not_consecutive", "line 5: order_ref"),
-    ]
-
-
-def test_an_order_split_apart_is_found_wherever_its_references_fall_in_the_sort(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("sort_run", [bulk_import.SORT_RUN, 1], ids=["one-run", "runs-of-one"])
+def test_the_rows_of_an_order_are_consecutive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sort_run: int
 ) -> None:
     """The references are sorted a run at a time and the runs merged: a repeat is found when
     its two hashes sort into different runs as well as into one."""
-    monkeypatch.setattr(bulk_import, "SORT_RUN", 1)
+    monkeypatch.setattr(bulk_import, "SORT_RUN", sort_run)
     uow = seeded_uow()
     rows = rows_of(ORDERS[:2])
     rows = [rows[0], rows[2], rows[1], rows[3]]  # IND-0001, IND-0002, IND-0001, IND-0002
