@@ -15,6 +15,7 @@ from sqlalchemy import (
     CompoundSelect,
     Connection,
     Dialect,
+    Select,
     Table,
     Text,
     and_,
@@ -760,13 +761,7 @@ class OrderRepository:
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
     ) -> list[str]:
-        q = select(t.orders.c.number).order_by(t.orders.c.number)
-        if agreement:
-            q = q.where(t.orders.c.agreement == agreement)
-        if party:
-            q = q.where((t.orders.c.requesting == party) | (t.orders.c.supplying == party))
-        if states is not None:
-            q = q.where(t.orders.c.state.in_([s.value for s in states]))
+        q = self._numbers_query(agreement=agreement, party=party, states=states)
         return [r[0] for r in self.conn.execute(q)]
 
     def number_pages(
@@ -777,10 +772,25 @@ class OrderRepository:
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
     ) -> Generator[list[str], None, None]:
-        """What `numbers` gives, in Python's order of text (by code point: "C" on PostgreSQL;
-        SQLite compares text bytewise already), streamed `size` at a time from one query (a
-        server-side cursor on PostgreSQL): never the whole listing held. Other statements may
-        run on the connection between pages."""
+        """What `numbers` gives, streamed `size` at a time from one query (a server-side cursor
+        on PostgreSQL): never the whole listing held. Other statements may run on the
+        connection between pages."""
+        q = self._numbers_query(agreement=agreement, party=party, states=states)
+        # the option on this statement only: on the connection it would stay for every later one
+        result = self.conn.execute(q, execution_options={"yield_per": size})
+        with result:
+            for page in result.partitions():
+                yield [r[0] for r in page]
+
+    def _numbers_query(
+        self,
+        *,
+        agreement: str | None,
+        party: str | None,
+        states: Iterable[OrderState] | None,
+    ) -> Select[str]:
+        """Order numbers of an agreement, a party (either side) and states, in Python's order of
+        text (by code point: "C" on PostgreSQL; SQLite compares text bytewise already)."""
         o = t.orders.c
         number = o.number.collate("C") if self.conn.dialect.name == "postgresql" else o.number
         q = select(o.number).order_by(number)
@@ -790,11 +800,7 @@ class OrderRepository:
             q = q.where((o.requesting == party) | (o.supplying == party))
         if states is not None:
             q = q.where(o.state.in_([s.value for s in states]))
-        # the option on this statement only: on the connection it would stay for every later one
-        result = self.conn.execute(q, execution_options={"yield_per": size})
-        with result:
-            for page in result.partitions():
-                yield [r[0] for r in page]
+        return q
 
     def count_by_state(self, party: str | None = None) -> dict[str, int]:
         return self.state_counts(OrderSearch(party=party))
