@@ -318,6 +318,26 @@ class FakeOrderRepo(_Repo):
             for d in self._s.orders[n].debts()
         ]
 
+    def changed_after(self, as_of: date, party: str | None = None) -> list[str]:
+        return [
+            n
+            for n, o in sorted(self._s.orders.items())
+            if (not party or party in (o.requesting, o.supplying))
+            and o.invoices
+            and o.invoices[0].issued_on <= as_of
+            and (
+                any(x.on > as_of for x in o.settlements)
+                or any(x.on > as_of for x in o.conversions)
+                or any(i.issued_on > as_of for i in o.invoices)
+            )
+        ]
+
+    def _kept(self, as_of: date, party: str | None) -> list[OrderDebt]:
+        """The kept debts of the orders invoiced on or before `as_of`."""
+        return [
+            d for d in self.debts(party) if self._s.orders[d.order].invoices[-1].issued_on <= as_of
+        ]
+
     def open_debts(
         self,
         as_of: date,
@@ -326,11 +346,13 @@ class FakeOrderRepo(_Repo):
         after: tuple[date, str, str] | None = None,
         limit: int | None = None,
     ) -> list[OrderDebt]:
+        changed = set(self.changed_after(as_of, party))
         found = sorted(
             (
                 d
-                for d in self.debts(party)
-                if not (overdue_only and d.due_on >= as_of)
+                for d in self._kept(as_of, party)
+                if d.order not in changed
+                and not (overdue_only and d.due_on >= as_of)
                 and (after is None or (d.due_on, d.order, d.commodity) > after)
             ),
             key=lambda d: (d.due_on, d.order, d.commodity),
@@ -341,7 +363,7 @@ class FakeOrderRepo(_Repo):
         self, as_of: date, party: str | None = None
     ) -> dict[tuple[str, str, str, int], Decimal]:
         out: dict[tuple[str, str, str, int], Decimal] = {}
-        for d in self.debts(party):
+        for d in self._kept(as_of, party):
             key = (d.creditor, d.debtor, d.commodity, band(days_overdue(d.due_on, as_of)))
             out[key] = out.get(key, Decimal(0)) + d.outstanding
         return out

@@ -72,10 +72,15 @@ def books(engine: Engine) -> SqlUnitOfWork:
 
 
 def per_due_date(uow: SqlUnitOfWork) -> dict[tuple[str, str, str, date], Decimal]:
-    """The kept sums per creditor, debtor, commodity and due date (none zero)."""
+    """The kept sums per creditor, debtor, commodity and due date (none zero), whatever the
+    invoice's day."""
     with uow.engine.connect() as c:
         rows = c.execute(select(debt_days)).all()
-    return {(r[0], r[1], r[2], r[3]): from_minor(r[4], r[2]) for r in rows if r[4]}
+    out: dict[tuple[str, str, str, date], Decimal] = {}
+    for r in rows:
+        key = (r.creditor, r.debtor, r.commodity, r.due_on)
+        out[key] = out.get(key, Decimal(0)) + from_minor(r.amount_minor, r.commodity)
+    return {k: v for k, v in out.items() if v}
 
 
 def test_the_kept_debts_are_the_debts_summed_from_the_orders(books: SqlUnitOfWork) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert, inspect, select
+from sqlalchemy import Engine, MetaData, Table, func, insert, inspect, select
 
 from relos.domain.agreements import Method
 from relos.domain.money import Amount, to_minor
@@ -135,7 +135,7 @@ def test_the_daily_balances_are_backfilled_from_the_postings_already_there(
         engine.dispose()
 
 
-def kept_row(d: OrderDebt) -> tuple[object, ...]:
+def kept_row(d: OrderDebt, invoiced_on: date) -> tuple[object, ...]:
     """An `order_debts` row as the application writes it."""
     minor = to_minor(d.outstanding, d.commodity)
     return (
@@ -148,6 +148,7 @@ def kept_row(d: OrderDebt) -> tuple[object, ...]:
         minor,
         d.invoice,
         d.due_on,
+        invoiced_on,
     )
 
 
@@ -191,18 +192,35 @@ def test_the_kept_debts_are_backfilled_from_the_invoiced_orders_already_there(
 ) -> None:
     """A database from before the kept debts (revision 0012) with invoiced, partly paid,
     reversed and converted orders gets, row for row, the debts the order repository sums
-    (`OrderRepository.debts`) and the sums per due date the application keeps."""
+    (`OrderRepository.debts`) with their invoice's day (0016), and the sums per due date
+    and invoice day the application keeps; back at 0015, the sums per due date alone."""
     debt_books(engine)
     with engine.connect() as conn:
         kept_before = conn.execute(select(order_debts).order_by(*order_debts.c)).all()
         days_before = conn.execute(select(debt_days).order_by(*debt_days.c)).all()
         summed = OrderRepository(conn).debts()
+        inv = tables.invoices.c
+        issued = dict(conn.execute(select(inv.number, inv.issued_on)).all())
     # the books cover what the backfill must handle
     assert {d.method for d in summed} == set(Method)
     assert {d.commodity for d in summed} >= {"INR", "RUB", "F76_T", NSN_OIL_COMMODITY}
     per_day = [(d.creditor, d.debtor, d.commodity, d.due_on) for d in summed]
     assert max(per_day.count(k) for k in per_day) > 1  # debts summed in one `debt_days` row
-    assert sorted(kept_before) == sorted(kept_row(d) for d in summed)
+    assert sorted(kept_before) == sorted(kept_row(d, issued[d.invoice]) for d in summed)
+    assert len({r.invoiced_on for r in kept_before}) > 1
+    downgrade(engine, "0015_daily_index")
+    per_due_day: dict[tuple[object, ...], int] = {}
+    for r in days_before:
+        key = (r.creditor, r.debtor, r.commodity, r.due_on)
+        per_due_day[key] = per_due_day.get(key, 0) + r.amount_minor
+    with engine.connect() as conn:  # the tables as 0015 left them, read as they are now
+        old = MetaData()
+        days_0015 = conn.execute(select(Table("debt_days", old, autoload_with=conn))).all()
+        debts_0015 = conn.execute(select(Table("order_debts", old, autoload_with=conn))).all()
+    assert sorted(tuple(r) for r in days_0015) == sorted(
+        (*k, v) for k, v in per_due_day.items() if v
+    )
+    assert sorted(tuple(r) for r in debts_0015) == sorted(r[:-1] for r in kept_before)
     downgrade(engine, "0012")  # the tables the backfill makes, gone
     assert not {"order_debts", "debt_days"} & set(inspect(engine).get_table_names())
     upgrade(engine)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
-from relos.domain.orders import OrderDebt, OrderState
+from relos.domain.orders import OrderDebt
 from relos.services import ordering, reports, settlement
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.integration.builders import at, lifecycle, placed, world
@@ -89,15 +89,14 @@ def test_debts_summed_in_sql_equal_the_orders_own(engine: Engine) -> None:
 def report_order_by_order(
     uow: SqlUnitOfWork, as_of: date, party: str | None, overdue_only: bool
 ) -> list[reports.ObligationRow]:
-    """The obligations report as it was computed before: every invoiced order loaded."""
+    """The obligations report computed order by order, every order loaded: what each owed at
+    the end of `as_of` (`Order.debts_on`)."""
     rows = []
     with uow:
-        numbers = uow.orders.numbers(party=party, states=[OrderState.INVOICED])
-        for o in uow.orders.load(numbers):
-            inv = o.invoices[-1]
-            for commodity, owed in sorted(o.obligations().items()):
-                late = max(0, (as_of - inv.due_on).days)
-                if owed <= 0 or (overdue_only and late == 0):
+        for o in uow.orders.load(uow.orders.numbers(party=party)):
+            for d in o.debts_on(as_of):
+                late = max(0, (as_of - d.due_on).days)
+                if overdue_only and late == 0:
                     continue
                 rows.append(
                     reports.ObligationRow(
@@ -106,10 +105,10 @@ def report_order_by_order(
                         o.supplying,
                         o.requesting,
                         o.method.value,
-                        commodity,
-                        owed,
-                        inv.number,
-                        inv.due_on,
+                        d.commodity,
+                        d.outstanding,
+                        d.invoice,
+                        d.due_on,
                         late,
                     )
                 )

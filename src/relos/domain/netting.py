@@ -231,10 +231,12 @@ class Statement:
             return None
         return max(self.as_of, self.posted_at.date())
 
-    def debts(self) -> list[NettingDebt]:
-        """The obligations this posted statement created, with what has been paid of each."""
+    def debts(self, day: date | None = None) -> list[NettingDebt]:
+        """The obligations this posted statement created, with what has been paid of each;
+        with `day`, as they stood at its end: none if the statement was posted later, and
+        only the payments made on or before it."""
         on = self.posted_on()
-        if on is None:
+        if on is None or (day is not None and on > day):
             return []
         out = []
         for pay in self.payments:
@@ -242,6 +244,8 @@ class Statement:
                 continue
             paid = Amount.zero(self.currency)
             for dp in self.debt_payments:
+                if day is not None and dp.on > day:
+                    continue
                 if (dp.payer, dp.payee) == (pay.payer, pay.payee):
                     paid = paid + dp.amount
             out.append(

@@ -300,20 +300,24 @@ class Order:
             out.append((ln, qty, value, obligation))
         return out
 
-    def obligations(self) -> dict[str, Decimal]:
-        """What the requesting party owes on this order, per commodity, after settlements."""
+    def obligations(self, on: date | None = None) -> dict[str, Decimal]:
+        """What the requesting party owes on this order, per commodity, after settlements;
+        with `on`, after the conversions and settlements dated on or before it only."""
         owed: dict[str, Decimal] = {}
         for r in self.receipts:
             for _, _, _, ob in self.receipt_amounts(r):
                 owed[ob.commodity] = owed.get(ob.commodity, Decimal(0)) + ob.number
-        for c in self.conversions:  # in-kind debt cancelled, cash debt owed instead
+        conversions = [c for c in self.conversions if on is None or c.on <= on]
+        for c in conversions:  # in-kind debt cancelled, cash debt owed instead
             for a in c.cleared:
                 owed[a.commodity] = owed.get(a.commodity, Decimal(0)) - a.number
             owed[c.amount.commodity] = owed.get(c.amount.commodity, Decimal(0)) + c.amount.number
         for s in self.settlements:
+            if on is not None and s.on > on:
+                continue
             a = s.signed_amount
             owed[a.commodity] = owed.get(a.commodity, Decimal(0)) - a.number
-        return {k: v for k, v in owed.items() if v or not self.conversions}
+        return {k: v for k, v in owed.items() if v or not conversions}
 
     def outstanding(self, commodity: str) -> Decimal:
         return self.obligations().get(commodity, Decimal(0))
@@ -334,7 +338,21 @@ class Order:
         with the commodity's own decimals (``200.000`` t, ``6054500.00`` INR)."""
         if self.state is not OrderState.INVOICED or not self.invoices:
             return []
-        inv = self.invoices[-1]
+        return self._debts(self.invoices[-1], self.obligations())
+
+    def debts_on(self, day: date) -> list[OrderDebt]:
+        """What the order owed at the end of `day`, as `debts` (the aging and the obligations
+        listing as of a day): nothing before its first invoice was issued; then what its
+        receipts oblige (all were received by then), less what was converted and settled on
+        or before `day` (a reversal on its own date), due as the last invoice issued by then
+        says (a conversion invoices its cash anew). Past every invoice, conversion and
+        settlement it is `debts`: a settled order owes nothing, an invoiced one what is left."""
+        issued = [i for i in self.invoices if i.issued_on <= day]
+        if not issued:
+            return []
+        return self._debts(issued[-1], self.obligations(day))
+
+    def _debts(self, inv: Invoice, owed: dict[str, Decimal]) -> list[OrderDebt]:
         return [
             OrderDebt(
                 self.number,
@@ -343,12 +361,12 @@ class Order:
                 self.requesting,
                 self.method,
                 commodity,
-                quantize(owed, commodity),
+                quantize(left, commodity),
                 inv.number,
                 inv.due_on,
             )
-            for commodity, owed in sorted(self.obligations().items())
-            if owed > 0
+            for commodity, left in sorted(owed.items())
+            if left > 0
         ]
 
     # -- transitions ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from relos.domain.ledger import Entry
 from relos.domain.money import quantize
 from relos.domain.netting import NettingDebt
 from relos.domain.order_search import OrderHead, OrderSearch
-from relos.domain.orders import OPEN_STATES, OrderState
+from relos.domain.orders import OPEN_STATES, Order, OrderState
 from relos.services.unit_of_work import UnitOfWork
 
 
@@ -124,15 +124,23 @@ class ObligationRow:
         return (self.due_on, self.order, self.commodity, self.debtor, self.creditor)
 
 
-def _netting_debts(uow: UnitOfWork, party: str | None) -> list[NettingDebt]:
-    """The open obligations netting statements created (where `party` is a side); few."""
+def _netting_debts(uow: UnitOfWork, party: str | None, as_of: date) -> list[NettingDebt]:
+    """The obligations netting statements created (where `party` is a side), open at the end
+    of `as_of`; few."""
     return [
         d
         for st in uow.netting.statements()
         if party is None or party in st.parties
-        for d in st.debts()
+        for d in st.debts(as_of)
         if not d.outstanding.is_zero() and (party is None or party in (d.debtor, d.creditor))
     ]
+
+
+def _changed(uow: UnitOfWork, as_of: date, party: str | None) -> list[Order]:
+    """The orders whose debts on `as_of` are not the kept ones: invoiced by then, settled,
+    converted or invoiced again after (few unless `as_of` is long past)."""
+    numbers = uow.orders.changed_after(as_of, party)
+    return uow.orders.load(numbers, signatures=False) if numbers else []
 
 
 def parse_cursor(text: str) -> Cursor:
@@ -162,14 +170,26 @@ def obligations(
     stands in the order's and the invoice's place), due the agreement's cash window after the
     posting. In the order of due date, then order and commodity (the most overdue first; a
     row's `cursor`): those after `after`, at most `limit` (all without). The orders' debts
-    are the kept ones (`OrderRepo.open_debts`), read a page at a time in the database."""
+    are the kept ones (`OrderRepo.open_debts`), read a page at a time in the database.
+
+    As they stood at the end of `as_of` (`Order.debts_on`): an order invoiced later is not
+    listed; one settled or converted later owes what it owed then (those orders, few, are
+    read whole and merged in)."""
     if limit is not None and limit < 1:
         raise ValidationError("limit", limit, "at least 1")
     with uow:
         # an order owes one commodity once: its first three parts place an order's row
         start = None if after is None else (after[0], after[1], after[2])
         owed = uow.orders.open_debts(as_of, party, overdue_only, start, limit)
-        debts = _netting_debts(uow, party)
+        debts = _netting_debts(uow, party, as_of)
+        changed = _changed(uow, as_of, party)
+    owed += [
+        d
+        for o in changed
+        for d in o.debts_on(as_of)
+        if not (overdue_only and d.due_on >= as_of)
+        and (start is None or (d.due_on, d.order, d.commodity) > start)
+    ]
     rows = []
     for d in debts:
         late = days_overdue(d.due_on, as_of)
@@ -229,18 +249,29 @@ class AgingRow:
 
 def aging(uow: UnitOfWork, as_of: date, party: str | None = None) -> list[AgingRow]:
     """The obligations listing's rows on `as_of` (every one, the netting statements' too)
-    summed per debtor, creditor and commodity and band of days overdue; the orders' debts
-    summed in the database (`OrderRepo.aging`), none listed."""
+    summed per debtor, creditor and commodity and band of days overdue; the orders' kept
+    debts summed in the database (`OrderRepo.aging`), none listed, but for the orders settled
+    or converted after `as_of`: theirs are taken off and what they owed then is added."""
     with uow:
         if party is not None and uow.reference.find_party(party) is None:
             raise ValidationError("party", party, "no such party")
         sums = dict(uow.orders.aging(as_of, party))
-        debts = _netting_debts(uow, party)
+        debts = _netting_debts(uow, party, as_of)
+        changed = _changed(uow, as_of, party)
+    for o in changed:
+        kept = o.debts() if o.invoices[-1].issued_on <= as_of else []  # what `aging` summed
+        for sign, owed in ((-1, kept), (1, o.debts_on(as_of))):
+            for od in owed:
+                late = band(days_overdue(od.due_on, as_of))
+                key = (od.creditor, od.debtor, od.commodity, late)
+                sums[key] = sums.get(key, Decimal(0)) + sign * od.outstanding
     for d in debts:
         key = (d.creditor, d.debtor, d.amount.commodity, band(days_overdue(d.due_on, as_of)))
         sums[key] = sums.get(key, Decimal(0)) + d.outstanding.number
     per: dict[tuple[str, str, str], list[Decimal]] = {}
     for (creditor, debtor, commodity, i), amount in sums.items():
+        if not amount:  # what orders settled since owed on `as_of`, taken off again
+            continue
         per.setdefault((debtor, creditor, commodity), [Decimal(0)] * len(BANDS))[i] += amount
     rows = []
     for (debtor, creditor, commodity), bands in sorted(per.items()):

@@ -91,6 +91,7 @@ class OrderRepo(Protocol):
     def aging(
         self, as_of: date, party: str | None = None
     ) -> dict[tuple[str, str, str, int], Decimal]: ...
+    def changed_after(self, as_of: date, party: str | None = None) -> list[str]: ...
 
 
 class LedgerRepo(Protocol):

@@ -20,6 +20,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union,
 )
 
 from relos.domain.aging import BANDS, band_starts
@@ -27,7 +28,9 @@ from relos.domain.agreements import Method
 from relos.domain.money import from_minor, to_minor
 from relos.domain.orders import Order, OrderDebt, OrderState
 from relos.storage.bulk_insert import converter, insert_rows
+from relos.storage.conversion_tables import order_conversions
 from relos.storage.debt_tables import debt_days, order_debts
+from relos.storage.tables import invoices, orders, settlements
 
 COLUMNS = (
     "order_number",
@@ -39,11 +42,12 @@ COLUMNS = (
     "outstanding_minor",
     "invoice",
     "due_on",
+    "invoiced_on",
 )
 METHODS = {m.value: m for m in Method}
 
 
-def _row(d: OrderDebt) -> tuple[Any, ...]:
+def _row(d: OrderDebt, invoiced_on: date) -> tuple[Any, ...]:
     return (
         d.order,
         d.commodity,
@@ -54,25 +58,41 @@ def _row(d: OrderDebt) -> tuple[Any, ...]:
         to_minor(d.outstanding, d.commodity),
         d.invoice,
         d.due_on,
+        invoiced_on,
     )
 
 
-DAY_KEY = ("creditor", "debtor", "commodity", "due_on")
+def invoiced_on(order: Order) -> date:
+    """The day an invoiced order's debts arose: its (last) invoice's."""
+    return order.invoices[-1].issued_on
 
 
-def _add_days(conn: Connection, gone: Iterable[OrderDebt], new: Iterable[OrderDebt]) -> None:
-    """Add to `debt_days` what `new` adds and take off what `gone` held (one upsert each key)."""
-    change: dict[tuple[str, str, str, date], int] = {}
-    for sign, debts in ((-1, gone), (1, new)):
+DAY_KEY = ("creditor", "debtor", "commodity", "due_on", "invoiced_on")
+_DayKey = tuple[str, str, str, date, date]
+
+
+def _add_days(
+    conn: Connection,
+    gone: Iterable[OrderDebt],
+    gone_on: date | None,
+    new: Iterable[OrderDebt],
+    new_on: date | None,
+) -> None:
+    """Add to `debt_days` what `new` (invoiced `new_on`) adds and take off what `gone`
+    (invoiced `gone_on`) held: one upsert each key."""
+    change: dict[_DayKey, int] = {}
+    for sign, debts, on in ((-1, gone, gone_on), (1, new, new_on)):
         for d in debts:
-            key = (d.creditor, d.debtor, d.commodity, d.due_on)
+            assert on is not None
+            key = (d.creditor, d.debtor, d.commodity, d.due_on, on)
             change[key] = change.get(key, 0) + sign * to_minor(d.outstanding, d.commodity)
     _bump_days(conn, change)
 
 
-def _bump_days(conn: Connection, change: dict[tuple[str, str, str, date], int]) -> None:
+def _bump_days(conn: Connection, change: dict[_DayKey, int]) -> None:
     due_on = converter(conn.dialect, debt_days, "due_on")
-    rows = [(*k[:3], due_on(k[3]), v) for k, v in sorted(change.items()) if v]
+    on = converter(conn.dialect, debt_days, "invoiced_on")
+    rows = [(*k[:3], due_on(k[3]), on(k[4]), v) for k, v in sorted(change.items()) if v]
     insert_rows(conn, debt_days, (*DAY_KEY, "amount_minor"), rows, add_on_conflict=DAY_KEY)
 
 
@@ -83,19 +103,21 @@ def keep(conn: Connection, order: Order, stored: Order | None) -> None:
     if not was and order.state is not OrderState.INVOICED:
         return
     gone = stored.debts() if stored is not None and was else []
+    gone_on = invoiced_on(stored) if stored is not None and was else None
     new = order.debts()
+    new_on = invoiced_on(order) if new else None
     if was:
         conn.execute(delete(order_debts).where(order_debts.c.order_number == order.number))
-    rows = [dict(zip(COLUMNS, _row(d), strict=True)) for d in new]
+    rows = [dict(zip(COLUMNS, _row(d, new_on), strict=True)) for d in new if new_on]
     if rows:
         conn.execute(insert(order_debts), rows)
-    _add_days(conn, gone, new)
+    _add_days(conn, gone, gone_on, new, new_on)
 
 
 def debt_rows(orders: Iterable[Order]) -> list[tuple[Any, ...]]:
     """The `order_debts` rows (`COLUMNS`) of new orders, as plain values: what `add_rows`
     writes (the import spills them with the orders' other rows)."""
-    return [_row(d) for o in orders for d in o.debts()]
+    return [_row(d, invoiced_on(o)) for o in orders for d in o.debts()]
 
 
 def add_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -104,22 +126,13 @@ def add_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     if not rows:
         return
     due_on = converter(conn.dialect, order_debts, "due_on")
-    insert_rows(conn, order_debts, COLUMNS, [(*r[:-1], due_on(r[-1])) for r in rows])
-    change: dict[tuple[str, str, str, date], int] = {}
-    for r in rows:  # COLUMNS: commodity 1, creditor 3, debtor 4, outstanding_minor 6, due_on 8
-        key = (r[3], r[4], r[1], r[8])
+    on = converter(conn.dialect, order_debts, "invoiced_on")
+    insert_rows(conn, order_debts, COLUMNS, [(*r[:-2], due_on(r[-2]), on(r[-1])) for r in rows])
+    change: dict[_DayKey, int] = {}
+    for r in rows:  # COLUMNS: commodity 1, creditor 3, debtor 4, outstanding_minor 6, due_on 8,
+        key = (r[3], r[4], r[1], r[8], r[9])  # invoiced_on 9
         change[key] = change.get(key, 0) + r[6]
     _bump_days(conn, change)
-
-
-def fill(conn: Connection, debts: Sequence[OrderDebt]) -> None:
-    """Write debts summed elsewhere (the migration's backfill), in chunks."""
-    for i in range(0, len(debts), 10_000):
-        conn.execute(
-            insert(order_debts),
-            [dict(zip(COLUMNS, _row(d), strict=True)) for d in debts[i : i + 10_000]],
-        )
-    _add_days(conn, (), debts)
 
 
 def _party() -> list[Any]:
@@ -128,12 +141,54 @@ def _party() -> list[Any]:
     return [or_(d.creditor == party, d.debtor == party)]
 
 
+def _changed_after() -> Any:
+    """Numbers of the orders with a settlement, a conversion or an invoice dated after
+    `:as_of`."""
+    st, cv, inv = settlements.c, order_conversions.c, invoices.c
+    as_of: Any = bindparam("as_of")
+    return union(
+        select(st.order_number).where(st.on > as_of),
+        select(cv.order_number).where(cv.on > as_of),
+        select(inv.order_number).where(inv.issued_on > as_of),
+    )
+
+
+@functools.cache
+def changed_statement(one_party: bool) -> Any:
+    """The orders invoiced on or before `:as_of` that were settled, converted or invoiced
+    again after it (what they owed on `:as_of` is not what is kept for them), in order: built
+    once per shape."""
+    inv, o = invoices.c, orders.c
+    changed = _changed_after().subquery()
+    q = (
+        select(inv.order_number)
+        .join(changed, changed.c.order_number == inv.order_number)
+        .where(inv.issued_on <= bindparam("as_of"))
+    )
+    if one_party:
+        party: Any = bindparam("party")
+        q = q.join(orders, o.number == inv.order_number).where(
+            or_(o.requesting == party, o.supplying == party)
+        )
+    return q.distinct().order_by(inv.order_number)
+
+
+def changed_after(conn: Connection, as_of: date, party: str | None) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            changed_statement(party is not None), {"as_of": as_of, "party": party}
+        )
+    ]
+
+
 @functools.cache
 def page_statement(
     collate_c: bool, one_party: bool, overdue_only: bool, after: bool, limited: bool
 ) -> Any:
-    """Kept debts in the listing's order (due date, order, commodity: the most overdue first),
-    after a key, `:limit` of them: built once per shape."""
+    """Kept debts in the listing's order (due date, order, commodity: the most overdue first)
+    as they stood on `:as_of`: of orders invoiced by then and not settled or converted since
+    (the service adds those), after a key, `:limit` of them: built once per shape."""
     d = order_debts.c
     number, commodity = (
         (d.order_number.collate("C"), d.commodity.collate("C"))
@@ -141,6 +196,7 @@ def page_statement(
         else (d.order_number, d.commodity)
     )
     where: list[Any] = _party() if one_party else []
+    where += [d.invoiced_on <= bindparam("as_of"), d.order_number.not_in(_changed_after())]
     if overdue_only:
         where.append(d.due_on < bindparam("as_of"))
     if after:
@@ -194,9 +250,9 @@ def page(
 
 @functools.cache
 def aging_statement(one_party: bool) -> Any:
-    """Kept debts summed per creditor, debtor, commodity and band of days overdue on the day
-    whose band starts are bound as `:start0`..: from the sums per due date (`debt_days`),
-    built once per shape."""
+    """Kept debts of orders invoiced on or before `:as_of` summed per creditor, debtor,
+    commodity and band of days overdue on it (its band starts bound as `:start0`..): from the
+    sums per due and invoice date (`debt_days`), built once per shape."""
     d = debt_days.c
     starts = len(BANDS) - 1
     band = case(
@@ -205,6 +261,7 @@ def aging_statement(one_party: bool) -> Any:
     ).label("band")
     party: Any = bindparam("party")
     where = [or_(d.creditor == party, d.debtor == party)] if one_party else []
+    where.append(d.invoiced_on <= bindparam("as_of"))
     banded = (
         select(d.creditor, d.debtor, d.commodity, band, d.amount_minor).where(*where).subquery()
     )
@@ -217,10 +274,12 @@ def aging_statement(one_party: bool) -> Any:
 def aging(
     conn: Connection, as_of: date, party: str | None
 ) -> dict[tuple[str, str, str, int], Decimal]:
-    """What is owed per (creditor, debtor, commodity, band) on `as_of`."""
+    """What the kept debts of orders invoiced on or before `as_of` sum to per (creditor,
+    debtor, commodity, band) on `as_of`."""
     q = aging_statement(party is not None)
     params: dict[str, Any] = {f"start{i}": s for i, s in enumerate(band_starts(as_of))}
     params["party"] = party
+    params["as_of"] = as_of
     return {
         (r[0], r[1], r[2], int(r[3])): from_minor(int(r[4]), r[2])
         for r in conn.execute(q, params)

@@ -22,13 +22,15 @@ order_debts = Table(
     Column("outstanding_minor", BigInteger, nullable=False),
     Column("invoice", String(60), nullable=False),
     Column("due_on", Date, nullable=False),
+    Column("invoiced_on", Date, nullable=False),
     Index("ix_order_debts_due_on", "due_on", "order_number", "commodity"),
     Index("ix_order_debts_creditor", "creditor", "due_on"),
     Index("ix_order_debts_debtor", "debtor", "due_on"),
 )
 
-#: the same debts summed per creditor, debtor, commodity and due date (the day's sum may be
-#: zero): what aging sums per band, some thousands of rows however many orders are open.
+#: the same debts summed per creditor, debtor, commodity, due date and the date of the invoice
+#: they arose by (the sum may be zero): what aging sums per band, some thousands of rows
+#: however many orders are open; as of a past day, only what was invoiced by then.
 debt_days = Table(
     "debt_days",
     metadata,
@@ -36,6 +38,7 @@ debt_days = Table(
     Column("debtor", String(3), primary_key=True),
     Column("commodity", String(60), primary_key=True),
     Column("due_on", Date, primary_key=True),
+    Column("invoiced_on", Date, primary_key=True),
     Column("amount_minor", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )

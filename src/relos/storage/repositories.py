@@ -948,7 +948,8 @@ class OrderRepository:
         after: tuple[date, str, str] | None = None,
         limit: int | None = None,
     ) -> list[OrderDebt]:
-        """The kept debts (the same as `debts`), in the listing's order: due date, order,
+        """The kept debts (the same as `debts`) of the orders invoiced on or before `as_of` and
+        not `changed_after` it, in the listing's order: due date, order,
         commodity (the most overdue first); only those due before `as_of` with `overdue_only`;
         those after the key `after`; at most `limit` (all without), paged in SQL."""
         return debt_repository.page(self.conn, party, as_of, overdue_only, after, limit)
@@ -956,9 +957,15 @@ class OrderRepository:
     def aging(
         self, as_of: date, party: str | None = None
     ) -> dict[tuple[str, str, str, int], Decimal]:
-        """The kept debts summed per (creditor, debtor, commodity, band of `domain.aging`)
-        on `as_of`, in SQL."""
+        """The kept debts of orders invoiced on or before `as_of` summed per (creditor, debtor,
+        commodity, band of `domain.aging`) on `as_of`, in SQL."""
         return debt_repository.aging(self.conn, as_of, party)
+
+    def changed_after(self, as_of: date, party: str | None = None) -> list[str]:
+        """Orders invoiced on or before `as_of` with a settlement, a conversion or another
+        invoice dated after it: what they owed on `as_of` is not what is kept for them
+        (`open_debts` leaves them out; `aging` holds what is kept, if invoiced by `as_of`)."""
+        return debt_repository.changed_after(self.conn, as_of, party)
 
 
 # Entries by book and txn, the lists bound at execution (one compiled statement, cached).

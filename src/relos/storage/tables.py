@@ -172,7 +172,7 @@ settlements = Table(
     Column("order_number", String(40), ForeignKey("orders.number"), primary_key=True),
     Column("seq", Integer, primary_key=True),
     Column("kind", String(20), nullable=False),
-    Column("on", Date, nullable=False),
+    Column("on", Date, nullable=False, index=True),
     Column("amount_minor", BigInteger, nullable=False),
     Column("commodity", String(60), nullable=False),
     Column("note", Text, nullable=False),
