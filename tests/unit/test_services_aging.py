@@ -102,3 +102,34 @@ def test_a_cursor_that_is_not_a_row_key_is_refused(text: str) -> None:
     with pytest.raises(ValidationError) as err:
         reports.parse_cursor(text)
     assert (err.value.field, err.value.value) == ("after", text)
+
+
+def test_as_of_a_day_before_the_invoice_nothing_is_owed(uow: FakeUnitOfWork) -> None:
+    o = to_invoiced(uow)  # invoiced 2026-03-03
+    issued = o.invoices[-1].issued_on
+    assert reports.aging(uow, issued - timedelta(days=1)) == []
+    assert reports.obligations(uow, issued - timedelta(days=1)) == []
+    (row,) = reports.aging(uow, issued)
+    assert bands(row) == {"not_due": Decimal("26000000.00")}
+
+
+def test_as_of_a_day_before_a_payment_the_aging_and_the_listing_show_what_was_owed_then(
+    uow: FakeUnitOfWork,
+) -> None:
+    o = to_invoiced(uow)
+    paid_on = DUE + timedelta(days=40)
+    ordering.settle(uow, "ind-fo", o.number, "6000000", on=paid_on, at=later(80))
+    ordering.settle(uow, "ind-fo", o.number, "20000000", on=paid_on + timedelta(days=1))
+    assert reports.aging(uow, paid_on + timedelta(days=1)) == []  # settled in full
+    (row,) = reports.aging(uow, paid_on)
+    assert bands(row) == {"days_31_60": Decimal("20000000.00")}
+    (row,) = reports.aging(uow, paid_on - timedelta(days=1))  # 39 days overdue, unpaid
+    assert bands(row) == {"days_31_60": Decimal("26000000.00")}
+    (listed,) = reports.obligations(uow, paid_on - timedelta(days=1))
+    assert (listed.order, listed.outstanding, listed.days_overdue) == (
+        o.number,
+        Decimal("26000000.00"),
+        39,
+    )
+    assert reports.obligations(uow, paid_on - timedelta(days=1), overdue_only=True) == [listed]
+    assert reports.obligations(uow, paid_on + timedelta(days=1)) == []

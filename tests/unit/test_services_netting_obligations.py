@@ -212,3 +212,23 @@ def test_netting_obligations_are_aged_with_the_orders_debts(
     ]
     pay(uow, number, "usa-fo", "300.00", creditor="USA")
     assert reports.aging(uow, DUE, party="USA") == []
+
+
+def test_a_netting_obligation_is_owed_as_of_a_day_from_its_posting_until_its_payment(
+    node: tuple[FakeUnitOfWork, str],
+) -> None:
+    uow, number = node
+    pay(uow, number, "usa-fo", "300.00", creditor="USA")  # on 2026-06-10
+
+    def owed(day: date) -> list[tuple[str, Decimal]]:
+        rows = reports.obligations(uow, day, party="USA")
+        return [(r.order, r.outstanding) for r in rows if r.method == "netting"]
+
+    assert owed(POSTED_ON - timedelta(days=1)) == []
+    assert owed(POSTED_ON) == [(number, Decimal("300.00"))]
+    assert owed(date(2026, 6, 9)) == [(number, Decimal("300.00"))]
+    assert owed(date(2026, 6, 10)) == []
+    aged = {r.creditor: r.total for r in reports.aging(uow, date(2026, 6, 9), party="USA")}
+    assert aged["USA"] - {
+        r.creditor: r.total for r in reports.aging(uow, date(2026, 6, 10), party="USA")
+    }.get("USA", Decimal(0)) == Decimal("300.00")
