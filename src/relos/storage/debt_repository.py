@@ -141,16 +141,19 @@ def _party() -> list[Any]:
     return [or_(d.creditor == party, d.debtor == party)]
 
 
-def _changed_after() -> Any:
-    """Numbers of the orders with a settlement, a conversion or an invoice dated after
-    `:as_of`."""
+def _paid_after(invoiced_again: bool) -> Any:
+    """Numbers of the orders with a settlement or a conversion dated after `:as_of`, and with
+    `invoiced_again` an invoice too (a kept debt carries its order's last invoice's day: of one
+    invoiced by `:as_of`, no invoice is later)."""
     st, cv, inv = settlements.c, order_conversions.c, invoices.c
     as_of: Any = bindparam("as_of")
-    return union(
+    parts = [
         select(st.order_number).where(st.on > as_of),
         select(cv.order_number).where(cv.on > as_of),
-        select(inv.order_number).where(inv.issued_on > as_of),
-    )
+    ]
+    if invoiced_again:
+        parts.append(select(inv.order_number).where(inv.issued_on > as_of))
+    return union(*parts)
 
 
 @functools.cache
@@ -159,7 +162,7 @@ def changed_statement(one_party: bool) -> Any:
     again after it (what they owed on `:as_of` is not what is kept for them), in order: built
     once per shape."""
     inv, o = invoices.c, orders.c
-    changed = _changed_after().subquery()
+    changed = _paid_after(invoiced_again=True).subquery()
     q = (
         select(inv.order_number)
         .join(changed, changed.c.order_number == inv.order_number)
@@ -196,7 +199,10 @@ def page_statement(
         else (d.order_number, d.commodity)
     )
     where: list[Any] = _party() if one_party else []
-    where += [d.invoiced_on <= bindparam("as_of"), d.order_number.not_in(_changed_after())]
+    where += [
+        d.invoiced_on <= bindparam("as_of"),
+        d.order_number.not_in(_paid_after(invoiced_again=False)),
+    ]
     if overdue_only:
         where.append(d.due_on < bindparam("as_of"))
     if after:
