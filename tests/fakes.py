@@ -318,7 +318,16 @@ class FakeOrderRepo(_Repo):
             for d in self._s.orders[n].debts()
         ]
 
-    def changed_after(self, as_of: date, party: str | None = None) -> list[str]:
+    def changed_kept(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
+        changed = set(self._changed_after(as_of, party))
+        return [d for d in self._kept(as_of, party) if d.order in changed]
+
+    def changed_debts(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
+        return [
+            d for n in self._changed_after(as_of, party) for d in self._s.orders[n].debts_on(as_of)
+        ]
+
+    def _changed_after(self, as_of: date, party: str | None = None) -> list[str]:
         return [
             n
             for n, o in sorted(self._s.orders.items())
@@ -346,7 +355,7 @@ class FakeOrderRepo(_Repo):
         after: tuple[date, str, str] | None = None,
         limit: int | None = None,
     ) -> list[OrderDebt]:
-        changed = set(self.changed_after(as_of, party))
+        changed = set(self._changed_after(as_of, party))
         found = sorted(
             (
                 d

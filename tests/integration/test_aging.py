@@ -171,3 +171,22 @@ def test_imported_orders_keep_their_debts(engine: Engine, tmp_path: Path) -> Non
     assert found == summed(uow)
     assert per_due_date(uow) == days_of(found)
     assert aged(reports.aging(uow, TODAY)) == grouped(reports.obligations(uow, TODAY))
+
+
+def test_orders_paid_or_converted_after_a_day_are_summed_as_they_stood_that_day(
+    books: SqlUnitOfWork,
+) -> None:
+    """The orders settled or converted since (summed in SQL apart from the kept debts) owe on
+    the day what `Order.debts_on` says; the books hold some whose debts moved since."""
+    day = date(2026, 6, 1)
+    with books:
+        then = books.orders.changed_debts(day)
+        kept = books.orders.changed_kept(day)
+        orders = books.orders.load(books.orders.numbers())
+    changed = {d.order for d in then}
+    assert changed
+    assert then != kept
+    assert then == [d for o in orders if o.number in changed for d in o.debts_on(day)]
+    assert {d.order for d in kept} <= changed
+    assert [(d.order, d.commodity) for d in kept] != [(d.order, d.commodity) for d in then]
+    assert reports.obligations(books, AS_OF) != reports.obligations(books, day)

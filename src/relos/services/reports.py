@@ -13,7 +13,7 @@ from relos.domain.ledger import Entry
 from relos.domain.money import quantize
 from relos.domain.netting import NettingDebt
 from relos.domain.order_search import OrderHead, OrderSearch
-from relos.domain.orders import OPEN_STATES, Order, OrderState
+from relos.domain.orders import OPEN_STATES, OrderState
 from relos.services.unit_of_work import UnitOfWork
 
 
@@ -136,13 +136,6 @@ def _netting_debts(uow: UnitOfWork, party: str | None, as_of: date) -> list[Nett
     ]
 
 
-def _changed(uow: UnitOfWork, as_of: date, party: str | None) -> list[Order]:
-    """The orders whose debts on `as_of` are not the kept ones: invoiced by then, settled,
-    converted or invoiced again after (few unless `as_of` is long past)."""
-    numbers = uow.orders.changed_after(as_of, party)
-    return uow.orders.load(numbers, signatures=False) if numbers else []
-
-
 def parse_cursor(text: str) -> Cursor:
     """The key after which a page of obligations starts: ``due date,order,commodity,debtor,
     creditor`` (a row's `cursor`), e.g. ``2026-05-01,RELOS-IN-2026-000042,INR,IND,RUS``."""
@@ -173,8 +166,8 @@ def obligations(
     are the kept ones (`OrderRepo.open_debts`), read a page at a time in the database.
 
     As they stood at the end of `as_of` (`Order.debts_on`): an order invoiced later is not
-    listed; one settled or converted later owes what it owed then (those orders, few, are
-    read whole and merged in)."""
+    listed; one settled or converted later owes what it owed then (those orders' debts are
+    summed apart, `OrderRepo.changed_debts`, and merged in)."""
     if limit is not None and limit < 1:
         raise ValidationError("limit", limit, "at least 1")
     with uow:
@@ -182,11 +175,10 @@ def obligations(
         start = None if after is None else (after[0], after[1], after[2])
         owed = uow.orders.open_debts(as_of, party, overdue_only, start, limit)
         debts = _netting_debts(uow, party, as_of)
-        changed = _changed(uow, as_of, party)
+        then = uow.orders.changed_debts(as_of, party)
     owed += [
         d
-        for o in changed
-        for d in o.debts_on(as_of)
+        for d in then
         if not (overdue_only and d.due_on >= as_of)
         and (start is None or (d.due_on, d.order, d.commodity) > start)
     ]
@@ -251,20 +243,19 @@ def aging(uow: UnitOfWork, as_of: date, party: str | None = None) -> list[AgingR
     """The obligations listing's rows on `as_of` (every one, the netting statements' too)
     summed per debtor, creditor and commodity and band of days overdue; the orders' kept
     debts summed in the database (`OrderRepo.aging`), none listed, but for the orders settled
-    or converted after `as_of`: theirs are taken off and what they owed then is added."""
+    or converted after `as_of`: what is kept for them is taken off and what they owed then
+    is added, both summed in the database too."""
     with uow:
         if party is not None and uow.reference.find_party(party) is None:
             raise ValidationError("party", party, "no such party")
         sums = dict(uow.orders.aging(as_of, party))
         debts = _netting_debts(uow, party, as_of)
-        changed = _changed(uow, as_of, party)
-    for o in changed:
-        kept = o.debts() if o.invoices[-1].issued_on <= as_of else []  # what `aging` summed
-        for sign, owed in ((-1, kept), (1, o.debts_on(as_of))):
-            for od in owed:
-                late = band(days_overdue(od.due_on, as_of))
-                key = (od.creditor, od.debtor, od.commodity, late)
-                sums[key] = sums.get(key, Decimal(0)) + sign * od.outstanding
+        kept = uow.orders.changed_kept(as_of, party)
+        then = uow.orders.changed_debts(as_of, party)
+    for sign, owed in ((-1, kept), (1, then)):
+        for od in owed:
+            key = (od.creditor, od.debtor, od.commodity, band(days_overdue(od.due_on, as_of)))
+            sums[key] = sums.get(key, Decimal(0)) + sign * od.outstanding
     for d in debts:
         key = (d.creditor, d.debtor, d.amount.commodity, band(days_overdue(d.due_on, as_of)))
         sums[key] = sums.get(key, Decimal(0)) + d.outstanding.number

@@ -156,11 +156,10 @@ def _paid_after(invoiced_again: bool) -> Any:
     return union(*parts)
 
 
-@functools.cache
-def changed_statement(one_party: bool) -> Any:
+def changed_orders(one_party: bool) -> Any:
     """The orders invoiced on or before `:as_of` that were settled, converted or invoiced
-    again after it (what they owed on `:as_of` is not what is kept for them), in order: built
-    once per shape."""
+    again after it (of `:party`'s with `one_party`): what they owed on `:as_of` is not what is
+    kept for them."""
     inv, o = invoices.c, orders.c
     changed = _paid_after(invoiced_again=True).subquery()
     q = (
@@ -173,16 +172,28 @@ def changed_statement(one_party: bool) -> Any:
         q = q.join(orders, o.number == inv.order_number).where(
             or_(o.requesting == party, o.supplying == party)
         )
-    return q.distinct().order_by(inv.order_number)
+    return q.distinct()
 
 
-def changed_after(conn: Connection, as_of: date, party: str | None) -> list[str]:
-    return [
-        r[0]
-        for r in conn.execute(
-            changed_statement(party is not None), {"as_of": as_of, "party": party}
-        )
-    ]
+@functools.cache
+def changed_kept_statement(one_party: bool) -> Any:
+    """The kept debts of `changed_orders` invoiced (last) by `:as_of`: built once per shape."""
+    d = order_debts.c
+    return select(*(d[name] for name in COLUMNS)).where(
+        d.invoiced_on <= bindparam("as_of"), d.order_number.in_(changed_orders(one_party))
+    )
+
+
+def changed_kept(conn: Connection, as_of: date, party: str | None) -> list[OrderDebt]:
+    q = changed_kept_statement(party is not None)
+    return [_debt(r) for r in conn.execute(q, {"as_of": as_of, "party": party})]
+
+
+def _debt(r: Any) -> OrderDebt:
+    """A kept debt from its row (`COLUMNS`)."""
+    return OrderDebt(
+        r[0], r[2], r[3], r[4], METHODS[r[5]], r[1], from_minor(int(r[6]), r[1]), r[7], r[8]
+    )
 
 
 @functools.cache
@@ -238,20 +249,7 @@ def page(
     params: dict[str, Any] = {"party": party, "as_of": as_of, "limit": limit}
     if after is not None:
         params |= {"after_day": after[0], "after_order": after[1], "after_commodity": after[2]}
-    return [
-        OrderDebt(
-            r[0],
-            r[2],
-            r[3],
-            r[4],
-            METHODS[r[5]],
-            r[1],
-            from_minor(int(r[6]), r[1]),
-            r[7],
-            r[8],
-        )
-        for r in conn.execute(q, params)
-    ]
+    return [_debt(r) for r in conn.execute(q, params)]
 
 
 @functools.cache

@@ -360,15 +360,24 @@ def next_in_sequence(conn: Connection, prefix: str, start: int = 0) -> int:
     return int(last)
 
 
-def debts_statements(collate_c: bool, one_party: bool) -> tuple[Any, Any]:
+@functools.cache
+def debts_statements(collate_c: bool, one_party: bool, as_of: bool = False) -> tuple[Any, Any]:
     """What invoiced orders owe per commodity (with the order's header and last invoice), and
-    the conversions' cleared amounts: built once per shape (see `OrderRepository.debts`)."""
+    the conversions' cleared amounts: built once per shape (see `OrderRepository.debts`).
+    With `as_of`, what the orders `changed_after` `:as_of` owed at its end: their settlements
+    and conversions dated by then, their last invoice issued by then (`Order.debts_on`)."""
     o, ol, rl = t.orders.c, t.order_lines.c, t.receipt_lines.c
     st, cv = t.settlements.c, order_conversions.c
-    invoiced = [o.state == OrderState.INVOICED.value]
-    if one_party:
-        party: Any = bindparam("party")
-        invoiced.append(or_(o.requesting == party, o.supplying == party))
+    day: Any = bindparam("as_of")
+    invoiced: list[ColumnElement[bool]]
+    if as_of:
+        invoiced = [o.number.in_(debt_repository.changed_orders(one_party))]
+    else:
+        invoiced = [o.state == OrderState.INVOICED.value]
+        if one_party:
+            party: Any = bindparam("party")
+            invoiced.append(or_(o.requesting == party, o.supplying == party))
+    by_then: list[ColumnElement[bool]] = [cv.on <= day] if as_of else []
     rik = o.method == Method.RIK.value
     none = cast(null(), BigInteger)
     # value in minor units = round_half_even(price_minor * quantity_milli / 1000), in
@@ -399,7 +408,7 @@ def debts_statements(collate_c: bool, one_party: bool) -> tuple[Any, Any]:
     converted = (
         select(cv.order_number, cv.currency, none, cv.amount_minor)
         .select_from(order_conversions.join(t.orders, o.number == cv.order_number))
-        .where(*invoiced)
+        .where(*invoiced, *by_then)
     )
     settled = (
         select(
@@ -409,7 +418,7 @@ def debts_statements(collate_c: bool, one_party: bool) -> tuple[Any, Any]:
             case((st.reverses.is_(None), -st.amount_minor), else_=st.amount_minor),
         )
         .select_from(t.settlements.join(t.orders, o.number == st.order_number))
-        .where(*invoiced)
+        .where(*invoiced, *([st.on <= day] if as_of else []))
     )
     parts = union_all(received, converted, settled).subquery()
     owed = (
@@ -435,6 +444,7 @@ def debts_statements(collate_c: bool, one_party: bool) -> tuple[Any, Any]:
             later.issued_on > inv.issued_on,
             and_(later.issued_on == inv.issued_on, later_number > number),
         ),
+        *([later.issued_on <= day] if as_of else []),
     )
     q = (
         select(
@@ -454,12 +464,12 @@ def debts_statements(collate_c: bool, one_party: bool) -> tuple[Any, Any]:
                 t.invoices, inv.order_number == owed.c.number
             )
         )
-        .where(last)
+        .where(last, *([inv.issued_on <= day] if as_of else []))
     )
     cq = (
         select(cv.order_number, cv.cleared)
         .select_from(order_conversions.join(t.orders, o.number == cv.order_number))
-        .where(*invoiced)
+        .where(*invoiced, *by_then)
     )
     return q, cq
 
@@ -918,7 +928,16 @@ class OrderRepository:
         of conversions, less settlements (a reversal adds back). Only what conversions cleared,
         kept as JSON, is taken off here, from the conversion rows alone. No order is loaded."""
         q, cq = debts_statements(self.conn.dialect.name == "postgresql", party is not None)
-        params = {"party": party}
+        return self._debts(q, cq, {"party": party})
+
+    def changed_debts(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
+        """`Order.debts_on(as_of)` of the orders `changed_after` `as_of`, by order and
+        commodity, summed in the database as `debts` sums (no order loaded)."""
+        pg = self.conn.dialect.name == "postgresql"
+        q, cq = debts_statements(pg, party is not None, as_of=True)
+        return self._debts(q, cq, {"party": party, "as_of": as_of})
+
+    def _debts(self, q: Any, cq: Any, params: dict[str, Any]) -> list[OrderDebt]:
         cleared: dict[tuple[str, str], Decimal] = {}
         for n, amounts in self.conn.execute(cq, params):
             for a in amounts:
@@ -961,11 +980,11 @@ class OrderRepository:
         commodity, band of `domain.aging`) on `as_of`, in SQL."""
         return debt_repository.aging(self.conn, as_of, party)
 
-    def changed_after(self, as_of: date, party: str | None = None) -> list[str]:
-        """Orders invoiced on or before `as_of` with a settlement, a conversion or another
-        invoice dated after it: what they owed on `as_of` is not what is kept for them
-        (`open_debts` leaves them out; `aging` holds what is kept, if invoiced by `as_of`)."""
-        return debt_repository.changed_after(self.conn, as_of, party)
+    def changed_kept(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
+        """The kept debts that `aging` sums on `as_of` of the orders invoiced by then and
+        settled, converted or invoiced again after it (`open_debts` leaves those orders out):
+        what `changed_debts` stands for."""
+        return debt_repository.changed_kept(self.conn, as_of, party)
 
 
 # Entries by book and txn, the lists bound at execution (one compiled statement, cached).
