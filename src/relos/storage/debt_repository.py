@@ -16,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     func,
     insert,
     or_,
@@ -141,38 +142,34 @@ def _party() -> list[Any]:
     return [or_(d.creditor == party, d.debtor == party)]
 
 
-def _paid_after(invoiced_again: bool) -> Any:
-    """Numbers of the orders with a settlement or a conversion dated after `:as_of`, and with
-    `invoiced_again` an invoice too (a kept debt carries its order's last invoice's day: of one
-    invoiced by `:as_of`, no invoice is later)."""
-    st, cv, inv = settlements.c, order_conversions.c, invoices.c
+def _paid_after() -> Any:
+    """Numbers of the orders with a settlement or a conversion dated after `:as_of`. An order
+    is invoiced again only by a conversion, on the conversion's day (`domain.settlement.
+    convert`): one invoiced again after `:as_of` is among them too."""
+    st, cv = settlements.c, order_conversions.c
     as_of: Any = bindparam("as_of")
-    parts = [
+    return union(
         select(st.order_number).where(st.on > as_of),
         select(cv.order_number).where(cv.on > as_of),
-    ]
-    if invoiced_again:
-        parts.append(select(inv.order_number).where(inv.issued_on > as_of))
-    return union(*parts)
+    )
 
 
 def changed_orders(one_party: bool) -> Any:
     """The orders invoiced on or before `:as_of` that were settled, converted or invoiced
     again after it (of `:party`'s with `one_party`): what they owed on `:as_of` is not what is
-    kept for them."""
+    kept for them. Read from the few settlements and conversions after the day, by index."""
     inv, o = invoices.c, orders.c
-    changed = _paid_after(invoiced_again=True).subquery()
-    q = (
-        select(inv.order_number)
-        .join(changed, changed.c.order_number == inv.order_number)
-        .where(inv.issued_on <= bindparam("as_of"))
+    changed = _paid_after().subquery()
+    number = changed.c.order_number
+    q = select(number).where(
+        exists().where(inv.order_number == number, inv.issued_on <= bindparam("as_of"))
     )
     if one_party:
         party: Any = bindparam("party")
-        q = q.join(orders, o.number == inv.order_number).where(
+        q = q.join(orders, o.number == number).where(
             or_(o.requesting == party, o.supplying == party)
         )
-    return q.distinct()
+    return q
 
 
 @functools.cache
@@ -212,7 +209,7 @@ def page_statement(
     where: list[Any] = _party() if one_party else []
     where += [
         d.invoiced_on <= bindparam("as_of"),
-        d.order_number.not_in(_paid_after(invoiced_again=False)),
+        d.order_number.not_in(_paid_after()),
     ]
     if overdue_only:
         where.append(d.due_on < bindparam("as_of"))

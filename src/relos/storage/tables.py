@@ -159,7 +159,7 @@ invoices = Table(
     metadata,
     Column("number", String(60), primary_key=True),
     Column("order_number", String(40), ForeignKey("orders.number"), nullable=False, index=True),
-    Column("issued_on", Date, nullable=False, index=True),
+    Column("issued_on", Date, nullable=False),
     Column("due_on", Date, nullable=False),
     Column("value_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),

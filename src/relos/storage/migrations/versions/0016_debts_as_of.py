@@ -1,12 +1,11 @@
 """the kept debts carry the day of the invoice they arose by, their sums per due date too, and
-settlements and invoices are indexed by date (issue 6: aging and the obligations listing as
-of a past day)
+settlements are indexed by date (issue 6: aging and the obligations listing as of a past day)
 
 `order_debts.invoiced_on` is its invoice's `issued_on`; `debt_days` is keyed by it as well, so
 aging as of a day sums only what was invoiced by then. The orders settled, converted or
-invoiced again after the day are found by the dates of their settlements and invoices (now
-indexed) and conversions (indexed already). Frozen as of this revision: its own SQL, nothing
-of relos imported (decision 57).
+invoiced again (only a conversion does) after the day are found by the dates of their
+settlements (now indexed) and conversions (indexed already). Frozen as of this revision:
+its own SQL, nothing of relos imported (decision 57).
 
 Revision ID: 0016_debts_as_of
 Revises: 0015_daily_index
@@ -23,7 +22,6 @@ branch_labels = None
 depends_on = None
 
 SETTLEMENTS_ON = "ix_settlements_on"
-INVOICES_ISSUED_ON = "ix_invoices_issued_on"
 
 
 def _debt_days(as_of: bool) -> None:
@@ -59,11 +57,9 @@ def upgrade() -> None:
         table.alter_column("invoiced_on", existing_type=sa.Date(), nullable=False)
     _debt_days(as_of=True)
     op.create_index(op.f(SETTLEMENTS_ON), "settlements", ["on"])
-    op.create_index(op.f(INVOICES_ISSUED_ON), "invoices", ["issued_on"])
 
 
 def downgrade() -> None:
-    op.drop_index(op.f(INVOICES_ISSUED_ON), table_name="invoices")
     op.drop_index(op.f(SETTLEMENTS_ON), table_name="settlements")
     with op.batch_alter_table("order_debts") as table:
         table.drop_column("invoiced_on")
