@@ -19,7 +19,7 @@ from relos.domain.aging import BAND_NAMES, band
 from relos.domain.money import from_minor
 from relos.domain.orders import OrderDebt
 from relos.services import bulk_import, catalogue, people, reports, settlement
-from relos.storage.debt_tables import debt_days
+from relos.storage.debt_tables import debt_days, debt_invoice_days, order_debts
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.fakes import USERS, relos_document
 from tests.import_world import ORDERS, TODAY, rows_of, write_csv
@@ -72,21 +72,32 @@ def books(engine: Engine) -> SqlUnitOfWork:
 
 
 def per_due_date(uow: SqlUnitOfWork) -> dict[tuple[str, str, str, date], Decimal]:
-    """The kept sums per creditor, debtor, commodity and due date (none zero), whatever the
-    invoice's day."""
+    """The kept sums per creditor, debtor, commodity and due date (none zero)."""
     with uow.engine.connect() as c:
         rows = c.execute(select(debt_days)).all()
-    out: dict[tuple[str, str, str, date], Decimal] = {}
-    for r in rows:
-        key = (r.creditor, r.debtor, r.commodity, r.due_on)
-        out[key] = out.get(key, Decimal(0)) + from_minor(r.amount_minor, r.commodity)
-    return {k: v for k, v in out.items() if v}
+    return {(r[0], r[1], r[2], r[3]): from_minor(r[4], r[2]) for r in rows if r[4]}
+
+
+def per_invoice_day(uow: SqlUnitOfWork) -> dict[tuple[object, ...], int]:
+    """The kept sums per invoice day, creditor, debtor, commodity and due date (none zero),
+    and the kept debts summed so."""
+    with uow.engine.connect() as c:
+        rows = c.execute(select(debt_invoice_days)).all()
+        debts = c.execute(select(order_debts)).all()
+    summed: dict[tuple[object, ...], int] = {}
+    for d in debts:
+        key = (d.invoiced_on, d.creditor, d.debtor, d.commodity, d.due_on)
+        summed[key] = summed.get(key, 0) + d.outstanding_minor
+    kept = {tuple(r[:5]): r[5] for r in rows if r[5]}
+    assert kept == {k: v for k, v in summed.items() if v}
+    return kept
 
 
 def test_the_kept_debts_are_the_debts_summed_from_the_orders(books: SqlUnitOfWork) -> None:
     for party in PARTIES:
         assert kept(books, party) == summed(books, party)
     assert per_due_date(books) == days_of(summed(books))
+    assert len({k[0] for k in per_invoice_day(books)}) > 1
 
 
 def days_of(debts: list[OrderDebt]) -> dict[tuple[str, str, str, date], Decimal]:
@@ -170,6 +181,7 @@ def test_imported_orders_keep_their_debts(engine: Engine, tmp_path: Path) -> Non
     assert found
     assert found == summed(uow)
     assert per_due_date(uow) == days_of(found)
+    assert per_invoice_day(uow)
     assert aged(reports.aging(uow, TODAY)) == grouped(reports.obligations(uow, TODAY))
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     or_,
     select,
     union,
+    union_all,
 )
 
 from relos.domain.aging import BANDS, band_starts
@@ -30,7 +31,7 @@ from relos.domain.money import from_minor, to_minor
 from relos.domain.orders import Order, OrderDebt, OrderState
 from relos.storage.bulk_insert import converter, insert_rows
 from relos.storage.conversion_tables import order_conversions
-from relos.storage.debt_tables import debt_days, order_debts
+from relos.storage.debt_tables import debt_days, debt_invoice_days, order_debts
 from relos.storage.tables import invoices, orders, settlements
 
 COLUMNS = (
@@ -68,8 +69,9 @@ def invoiced_on(order: Order) -> date:
     return order.invoices[-1].issued_on
 
 
-DAY_KEY = ("creditor", "debtor", "commodity", "due_on", "invoiced_on")
-_DayKey = tuple[str, str, str, date, date]
+DAY_KEY = ("creditor", "debtor", "commodity", "due_on")
+INVOICE_DAY_KEY = ("invoiced_on", *DAY_KEY)
+_DayKey = tuple[str, str, str, date, date]  # DAY_KEY and the invoice's day
 
 
 def _add_days(
@@ -91,10 +93,22 @@ def _add_days(
 
 
 def _bump_days(conn: Connection, change: dict[_DayKey, int]) -> None:
+    """Move the sums per due date, and per invoice day and due date, by `change`."""
     due_on = converter(conn.dialect, debt_days, "due_on")
-    on = converter(conn.dialect, debt_days, "invoiced_on")
-    rows = [(*k[:3], due_on(k[3]), on(k[4]), v) for k, v in sorted(change.items()) if v]
+    on = converter(conn.dialect, debt_invoice_days, "invoiced_on")
+    per_day: dict[tuple[str, str, str, date], int] = {}
+    for k, v in change.items():
+        per_day[k[:4]] = per_day.get(k[:4], 0) + v
+    rows = [(*k[:3], due_on(k[3]), v) for k, v in sorted(per_day.items()) if v]
     insert_rows(conn, debt_days, (*DAY_KEY, "amount_minor"), rows, add_on_conflict=DAY_KEY)
+    moved = [(on(k[4]), *k[:3], due_on(k[3]), v) for k, v in sorted(change.items()) if v]
+    insert_rows(
+        conn,
+        debt_invoice_days,
+        (*INVOICE_DAY_KEY, "amount_minor"),
+        moved,
+        add_on_conflict=INVOICE_DAY_KEY,
+    )
 
 
 def keep(conn: Connection, order: Order, stored: Order | None) -> None:
@@ -252,22 +266,25 @@ def page(
 @functools.cache
 def aging_statement(one_party: bool) -> Any:
     """Kept debts of orders invoiced on or before `:as_of` summed per creditor, debtor,
-    commodity and band of days overdue on it (its band starts bound as `:start0`..): from the
-    sums per due and invoice date (`debt_days`), built once per shape."""
-    d = debt_days.c
+    commodity and band of days overdue on it (its band starts bound as `:start0`..): the sums
+    per due date (`debt_days`) less those invoiced after `:as_of` (`debt_invoice_days`, one
+    range of its key: none as of today), built once per shape."""
     starts = len(BANDS) - 1
-    band = case(
-        *((d.due_on >= bindparam(f"start{i}"), i) for i in range(starts)),
-        else_=starts,
-    ).label("band")
     party: Any = bindparam("party")
-    where = [or_(d.creditor == party, d.debtor == party)] if one_party else []
-    where.append(d.invoiced_on <= bindparam("as_of"))
-    banded = (
-        select(d.creditor, d.debtor, d.commodity, band, d.amount_minor).where(*where).subquery()
-    )
-    b = banded.c
-    return select(b.creditor, b.debtor, b.commodity, b.band, func.sum(b.amount_minor)).group_by(
+    parts = []
+    for table, sign in ((debt_days, 1), (debt_invoice_days, -1)):
+        d = table.c
+        band = case(
+            *((d.due_on >= bindparam(f"start{i}"), i) for i in range(starts)),
+            else_=starts,
+        ).label("band")
+        where = [or_(d.creditor == party, d.debtor == party)] if one_party else []
+        if sign < 0:
+            where.append(d.invoiced_on > bindparam("as_of"))
+        amount = (d.amount_minor if sign > 0 else -d.amount_minor).label("amount")
+        parts.append(select(d.creditor, d.debtor, d.commodity, band, amount).where(*where))
+    b = union_all(*parts).subquery().c
+    return select(b.creditor, b.debtor, b.commodity, b.band, func.sum(b.amount)).group_by(
         b.creditor, b.debtor, b.commodity, b.band
     )
 

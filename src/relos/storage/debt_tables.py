@@ -28,9 +28,8 @@ order_debts = Table(
     Index("ix_order_debts_debtor", "debtor", "due_on"),
 )
 
-#: the same debts summed per creditor, debtor, commodity, due date and the date of the invoice
-#: they arose by (the sum may be zero): what aging sums per band, some thousands of rows
-#: however many orders are open; as of a past day, only what was invoiced by then.
+#: the same debts summed per creditor, debtor, commodity and due date (the day's sum may be
+#: zero): what aging sums per band, some thousands of rows however many orders are open.
 debt_days = Table(
     "debt_days",
     metadata,
@@ -38,7 +37,20 @@ debt_days = Table(
     Column("debtor", String(3), primary_key=True),
     Column("commodity", String(60), primary_key=True),
     Column("due_on", Date, primary_key=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+#: the same again per day of the invoice the debts arose by, that day first: aging as of a past
+#: day takes off `debt_days` what was invoiced after it (one range of the key; none today).
+debt_invoice_days = Table(
+    "debt_invoice_days",
+    metadata,
     Column("invoiced_on", Date, primary_key=True),
+    Column("creditor", String(3), primary_key=True),
+    Column("debtor", String(3), primary_key=True),
+    Column("commodity", String(60), primary_key=True),
+    Column("due_on", Date, primary_key=True),
     Column("amount_minor", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )

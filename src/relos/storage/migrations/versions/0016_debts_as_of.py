@@ -1,8 +1,10 @@
-"""the kept debts carry the day of the invoice they arose by, their sums per due date too, and
-settlements are indexed by date (issue 6: aging and the obligations listing as of a past day)
+"""the kept debts carry the day of the invoice they arose by, summed per that day and due date,
+and settlements are indexed by date (issue 6: aging and the obligations listing as of a past
+day)
 
-`order_debts.invoiced_on` is its invoice's `issued_on`; `debt_days` is keyed by it as well, so
-aging as of a day sums only what was invoiced by then. The orders settled, converted or
+`order_debts.invoiced_on` is its invoice's `issued_on`; `debt_invoice_days` sums the debts per
+that day (first in its key) and due date, so that aging as of a past day takes off the sums per
+due date (`debt_days`, unchanged) what was invoiced after it. The orders settled, converted or
 invoiced again (only a conversion does) after the day are found by the dates of their
 settlements (now indexed) and conversions (indexed already). Frozen as of this revision:
 its own SQL, nothing of relos imported (decision 57).
@@ -22,29 +24,7 @@ branch_labels = None
 depends_on = None
 
 SETTLEMENTS_ON = "ix_settlements_on"
-
-
-def _debt_days(as_of: bool) -> None:
-    """`debt_days` made again, keyed by the invoice's day with `as_of`, and filled with the
-    sums of `order_debts` per key."""
-    key = ["creditor", "debtor", "commodity", "due_on", *(["invoiced_on"] if as_of else [])]
-    op.drop_table("debt_days")
-    op.create_table(
-        "debt_days",
-        sa.Column("creditor", sa.String(length=3), nullable=False),
-        sa.Column("debtor", sa.String(length=3), nullable=False),
-        sa.Column("commodity", sa.String(length=60), nullable=False),
-        sa.Column("due_on", sa.Date(), nullable=False),
-        *([sa.Column("invoiced_on", sa.Date(), nullable=False)] if as_of else []),
-        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(*key, name=op.f("pk_debt_days")),
-        sqlite_with_rowid=False,
-    )
-    columns = ", ".join(key)
-    op.execute(
-        f"INSERT INTO debt_days ({columns}, amount_minor)"
-        f" SELECT {columns}, SUM(outstanding_minor) FROM order_debts GROUP BY {columns}"
-    )
+KEY = ("invoiced_on", "creditor", "debtor", "commodity", "due_on")
 
 
 def upgrade() -> None:
@@ -55,12 +35,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("order_debts") as table:
         table.alter_column("invoiced_on", existing_type=sa.Date(), nullable=False)
-    _debt_days(as_of=True)
+    op.create_table(
+        "debt_invoice_days",
+        sa.Column("invoiced_on", sa.Date(), nullable=False),
+        sa.Column("creditor", sa.String(length=3), nullable=False),
+        sa.Column("debtor", sa.String(length=3), nullable=False),
+        sa.Column("commodity", sa.String(length=60), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(*KEY, name=op.f("pk_debt_invoice_days")),
+        sqlite_with_rowid=False,
+    )
+    columns = ", ".join(KEY)
+    op.execute(
+        f"INSERT INTO debt_invoice_days ({columns}, amount_minor)"
+        f" SELECT {columns}, SUM(outstanding_minor) FROM order_debts GROUP BY {columns}"
+    )
     op.create_index(op.f(SETTLEMENTS_ON), "settlements", ["on"])
 
 
 def downgrade() -> None:
     op.drop_index(op.f(SETTLEMENTS_ON), table_name="settlements")
+    op.drop_table("debt_invoice_days")
     with op.batch_alter_table("order_debts") as table:
         table.drop_column("invoiced_on")
-    _debt_days(as_of=False)
