@@ -102,6 +102,27 @@ def test_an_overdue_rik_debt_converts_at_the_original_price(
     assert all(not e.unbalanced() for e in entries)
 
 
+def test_a_converted_debt_is_owed_in_kind_until_the_conversion_day_and_in_cash_from_it(
+    make_order: OrderFactory, w: World
+) -> None:
+    o = rik_with_return(make_order, w)
+    first = o.invoices[0]
+    convert(o, officer(w, "RUS", "fo"), CONVERTED_AT, AFTER, w.relos, w.prices)
+    (second,) = o.invoices[1:]
+    assert second.issued_on == AFTER  # a second invoice only by a conversion, on its day
+    assert o.debts_on(first.issued_on - timedelta(days=1)) == []
+    (in_kind,) = o.debts_on(AFTER - timedelta(days=1))
+    assert (in_kind.commodity, in_kind.outstanding) == ("DIESEL_T", Decimal("300.000"))
+    assert (in_kind.invoice, in_kind.due_on) == (first.number, first.due_on)
+    assert o.debts_on(AFTER) == o.debts()
+    (cash,) = o.debts()
+    assert (cash.commodity, cash.outstanding, cash.invoice) == (
+        "RUB",
+        Decimal("19500000.00"),
+        second.number,
+    )
+
+
 def test_an_overdue_rik_debt_converts_at_the_current_price_when_the_agreement_says_so(
     make_order: OrderFactory, w: World
 ) -> None:
