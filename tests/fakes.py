@@ -548,8 +548,21 @@ class FakeReconciliationRepo(_Repo):
     def find_run(self, run_id: int) -> ReconRun | None:
         return self._s.recon_runs.get(run_id)
 
-    def lines(self, run_id: int) -> list[ReconLine]:
-        return list(self._s.recon_lines.get(run_id, []))
+    def lines(
+        self, run_id: int, *, after: int | None = None, limit: int | None = None
+    ) -> list[ReconLine]:
+        found = sorted(self._s.recon_lines.get(run_id, []), key=lambda ln: ln.line_no)
+        found = [ln for ln in found if after is None or ln.line_no > after]
+        return found if limit is None else found[:limit]
+
+    def line(self, run_id: int, line_no: int) -> ReconLine | None:
+        return next((ln for ln in self.lines(run_id) if ln.line_no == line_no), None)
+
+    def status_counts(self, run_id: int) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for ln in self.lines(run_id):
+            out[ln.status.value] = out.get(ln.status.value, 0) + 1
+        return out
 
     def save_line(self, run_id: int, line: ReconLine) -> None:
         old = self._s.recon_lines.get(run_id, [])

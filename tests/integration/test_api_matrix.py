@@ -1648,3 +1648,20 @@ def test_reconciliation_is_run_read_and_disputed_only_within_the_callers_party(
         ).json()
         (done,) = [ln for ln in final["lines"] if ln["line"] == line]
         assert (done["open"], done["resolved_note"]) == (False, "resolve: checked with India")
+        assert final["next_after"] is None  # the whole run fits the default page
+        owner = bearer(w.world.tokens[rus_finance])
+        paged, after = [], None
+        while True:
+            query = "limit=1" + ("" if after is None else f"&after={after}")
+            page = w.client.get(f"/reconciliation/runs/{run['id']}?{query}", headers=owner)
+            assert page.status_code == 200, page.text
+            assert page.json()["counts"] == final["counts"]  # every line counted, on each page
+            paged += page.json()["lines"]
+            after = page.json()["next_after"]
+            if after is None:
+                break
+        assert len(final["lines"]) > 1
+        assert paged == final["lines"]
+        for bad in ("limit=0", "limit=1001", "after=-1"):
+            r = w.client.get(f"/reconciliation/runs/{run['id']}?{bad}", headers=owner)
+            assert r.status_code == 422, bad

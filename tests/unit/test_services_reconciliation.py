@@ -111,6 +111,26 @@ def test_their_statement_matches_our_records_on_the_same_node(uow: FakeUnitOfWor
     assert reconciliation.runs(uow, "ind-fo") == []  # runs are the reconciling party's own
 
 
+def test_a_run_is_shown_a_page_of_lines_at_a_time_with_every_line_counted(
+    uow: FakeUnitOfWork,
+) -> None:
+    numbers = sorted(to_invoiced(uow).number for _ in range(3))
+    keyed(uow)
+    run = reconciliation.match_statement(uow, "rus-fo", statement(uow)).run
+    first = reconciliation.show(uow, "rus-fo", run.id, limit=2)
+    assert [ln.order for ln in first.lines] == numbers[:2]
+    assert first.counts() == {"matched": 3}
+    assert first.next_after == first.lines[-1].line_no
+    rest = reconciliation.show(uow, "rus-fo", run.id, limit=2, after=first.next_after)
+    assert ([ln.order for ln in rest.lines], rest.next_after) == (numbers[2:], None)
+    assert rest.counts() == {"matched": 3}
+    whole = reconciliation.show(uow, "rus-fo", run.id)
+    assert (whole.lines, whole.next_after) == (first.lines + rest.lines, None)
+    with pytest.raises(ValidationError) as err:
+        reconciliation.show(uow, "rus-fo", run.id, limit=0)
+    assert (err.value.field, err.value.value) == ("limit", 0)
+
+
 @pytest.mark.parametrize(
     "tamper",
     [

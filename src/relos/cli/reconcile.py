@@ -155,7 +155,14 @@ def _lines(report: RunReport) -> list[dict[str, Any]]:
 
 def _show(report: RunReport, json: bool) -> None:
     if json:
-        render.emit_json({"run": report.run, "counts": report.counts(), "lines": _lines(report)})
+        render.emit_json(
+            {
+                "run": report.run,
+                "counts": report.counts(),
+                "lines": _lines(report),
+                "next_after": report.next_after,
+            }
+        )
         return
     r = report.run
     render.fields(
@@ -189,6 +196,8 @@ def _show(report: RunReport, json: bool) -> None:
         ],
         numeric=["line", "value ours", "value theirs"],
     )
+    if report.next_after is not None:
+        render.ok(f"more: --after {report.next_after}")
 
 
 @reconcile_app.command("match")
@@ -246,13 +255,21 @@ def show(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Flag lines over a year old on this day.")
     ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most this many lines (default: every one).")
+    ] = None,
+    after: Annotated[
+        int | None, typer.Option(min=0, help="Start after this line (the last page's next).")
+    ] = None,
     as_: As = None,
     json: Json = False,
 ) -> None:
-    """A run and its lines; lines unreconciled for over a year are flagged."""
+    """A run, its lines counted per status, and its lines (a page with --limit); lines
+    unreconciled for over a year are flagged."""
     from relos.services import reconciliation
 
-    _show(reconciliation.show(uow(), actor(as_), run, parse_date(as_of, "as_of")), json)
+    day = parse_date(as_of, "as_of")
+    _show(reconciliation.show(uow(), actor(as_), run, day, limit, after), json)
 
 
 @reconcile_app.command("dispute")

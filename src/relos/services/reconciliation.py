@@ -725,18 +725,27 @@ def reconcile(
 
 @dataclass(frozen=True)
 class RunReport:
+    """A run, its lines counted per status, and its lines or a page of them (`next_after`: the
+    line the next page starts after; None when this page is the last)."""
+
     run: ReconRun
     lines: list[ReconLine]
     as_of: date  # the day `overdue` is judged on
+    totals: dict[str, int]  # every line of the run, per status
+    next_after: int | None = None
 
     def overdue(self, line: ReconLine) -> bool:
         return line.overdue(self.as_of)
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for ln in self.lines:
-            out[ln.status.value] = out.get(ln.status.value, 0) + 1
-        return out
+        return dict(self.totals)
+
+
+def _counted(lines: list[ReconLine]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for ln in lines:
+        out[ln.status.value] = out.get(ln.status.value, 0) + 1
+    return out
 
 
 def match_statement(
@@ -753,7 +762,7 @@ def match_statement(
     done = reconcile(uow, actor, source, at)
     with uow:
         lines = uow.reconciliation.lines(done.run.id)
-    return RunReport(done.run, lines, done.run.their_as_of)
+    return RunReport(done.run, lines, done.run.their_as_of, _counted(lines))
 
 
 def _run_of(uow: UnitOfWork, user: User, run_id: int, action: str) -> ReconRun:
@@ -770,13 +779,29 @@ def runs(uow: UnitOfWork, actor: str | None) -> list[ReconRun]:
         return uow.reconciliation.runs(user.party)
 
 
-def show(uow: UnitOfWork, actor: str | None, run_id: int, as_of: date | None = None) -> RunReport:
-    """A run with its lines; `overdue` judged on `as_of` (default: today)."""
+def show(
+    uow: UnitOfWork,
+    actor: str | None,
+    run_id: int,
+    as_of: date | None = None,
+    limit: int | None = None,
+    after: int | None = None,
+) -> RunReport:
+    """A run with its lines counted per status and its lines after line `after`, at most
+    `limit` of them (all without; a 1M-line run is read a page at a time, by key); `overdue`
+    judged on `as_of` (default: today)."""
+    if limit is not None and limit < 1:
+        raise ValidationError("limit", limit, "at least 1")
+    if after is not None and after < 0:
+        raise ValidationError("after", after, "a line number (0 or more)")
     with uow:
         user = acting_user(uow, actor, "read a reconciliation run")
         _require(user, READERS, user.party, "read a reconciliation run")
         run = _run_of(uow, user, run_id, "read a reconciliation run")
-        return RunReport(run, uow.reconciliation.lines(run_id), as_of or date.today())
+        lines = uow.reconciliation.lines(run_id, after=after, limit=limit)
+        totals = uow.reconciliation.status_counts(run_id)
+    following = lines[-1].line_no if limit is not None and len(lines) == limit else None
+    return RunReport(run, lines, as_of or date.today(), totals, following)
 
 
 def _change_line(
@@ -793,7 +818,7 @@ def _change_line(
         user = acting_user(uow, actor, f"{verb} a reconciliation line")
         _require(user, RECONCILERS, user.party, f"{verb} a reconciliation line")
         _run_of(uow, user, run_id, verb)
-        line = next((ln for ln in uow.reconciliation.lines(run_id) if ln.line_no == line_no), None)
+        line = uow.reconciliation.line(run_id, line_no)
         if line is None:
             raise NotFound("reconciliation line", f"{run_id}/{line_no}", field="line")
         changed = (

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from relos.domain.errors import NotFound
 from relos.domain.money import from_minor, to_minor
@@ -189,12 +190,31 @@ class ReconciliationRepository:
     def find_run(self, run_id: int) -> ReconRun | None:
         return next(iter(self._runs(run_id=run_id)), None)
 
-    def lines(self, run_id: int) -> list[ReconLine]:
-        q = (
-            select(reconciliation_lines)
-            .where(reconciliation_lines.c.run_id == run_id)
-            .order_by(reconciliation_lines.c.line_no)
-        )
+    def lines(
+        self, run_id: int, *, after: int | None = None, limit: int | None = None
+    ) -> list[ReconLine]:
+        """The run's lines in line order: those after line `after`, at most `limit` (all
+        without), read by the primary key."""
+        c = reconciliation_lines.c
+        q = select(reconciliation_lines).where(c.run_id == run_id).order_by(c.line_no)
+        if after is not None:
+            q = q.where(c.line_no > after)
+        if limit is not None:
+            q = q.limit(limit)
+        return self._lines(q)
+
+    def line(self, run_id: int, line_no: int) -> ReconLine | None:
+        c = reconciliation_lines.c
+        q = select(reconciliation_lines).where(c.run_id == run_id, c.line_no == line_no)
+        return next(iter(self._lines(q)), None)
+
+    def status_counts(self, run_id: int) -> dict[str, int]:
+        """The run's lines counted per status, in the database."""
+        c = reconciliation_lines.c
+        q = select(c.status, func.count()).where(c.run_id == run_id).group_by(c.status)
+        return {str(status): int(n) for status, n in self.conn.execute(q)}
+
+    def _lines(self, q: Any) -> list[ReconLine]:
         return [
             ReconLine(
                 line_no=int(r["line_no"]),

@@ -136,9 +136,17 @@ class LinePublic(BaseModel):
         )
 
 
+#: lines a page of a run may hold (`GET /reconciliation/runs/{id}?limit=`)
+LINES_MAX = 1000
+
+
 class RunDetail(RunPublic):
+    """A run, its lines counted per status, and a page of its lines; `next_after`: the line
+    number to ask the next page after (null on the last page)."""
+
     counts: dict[str, int]
     lines: list[LinePublic]
+    next_after: int | None
 
     @classmethod
     def of_report(cls, report: RunReport) -> RunDetail:
@@ -146,6 +154,7 @@ class RunDetail(RunPublic):
             **RunPublic.of(report.run).model_dump(),
             counts=report.counts(),
             lines=[LinePublic.of(ln, report.as_of) for ln in report.lines],
+            next_after=report.next_after,
         )
 
 
@@ -311,9 +320,15 @@ def show_run(
     as_of: Annotated[
         date | None, Query(description="the day lines over a year old are flagged on")
     ] = None,
+    limit: Annotated[int, Query(ge=1, le=LINES_MAX, description="lines per page")] = 100,
+    after: Annotated[
+        int | None, Query(ge=0, description="the previous page's `next_after` (a line number)")
+    ] = None,
 ) -> RunDetail:
-    """A run of your party with its lines; `overdue` marks lines unreconciled over a year."""
-    return RunDetail.of_report(reconciliation.show(uow, caller.user.name, run_id, as_of))
+    """A run of your party with its lines counted per status and a page of `limit` lines
+    after line `after`; `overdue` marks lines unreconciled over a year."""
+    report = reconciliation.show(uow, caller.user.name, run_id, as_of, limit, after)
+    return RunDetail.of_report(report)
 
 
 @router.post(
