@@ -61,8 +61,20 @@ def test_two_nodes_reconcile_by_signed_statements(demo_db: Path, tmp_path: Path)
     report = rus.json("reconcile", "match", str(statement), "--as", RUS_FIN)
     assert set(report["counts"]) == {"matched"}
     assert rus.json("reconcile", "list", "--as", RUS_FIN)[0]["id"] == report["run"]["id"]
-    shown = rus.json("reconcile", "show", str(report["run"]["id"]), "--as", RUS_FIN)
+    run_id = str(report["run"]["id"])
+    shown = rus.json("reconcile", "show", run_id, "--as", RUS_FIN)
     assert len(shown["lines"]) == report["counts"]["matched"]
+    assert shown["next_after"] is None
+    assert len(shown["lines"]) > 2
+    first = rus.json("reconcile", "show", run_id, "--limit", "2", "--as", RUS_FIN)
+    assert (first["lines"], first["counts"]) == (shown["lines"][:2], shown["counts"])
+    after = str(first["next_after"])
+    rest = rus.json("reconcile", "show", run_id, "--after", after, "--as", RUS_FIN)
+    assert rest["lines"] == shown["lines"][2:]
+    page = rus.run("reconcile", "show", run_id, "--limit", "2", "--as", RUS_FIN).stdout
+    assert f"more: --after {after}" in page
+    refused = rus.run("reconcile", "show", run_id, "--limit", "0", "--as", RUS_FIN, code=2)
+    assert "--limit" in refused.stderr
 
     text = statement.read_text("utf-8")
     tampered = tmp_path / "tampered.json"
