@@ -31,7 +31,7 @@ from relos.domain.netting import Statement
 from relos.domain.order_search import OrderHead, OrderSearch
 from relos.domain.orders import Conversion, Order, OrderDebt, OrderState
 from relos.domain.rates import Rate
-from relos.domain.reconciliation import PartyKey, ReconLine, ReconRun
+from relos.domain.reconciliation import MatchStatus, PartyKey, ReconLine, ReconRun
 from relos.domain.records import agreement_from, facility_from, price_item_from, unit_from
 from relos.domain.users import Role, User
 from relos.domain.visits import Visit
@@ -549,10 +549,20 @@ class FakeReconciliationRepo(_Repo):
         return self._s.recon_runs.get(run_id)
 
     def lines(
-        self, run_id: int, *, after: int | None = None, limit: int | None = None
+        self,
+        run_id: int,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        unmatched: bool = False,
     ) -> list[ReconLine]:
         found = sorted(self._s.recon_lines.get(run_id, []), key=lambda ln: ln.line_no)
-        found = [ln for ln in found if after is None or ln.line_no > after]
+        found = [
+            ln
+            for ln in found
+            if (after is None or ln.line_no > after)
+            and not (unmatched and ln.status is MatchStatus.MATCHED)
+        ]
         return found if limit is None else found[:limit]
 
     def line(self, run_id: int, line_no: int) -> ReconLine | None:

@@ -74,6 +74,18 @@ def test_indias_statement_matches_russias_records_and_finds_what_differs(
 
         shown = reconciliation.show(rus, "ru_finance", report.run.id, date(2026, 5, 1))
         assert [ln.status for ln in shown.lines] == [ln.status for ln in report.lines]
+        assert shown.counts() == {
+            "matched": 3,
+            MatchStatus.AMOUNT_MISMATCH.value: 1,
+            MatchStatus.MISSING_THEIRS.value: 1,
+        }
+        page = reconciliation.show(rus, "ru_finance", report.run.id, limit=2, after=1)
+        assert (page.lines, page.next_after) == (shown.lines[1:3], shown.lines[2].line_no)
+        with rus.reading():
+            unmatched = rus.reconciliation.lines(report.run.id, unmatched=True)
+            third = rus.reconciliation.line(report.run.id, shown.lines[2].line_no)
+        assert unmatched == [ln for ln in shown.lines if ln.order in (eve, extra)]
+        assert third == shown.lines[2]
         line = next(ln for ln in shown.lines if ln.order == eve)
         reconciliation.dispute(rus, "ru_finance", report.run.id, line.line_no, "no such payment")
         assert [r.id for r in reconciliation.runs(rus, "ru_finance")] == [1, 2]

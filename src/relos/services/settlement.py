@@ -141,7 +141,7 @@ def alerts(
         ]
         agreements = {a.code: a for a in uow.reference.agreements()}
         runs = [
-            (r, uow.reconciliation.lines(r.id))
+            (r, uow.reconciliation.lines(r.id, unmatched=True))
             for r in latest_runs(uow.reconciliation.runs(user.party))
         ]
         debts = [
@@ -180,7 +180,7 @@ def annual_report(
         # unreconciled lines come from the party's reconciliation runs, for those who read them
         runs = (
             [
-                (r, uow.reconciliation.lines(r.id))
+                (r, uow.reconciliation.lines(r.id, unmatched=True))
                 for r in uow.reconciliation.runs(user.party)
                 if r.agreement == a.code
             ]

@@ -191,12 +191,19 @@ class ReconciliationRepository:
         return next(iter(self._runs(run_id=run_id)), None)
 
     def lines(
-        self, run_id: int, *, after: int | None = None, limit: int | None = None
+        self,
+        run_id: int,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        unmatched: bool = False,
     ) -> list[ReconLine]:
-        """The run's lines in line order: those after line `after`, at most `limit` (all
-        without), read by the primary key."""
+        """The run's lines in line order (only those not matched with `unmatched`): those
+        after line `after`, at most `limit` (all without), read by the primary key."""
         c = reconciliation_lines.c
         q = select(reconciliation_lines).where(c.run_id == run_id).order_by(c.line_no)
+        if unmatched:
+            q = q.where(c.status != MatchStatus.MATCHED.value)
         if after is not None:
             q = q.where(c.line_no > after)
         if limit is not None:
