@@ -364,8 +364,9 @@ def next_in_sequence(conn: Connection, prefix: str, start: int = 0) -> int:
 def debts_statements(collate_c: bool, one_party: bool, as_of: bool = False) -> tuple[Any, Any]:
     """What invoiced orders owe per commodity (with the order's header and last invoice), and
     the conversions' cleared amounts: built once per shape (see `OrderRepository.debts`).
-    With `as_of`, what the orders `changed_after` `:as_of` owed at its end: their settlements
-    and conversions dated by then, their last invoice issued by then (`Order.debts_on`)."""
+    With `as_of`, what the orders `debt_repository.changed_orders` names owed at the end of
+    `:as_of`: their settlements and conversions dated by then, their last invoice issued by
+    then (`Order.debts_on`)."""
     o, ol, rl = t.orders.c, t.order_lines.c, t.receipt_lines.c
     st, cv = t.settlements.c, order_conversions.c
     day: Any = bindparam("as_of")
@@ -931,8 +932,9 @@ class OrderRepository:
         return self._debts(q, cq, {"party": party})
 
     def changed_debts(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
-        """`Order.debts_on(as_of)` of the orders `changed_after` `as_of`, by order and
-        commodity, summed in the database as `debts` sums (no order loaded)."""
+        """`Order.debts_on(as_of)` of the orders invoiced by `as_of` and settled, converted or
+        invoiced again after it (`debt_repository.changed_orders`), by order and commodity,
+        summed in the database as `debts` sums (no order loaded)."""
         pg = self.conn.dialect.name == "postgresql"
         q, cq = debts_statements(pg, party is not None, as_of=True)
         return self._debts(q, cq, {"party": party, "as_of": as_of})
@@ -968,7 +970,7 @@ class OrderRepository:
         limit: int | None = None,
     ) -> list[OrderDebt]:
         """The kept debts (the same as `debts`) of the orders invoiced on or before `as_of` and
-        not `changed_after` it, in the listing's order: due date, order,
+        neither settled nor converted after it, in the listing's order: due date, order,
         commodity (the most overdue first); only those due before `as_of` with `overdue_only`;
         those after the key `after`; at most `limit` (all without), paged in SQL."""
         return debt_repository.page(self.conn, party, as_of, overdue_only, after, limit)
