@@ -74,19 +74,20 @@ INVOICE_DAY_KEY = ("invoiced_on", *DAY_KEY)
 _DayKey = tuple[str, str, str, date, date]  # DAY_KEY and the invoice's day
 
 
+def _kept(order: Order | None) -> list[tuple[OrderDebt, date]]:
+    """An order's debts with the day of the invoice they arose by (none if not invoiced)."""
+    if order is None or order.state is not OrderState.INVOICED:
+        return []
+    return [(d, invoiced_on(order)) for d in order.debts()]
+
+
 def _add_days(
-    conn: Connection,
-    gone: Iterable[OrderDebt],
-    gone_on: date | None,
-    new: Iterable[OrderDebt],
-    new_on: date | None,
+    conn: Connection, gone: list[tuple[OrderDebt, date]], new: list[tuple[OrderDebt, date]]
 ) -> None:
-    """Add to `debt_days` what `new` (invoiced `new_on`) adds and take off what `gone`
-    (invoiced `gone_on`) held: one upsert each key."""
+    """Add to the sums what `new` adds and take off what `gone` held: one upsert each key."""
     change: dict[_DayKey, int] = {}
-    for sign, debts, on in ((-1, gone, gone_on), (1, new, new_on)):
-        for d in debts:
-            assert on is not None
+    for sign, debts in ((-1, gone), (1, new)):
+        for d, on in debts:
             key = (d.creditor, d.debtor, d.commodity, d.due_on, on)
             change[key] = change.get(key, 0) + sign * to_minor(d.outstanding, d.commodity)
     _bump_days(conn, change)
@@ -117,22 +118,19 @@ def keep(conn: Connection, order: Order, stored: Order | None) -> None:
     was = stored is not None and stored.state is OrderState.INVOICED
     if not was and order.state is not OrderState.INVOICED:
         return
-    gone = stored.debts() if stored is not None and was else []
-    gone_on = invoiced_on(stored) if stored is not None and was else None
-    new = order.debts()
-    new_on = invoiced_on(order) if new else None
+    new = _kept(order)
     if was:
         conn.execute(delete(order_debts).where(order_debts.c.order_number == order.number))
-    rows = [dict(zip(COLUMNS, _row(d, new_on), strict=True)) for d in new if new_on]
+    rows = [dict(zip(COLUMNS, _row(d, on), strict=True)) for d, on in new]
     if rows:
         conn.execute(insert(order_debts), rows)
-    _add_days(conn, gone, gone_on, new, new_on)
+    _add_days(conn, _kept(stored), new)
 
 
 def debt_rows(orders: Iterable[Order]) -> list[tuple[Any, ...]]:
     """The `order_debts` rows (`COLUMNS`) of new orders, as plain values: what `add_rows`
     writes (the import spills them with the orders' other rows)."""
-    return [_row(d, invoiced_on(o)) for o in orders for d in o.debts()]
+    return [_row(d, on) for o in orders for d, on in _kept(o)]
 
 
 def add_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
