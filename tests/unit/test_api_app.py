@@ -38,3 +38,25 @@ def test_each_worker_allows_its_share_of_failed_logins_so_the_server_allows_no_m
     assert one.attempts == LOGIN_ATTEMPTS
     assert 2 * two.attempts <= LOGIN_ATTEMPTS
     assert two.attempts >= 1
+
+
+def test_every_route_is_the_applications_own_so_a_request_is_matched_once() -> None:
+    """Decision 64: no included router between a request and its route (matched lazily, per
+    route, on every request); every path of every router is still served."""
+    from fastapi.routing import APIRoute
+    from starlette.routing import Route
+
+    from relos.api import security
+    from relos.api.routes import ROUTERS
+
+    app = create_app(SETTINGS)
+    own = app.router.routes
+    assert all(isinstance(r, (APIRoute, Route)) for r in own), [type(r) for r in own]
+    served = {(r.path, frozenset(r.methods or ())) for r in own if isinstance(r, APIRoute)}
+    for router in (security.router, *ROUTERS):
+        for r in router.routes:
+            assert isinstance(r, APIRoute)
+            assert (r.path, frozenset(r.methods or ())) in served
+    client = TestClient(app)
+    assert client.get("/orders").status_code == 401  # routed, then refused without a token
+    assert client.get("/no-such-path").status_code == 404

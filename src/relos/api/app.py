@@ -72,9 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_limiter = security.LoginLimiter(attempts=attempts)
     errors.install(app)
     app.add_middleware(RequestIdAndSize, settings=app.state.settings)
-    app.include_router(security.router)
-    for router in ROUTERS:
-        app.include_router(router)
+    # The routes become the application's own: a router included with `include_router` is
+    # matched, from FastAPI 0.16x, through a context object per route on every request, which
+    # cost 0.9 ms a request for our 150 routes against 0.3 ms when they are the app's own
+    # (decision 64). Each route already carries its router's prefix and tags.
+    for router in (security.router, *ROUTERS):
+        app.router.routes.extend(router.routes)
     return app
 
 
