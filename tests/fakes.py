@@ -318,16 +318,28 @@ class FakeOrderRepo(_Repo):
             for d in self._s.orders[n].debts()
         ]
 
-    def changed_kept(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
-        changed = set(self._changed_after(as_of, party))
-        return [d for d in self._kept(as_of, party) if d.order in changed]
-
     def changed_debts(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
         return [
             d for n in self._changed_after(as_of, party) for d in self._s.orders[n].debts_on(as_of)
         ]
 
-    def _changed_after(self, as_of: date, party: str | None = None) -> list[str]:
+    def converted_kept(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
+        converted = set(self._changed_after(as_of, party, converted_only=True))
+        return [d for d in self._kept(as_of, party) if d.order in converted]
+
+    def converted_debts(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
+        return [
+            d
+            for n in self._changed_after(as_of, party, converted_only=True)
+            for d in self._s.orders[n].debts_on(as_of)
+        ]
+
+    def _changed_after(
+        self, as_of: date, party: str | None = None, converted_only: bool = False
+    ) -> list[str]:
+        """Orders invoiced by `as_of` whose debts moved after it: settled, converted or
+        invoiced again (only converted, which is how an order is invoiced again, with
+        `converted_only`)."""
         return [
             n
             for n, o in sorted(self._s.orders.items())
@@ -335,7 +347,7 @@ class FakeOrderRepo(_Repo):
             and o.invoices
             and o.invoices[0].issued_on <= as_of
             and (
-                any(x.on > as_of for x in o.settlements)
+                (not converted_only and any(x.on > as_of for x in o.settlements))
                 or any(x.on > as_of for x in o.conversions)
                 or any(i.issued_on > as_of for i in o.invoices)
             )
@@ -371,8 +383,15 @@ class FakeOrderRepo(_Repo):
     def aging(
         self, as_of: date, party: str | None = None
     ) -> dict[tuple[str, str, str, int], Decimal]:
+        """As the SQL sums: what is kept, but what they owed then for the orders settled (and
+        not converted) after `as_of`."""
+        settled = set(self._changed_after(as_of, party)) - set(
+            self._changed_after(as_of, party, converted_only=True)
+        )
+        owed = [d for d in self._kept(as_of, party) if d.order not in settled]
+        owed += [d for n in sorted(settled) for d in self._s.orders[n].debts_on(as_of)]
         out: dict[tuple[str, str, str, int], Decimal] = {}
-        for d in self._kept(as_of, party):
+        for d in owed:
             key = (d.creditor, d.debtor, d.commodity, band(days_overdue(d.due_on, as_of)))
             out[key] = out.get(key, Decimal(0)) + d.outstanding
         return out

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 from relos.domain.aging import BAND_NAMES, band
 from relos.domain.money import from_minor
 from relos.domain.orders import OrderDebt
-from relos.services import bulk_import, catalogue, people, reports, settlement
+from relos.services import bulk_import, catalogue, ordering, people, reports, settlement
 from relos.storage.debt_tables import debt_days, debt_invoice_days, order_debts
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.fakes import USERS, relos_document
@@ -66,7 +66,17 @@ def books(engine: Engine) -> SqlUnitOfWork:
     uow = SqlUnitOfWork(engine)
     world(uow)
     lifecycle(uow)
-    rounding_orders(uow)
+    water, rations = rounding_orders(uow)
+    # settled after 2026-06-01 and not converted (decision 65): water (13.07 RUB) paid 2.00
+    # before the day, 5.00 after it and that reversed after it; rations paid off after it
+    ordering.settle(
+        uow, "ru_finance", water, "2.00", on=date(2026, 5, 20), at=at(date(2026, 5, 20))
+    )
+    ordering.settle(uow, "ru_finance", water, "5.00", on=date(2026, 7, 1), at=at(date(2026, 7, 1)))
+    ordering.reverse(uow, "ru_finance", water, 2, "paid twice", at(date(2026, 8, 3)))
+    ordering.settle(
+        uow, "in_finance", rations, "17.02", on=date(2026, 7, 15), at=at(date(2026, 7, 15))
+    )
     settlement.run(uow, "in_finance", AS_OF, at(AS_OF))  # in-kind debts converted to cash
     return uow
 
@@ -98,6 +108,8 @@ def test_the_kept_debts_are_the_debts_summed_from_the_orders(books: SqlUnitOfWor
         assert kept(books, party) == summed(books, party)
     assert per_due_date(books) == days_of(summed(books))
     assert len({k[0] for k in per_invoice_day(books)}) > 1
+    methods = {d.method.value for d in kept(books)}
+    assert {"cash", "rik"} <= methods  # converted and in-kind debts are both there
 
 
 def days_of(debts: list[OrderDebt]) -> dict[tuple[str, str, str, date], Decimal]:
@@ -106,8 +118,6 @@ def days_of(debts: list[OrderDebt]) -> dict[tuple[str, str, str, date], Decimal]
         key = (d.creditor, d.debtor, d.commodity, d.due_on)
         days[key] = days.get(key, Decimal(0)) + d.outstanding
     return days
-    methods = {d.method.value for d in kept(books)}
-    assert {"cash", "rik"} <= methods  # converted and in-kind debts are both there
 
 
 def test_aging_is_the_listing_grouped_by_band_to_the_digit(books: SqlUnitOfWork) -> None:
@@ -188,17 +198,20 @@ def test_imported_orders_keep_their_debts(engine: Engine, tmp_path: Path) -> Non
 def test_orders_paid_or_converted_after_a_day_are_summed_as_they_stood_that_day(
     books: SqlUnitOfWork,
 ) -> None:
-    """The orders settled or converted since (summed in SQL apart from the kept debts) owe on
-    the day what `Order.debts_on` says; the books hold some whose debts moved since."""
+    """The orders settled or converted since (summed in SQL apart from the kept debts: those
+    converted as `debts` sums, those only settled from what is kept and the settlements since)
+    owe on the day what `Order.debts_on` says; the books hold some of each."""
     day = date(2026, 6, 1)
     with books:
         then = books.orders.changed_debts(day)
-        kept = books.orders.changed_kept(day)
+        converted = books.orders.converted_debts(day)
+        kept = books.orders.converted_kept(day)
         orders = books.orders.load(books.orders.numbers())
     changed = {d.order for d in then}
-    assert changed
-    assert then != kept
+    assert converted
+    assert changed - {d.order for d in converted}, "no order only settled since"
     assert then == [d for o in orders if o.number in changed for d in o.debts_on(day)]
-    assert {d.order for d in kept} <= changed
-    assert [(d.order, d.commodity) for d in kept] != [(d.order, d.commodity) for d in then]
+    assert converted == [d for d in then if d.order in {c.order for c in converted}]
+    assert {d.order for d in kept} <= {d.order for d in converted}
+    assert [(d.order, d.commodity) for d in kept] != [(d.order, d.commodity) for d in converted]
     assert reports.obligations(books, AS_OF) != reports.obligations(books, day)

@@ -241,17 +241,17 @@ class AgingRow:
 
 def aging(uow: UnitOfWork, as_of: date, party: str | None = None) -> list[AgingRow]:
     """The obligations listing's rows on `as_of` (every one, the netting statements' too)
-    summed per debtor, creditor and commodity and band of days overdue; the orders' kept
-    debts summed in the database (`OrderRepo.aging`), none listed, but for the orders settled
-    or converted after `as_of`: what is kept for them is taken off and what they owed then
-    is added, both summed in the database too."""
+    summed per debtor, creditor and commodity and band of days overdue; what the orders owed
+    then summed in the database (`OrderRepo.aging`), none listed, but for the orders converted
+    after `as_of`: what is kept for them is taken off and what they owed then is added, both
+    summed in the database too."""
     with uow:
         if party is not None and uow.reference.find_party(party) is None:
             raise ValidationError("party", party, "no such party")
         sums = dict(uow.orders.aging(as_of, party))
         debts = _netting_debts(uow, party, as_of)
-        kept = uow.orders.changed_kept(as_of, party)
-        then = uow.orders.changed_debts(as_of, party)
+        kept = uow.orders.converted_kept(as_of, party)
+        then = uow.orders.converted_debts(as_of, party)
     for sign, owed in ((-1, kept), (1, then)):
         for od in owed:
             key = (od.creditor, od.debtor, od.commodity, band(days_overdue(od.due_on, as_of)))

@@ -166,16 +166,21 @@ def _paid_after() -> Any:
     )
 
 
-def changed_orders(one_party: bool) -> Any:
-    """The orders invoiced on or before `:as_of` that were settled, converted or invoiced
-    again after it (of `:party`'s with `one_party`): what they owed on `:as_of` is not what is
-    kept for them. Read from the few settlements and conversions after the day, by index."""
-    inv, o = invoices.c, orders.c
-    changed = _paid_after().subquery()
-    number = changed.c.order_number
-    q = select(number).where(
-        exists().where(inv.order_number == number, inv.issued_on <= bindparam("as_of"))
-    )
+def _invoiced_by(number: Any) -> Any:
+    """Order `number` has an invoice issued on or before `:as_of` (it owed something then)."""
+    inv = invoices.c
+    return exists().where(inv.order_number == number, inv.issued_on <= bindparam("as_of"))
+
+
+def converted_orders(one_party: bool) -> Any:
+    """The orders invoiced on or before `:as_of` and converted after it (of `:party`'s with
+    `one_party`): their debts changed commodity and due date since, so what they owed then is
+    summed order by order (`repositories.debts_statements`). Few: a conversion comes a year
+    after delivery. An order is invoiced again only by a conversion, on the conversion's day
+    (`domain.settlement.convert`): one invoiced again after `:as_of` is among them."""
+    cv, o = order_conversions.c, orders.c
+    number = cv.order_number
+    q = select(number).where(cv.on > bindparam("as_of"), _invoiced_by(number))
     if one_party:
         party: Any = bindparam("party")
         q = q.join(orders, o.number == number).where(
@@ -184,17 +189,134 @@ def changed_orders(one_party: bool) -> Any:
     return q
 
 
-@functools.cache
-def changed_kept_statement(one_party: bool) -> Any:
-    """The kept debts of `changed_orders` invoiced (last) by `:as_of`: built once per shape."""
-    d = order_debts.c
-    return select(*(d[name] for name in COLUMNS)).where(
-        d.invoiced_on <= bindparam("as_of"), d.order_number.in_(changed_orders(one_party))
+def _settled_since() -> Any:
+    """The orders invoiced on or before `:as_of`, settled after it and not converted after it
+    (decision 65): each owed on `:as_of` what is kept for it now plus what was paid after the
+    day (less the reversals after it), commodity by commodity. Found from the settlements after
+    the day, by index; computed once per statement (a CTE)."""
+    st, cv = settlements.c, order_conversions.c
+    as_of: Any = bindparam("as_of")
+    return (
+        select(st.order_number)
+        .where(
+            st.on > as_of,
+            _invoiced_by(st.order_number),
+            st.order_number.not_in(select(cv.order_number).where(cv.on > as_of)),
+        )
+        .cte("settled_since")  # an order once per settlement: read only by IN (...)
     )
 
 
-def changed_kept(conn: Connection, as_of: date, party: str | None) -> list[OrderDebt]:
-    q = changed_kept_statement(party is not None)
+def _owed_then(settled: Any) -> Any:
+    """What the `settled` orders owed on `:as_of` per order and commodity (`minor`, in the
+    commodity's minor units; only what is more than nothing, as `Order.debts_on`)."""
+    d, st = order_debts.c, settlements.c
+    numbers = select(settled.c.order_number)
+    parts = union_all(
+        select(
+            d.order_number.label("number"),
+            d.commodity.label("commodity"),
+            d.outstanding_minor.label("minor"),
+        ).where(d.order_number.in_(numbers)),
+        select(
+            st.order_number,
+            st.commodity,
+            case((st.reverses.is_(None), st.amount_minor), else_=-st.amount_minor),
+        ).where(st.on > bindparam("as_of"), st.order_number.in_(numbers)),
+    ).subquery()
+    total = func.sum(parts.c.minor)
+    return (
+        select(parts.c.number, parts.c.commodity, total.label("minor"))
+        .group_by(parts.c.number, parts.c.commodity)
+        .having(total > 0)
+        .subquery("owed_then")
+    )
+
+
+def _last_invoice(collate_c: bool) -> tuple[Any, Any]:
+    """`invoices` and the condition that a row of it is its order's last issued by `:as_of`
+    (by date, then number: none later, an anti-join by index)."""
+    inv, later = invoices.c, invoices.alias("later").c
+    number, later_number = (
+        (inv.number.collate("C"), later.number.collate("C"))
+        if collate_c
+        else (inv.number, later.number)
+    )
+    as_of: Any = bindparam("as_of")
+    last = ~exists().where(
+        later.order_number == inv.order_number,
+        or_(
+            later.issued_on > inv.issued_on,
+            and_(later.issued_on == inv.issued_on, later_number > number),
+        ),
+        later.issued_on <= as_of,
+    )
+    return inv, and_(last, inv.issued_on <= as_of)
+
+
+def _settled_rows(collate_c: bool, one_party: bool, settled: Any) -> Any:
+    """The debts on `:as_of` of the orders settled since (`settled`, `_settled_since`), with
+    their order's header and last invoice: creditor, debtor, commodity, due date, minor, and
+    the rest of an `OrderDebt`."""
+    o = orders.c
+    owed = _owed_then(settled)
+    inv, last = _last_invoice(collate_c)
+    where = [last]
+    if one_party:
+        party: Any = bindparam("party")
+        where.append(or_(o.requesting == party, o.supplying == party))
+    return (
+        select(
+            o.supplying.label("creditor"),
+            o.requesting.label("debtor"),
+            owed.c.commodity,
+            inv.due_on,
+            owed.c.minor,
+            owed.c.number,
+            o.agreement,
+            o.method,
+            inv.number.label("invoice"),
+        )
+        .select_from(
+            owed.join(orders, o.number == owed.c.number).join(
+                invoices, inv.order_number == owed.c.number
+            )
+        )
+        .where(*where)
+    )
+
+
+@functools.cache
+def settled_statement(collate_c: bool, one_party: bool) -> Any:
+    """`_settled_rows` by order and commodity: built once per shape."""
+    q = _settled_rows(collate_c, one_party, _settled_since()).subquery()
+    return select(q).order_by(q.c.number, q.c.commodity)
+
+
+def settled_debts(conn: Connection, as_of: date, party: str | None) -> list[OrderDebt]:
+    """`Order.debts_on(as_of)` of the orders invoiced by `as_of`, settled after it and not
+    converted after it, by order and commodity, summed in SQL from what is kept for them and
+    the settlements after the day (no order loaded, no receipt read)."""
+    q = settled_statement(conn.dialect.name == "postgresql", party is not None)
+    return [  # by position: a row's attributes by name cost more than the rest of a debt
+        OrderDebt(n, agreement, creditor, debtor, METHODS[m], c, from_minor(int(minor), c), i, due)
+        for creditor, debtor, c, due, minor, n, agreement, m, i in conn.execute(
+            q, {"as_of": as_of, "party": party}
+        )
+    ]
+
+
+@functools.cache
+def converted_kept_statement(one_party: bool) -> Any:
+    """The kept debts of `converted_orders` invoiced (last) by `:as_of`: built once per shape."""
+    d = order_debts.c
+    return select(*(d[name] for name in COLUMNS)).where(
+        d.invoiced_on <= bindparam("as_of"), d.order_number.in_(converted_orders(one_party))
+    )
+
+
+def converted_kept(conn: Connection, as_of: date, party: str | None) -> list[OrderDebt]:
+    q = converted_kept_statement(party is not None)
     return [_debt(r) for r in conn.execute(q, {"as_of": as_of, "party": party})]
 
 
@@ -262,25 +384,51 @@ def page(
 
 
 @functools.cache
-def aging_statement(one_party: bool) -> Any:
-    """Kept debts of orders invoiced on or before `:as_of` summed per creditor, debtor,
-    commodity and band of days overdue on it (its band starts bound as `:start0`..): the sums
-    per due date (`debt_days`) less those invoiced after `:as_of` (`debt_invoice_days`, one
-    range of its key: none as of today), built once per shape."""
+def aging_statement(collate_c: bool, one_party: bool) -> Any:
+    """What orders invoiced on or before `:as_of` owed on it, summed per creditor, debtor,
+    commodity and band of days overdue on it (its band starts bound as `:start0`..), but for
+    the orders converted after it (their kept debts are summed; the service puts what they
+    owed then in their place): the sums per due date (`debt_days`), less those invoiced after
+    `:as_of` (`debt_invoice_days`, one range of its key: none as of today), less what is kept
+    for the orders settled after it and plus what they owed on it (`_settled_rows`, decision
+    65). Built once per shape."""
     starts = len(BANDS) - 1
     party: Any = bindparam("party")
+    as_of: Any = bindparam("as_of")
+
+    def band(due_on: Any) -> Any:
+        return case(
+            *((due_on >= bindparam(f"start{i}"), i) for i in range(starts)), else_=starts
+        ).label("band")
+
     parts = []
     for table, sign in ((debt_days, 1), (debt_invoice_days, -1)):
         d = table.c
-        band = case(
-            *((d.due_on >= bindparam(f"start{i}"), i) for i in range(starts)),
-            else_=starts,
-        ).label("band")
         where = [or_(d.creditor == party, d.debtor == party)] if one_party else []
         if sign < 0:
-            where.append(d.invoiced_on > bindparam("as_of"))
+            where.append(d.invoiced_on > as_of)
         amount = (d.amount_minor if sign > 0 else -d.amount_minor).label("amount")
-        parts.append(select(d.creditor, d.debtor, d.commodity, band, amount).where(*where))
+        parts.append(
+            select(d.creditor, d.debtor, d.commodity, band(d.due_on), amount).where(*where)
+        )
+    settled = _settled_since()
+    k = order_debts.c
+    where = [k.invoiced_on <= as_of, k.order_number.in_(select(settled.c.order_number))]
+    if one_party:
+        where.append(or_(k.creditor == party, k.debtor == party))
+    parts.append(
+        select(
+            k.creditor,
+            k.debtor,
+            k.commodity,
+            band(k.due_on),
+            (-k.outstanding_minor).label("amount"),
+        ).where(*where)
+    )
+    then = _settled_rows(collate_c, one_party, settled).subquery()
+    parts.append(
+        select(then.c.creditor, then.c.debtor, then.c.commodity, band(then.c.due_on), then.c.minor)
+    )
     b = union_all(*parts).subquery().c
     return select(b.creditor, b.debtor, b.commodity, b.band, func.sum(b.amount)).group_by(
         b.creditor, b.debtor, b.commodity, b.band
@@ -290,9 +438,9 @@ def aging_statement(one_party: bool) -> Any:
 def aging(
     conn: Connection, as_of: date, party: str | None
 ) -> dict[tuple[str, str, str, int], Decimal]:
-    """What the kept debts of orders invoiced on or before `as_of` sum to per (creditor,
-    debtor, commodity, band) on `as_of`."""
-    q = aging_statement(party is not None)
+    """What orders invoiced on or before `as_of` owed on it per (creditor, debtor, commodity,
+    band), but for the orders converted after it: their kept debts (`aging_statement`)."""
+    q = aging_statement(conn.dialect.name == "postgresql", party is not None)
     params: dict[str, Any] = {f"start{i}": s for i, s in enumerate(band_starts(as_of))}
     params["party"] = party
     params["as_of"] = as_of

@@ -364,7 +364,7 @@ def next_in_sequence(conn: Connection, prefix: str, start: int = 0) -> int:
 def debts_statements(collate_c: bool, one_party: bool, as_of: bool = False) -> tuple[Any, Any]:
     """What invoiced orders owe per commodity (with the order's header and last invoice), and
     the conversions' cleared amounts: built once per shape (see `OrderRepository.debts`).
-    With `as_of`, what the orders `debt_repository.changed_orders` names owed at the end of
+    With `as_of`, what the orders `debt_repository.converted_orders` names owed at the end of
     `:as_of`: their settlements and conversions dated by then, their last invoice issued by
     then (`Order.debts_on`)."""
     o, ol, rl = t.orders.c, t.order_lines.c, t.receipt_lines.c
@@ -372,7 +372,7 @@ def debts_statements(collate_c: bool, one_party: bool, as_of: bool = False) -> t
     day: Any = bindparam("as_of")
     invoiced: list[ColumnElement[bool]]
     if as_of:
-        invoiced = [o.number.in_(debt_repository.changed_orders(one_party))]
+        invoiced = [o.number.in_(debt_repository.converted_orders(one_party))]
     else:
         invoiced = [o.state == OrderState.INVOICED.value]
         if one_party:
@@ -933,8 +933,17 @@ class OrderRepository:
 
     def changed_debts(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
         """`Order.debts_on(as_of)` of the orders invoiced by `as_of` and settled, converted or
-        invoiced again after it (`debt_repository.changed_orders`), by order and commodity,
-        summed in the database as `debts` sums (no order loaded)."""
+        invoiced again after it, by order and commodity, summed in the database (no order
+        loaded): those converted since as `debts` sums (`converted_debts`), those only settled
+        since from what is kept for them and the settlements after the day (decision 65)."""
+        found = self.converted_debts(as_of, party)
+        found += debt_repository.settled_debts(self.conn, as_of, party)
+        found.sort(key=lambda d: (d.order, d.commodity))
+        return found
+
+    def converted_debts(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
+        """`Order.debts_on(as_of)` of the orders invoiced by `as_of` and converted (so invoiced
+        again) after it (`debt_repository.converted_orders`), summed as `debts` sums."""
         pg = self.conn.dialect.name == "postgresql"
         q, cq = debts_statements(pg, party is not None, as_of=True)
         return self._debts(q, cq, {"party": party, "as_of": as_of})
@@ -978,15 +987,16 @@ class OrderRepository:
     def aging(
         self, as_of: date, party: str | None = None
     ) -> dict[tuple[str, str, str, int], Decimal]:
-        """The kept debts of orders invoiced on or before `as_of` summed per (creditor, debtor,
-        commodity, band of `domain.aging`) on `as_of`, in SQL."""
+        """What orders invoiced on or before `as_of` owed on it summed per (creditor, debtor,
+        commodity, band of `domain.aging`), in SQL; but for the orders converted after it,
+        whose kept debts are summed (`converted_kept`; the service puts `converted_debts` in
+        their place)."""
         return debt_repository.aging(self.conn, as_of, party)
 
-    def changed_kept(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
+    def converted_kept(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
         """The kept debts that `aging` sums on `as_of` of the orders invoiced by then and
-        settled, converted or invoiced again after it (`open_debts` leaves those orders out):
-        what `changed_debts` stands for."""
-        return debt_repository.changed_kept(self.conn, as_of, party)
+        converted after it: what `converted_debts` stands for."""
+        return debt_repository.converted_kept(self.conn, as_of, party)
 
 
 # Entries by book and txn, the lists bound at execution (one compiled statement, cached).
