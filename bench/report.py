@@ -410,6 +410,19 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
                 ".1f",
             )
             out += [""]
+            since = bal.get("settled_since")
+            if since:
+                out += [
+                    f"Mostly settled books: on a copy of the SQLite books, {_n(since['orders'])}"
+                    f" of the orders invoiced by {PAST} were paid in full after it, each as a "
+                    f"finance officer records a payment (`ordering.settle`, "
+                    f"{since['settle_s']:.0f} s in all). What they owed on {PAST} is not what "
+                    "is kept for them now (decisions 62 and 65): aging as of "
+                    f"{PAST} {since['aging_past_ms']:.1f} ms, the listing's first page as of "
+                    f"it {since['obligations_page_past_ms']:.1f} ms; aging today "
+                    f"{since['aging_now_ms']:.1f} ms.",
+                    "",
+                ]
         if "not_measured" in pg:
             out += ["PostgreSQL:", "", *_not_measured(pg)]
 

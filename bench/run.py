@@ -258,6 +258,68 @@ def imported_balances(url: str) -> dict[str, Any]:
     return out
 
 
+def settled_since(db: Path, orders: int) -> dict[str, Any]:
+    """Aging and the listing's first page as of PAST when `orders` of the orders invoiced by
+    PAST were paid in full after it (books are mostly settled; decisions 62 and 65): on a copy
+    of the imported books, each payment recorded as a finance officer records it
+    (`ordering.settle`, one unit of work each), then timed in process as above."""
+    from datetime import timedelta
+
+    from relos.config import Settings
+    from relos.domain.money import from_minor
+    from relos.domain.users import Role
+    from relos.services import database, ordering, reports
+    from relos.services.demo import USERS
+
+    copy = db.with_name(db.stem + "-settled.db")
+    for leftover in (copy, copy.with_name(copy.name + "-wal"), copy.with_name(copy.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)  # the WAL's pages too
+    url = world.sqlite_url(copy)
+    with sqlite3.connect(copy) as c:
+        open_cash = c.execute(
+            "SELECT order_number, commodity, outstanding_minor, creditor FROM order_debts"
+            " WHERE invoiced_on <= ? AND method = 'cash' ORDER BY order_number",
+            (PAST.isoformat(),),
+        ).fetchall()
+    chosen: dict[str, tuple[str, int, str]] = {}
+    for number, commodity, minor, creditor in open_cash:
+        chosen.setdefault(number, (commodity, minor, creditor))
+    numbers = sorted(chosen)
+    step = max(1, len(numbers) // max(1, orders))
+    picked = numbers[::step][:orders]
+    settings = Settings(database_url=url)
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    t0 = time.perf_counter()
+    for k, number in enumerate(picked):
+        commodity, minor, creditor = chosen[number]
+        ordering.settle(
+            database.unit_of_work(settings),
+            USERS[creditor][Role.FINANCE_OFFICER],
+            number,
+            from_minor(minor, commodity),
+            commodity=commodity,
+            on=PAST + timedelta(days=1 + k % 120),
+            at=at,
+        )
+    settle_s = time.perf_counter() - t0
+    uow = database.unit_of_work(settings, read_only=True)
+    out = {
+        "orders": len(picked),
+        "settle_s": settle_s,
+        "aging_past_ms": _median_ms(lambda: reports.aging(uow, PAST)),
+        "obligations_page_past_ms": _median_ms(
+            lambda: reports.obligations(uow, PAST, limit=100)
+        ),
+        "aging_now_ms": _median_ms(lambda: reports.aging(uow, date.today())),
+    }
+    copy.unlink()
+    for wal in (copy.with_name(copy.name + "-wal"), copy.with_name(copy.name + "-shm")):
+        wal.unlink(missing_ok=True)
+    return out
+
+
 def _count_postings(db: str) -> int:
     with sqlite3.connect(db) as c:
         return int(c.execute("SELECT count(*) FROM postings").fetchone()[0])
@@ -307,6 +369,15 @@ def section_balances(ctx: Context) -> dict[str, Any]:
         f"as of {PAST} {measured['aging_past_ms']:.1f} ms"
     )
     out["imported"] = measured
+    if ctx.args.settled_since:
+        since = settled_since(Path(got["db"]), ctx.args.settled_since)
+        print(
+            f"  {since['orders']:,} of its orders paid in full after {PAST} "
+            f"({since['settle_s']:.0f} s through ordering.settle): aging as of {PAST} "
+            f"{since['aging_past_ms']:.1f} ms, the listing's first page as of it "
+            f"{since['obligations_page_past_ms']:.1f} ms; aging now {since['aging_now_ms']:.1f} ms"
+        )
+        out["settled_since"] = since
     if ctx.args.no_postgresql:
         out["imported_postgresql"] = {"not_measured": "--no-postgresql"}
         return out
@@ -566,6 +637,12 @@ def main() -> None:
         type=int,
         default=1_000_000,
         help="orders (one line each) in section 5's statement books",
+    )
+    p.add_argument(
+        "--settled-since",
+        type=int,
+        default=5000,
+        help="section 2: orders of the largest books paid after the past date (0: none)",
     )
     p.add_argument("--api-users", type=int, default=20)
     p.add_argument("--api-seconds", type=int, default=20)
