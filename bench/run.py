@@ -309,9 +309,7 @@ def settled_since(db: Path, orders: int) -> dict[str, Any]:
         "orders": len(picked),
         "settle_s": settle_s,
         "aging_past_ms": _median_ms(lambda: reports.aging(uow, PAST)),
-        "obligations_page_past_ms": _median_ms(
-            lambda: reports.obligations(uow, PAST, limit=100)
-        ),
+        "obligations_page_past_ms": _median_ms(lambda: reports.obligations(uow, PAST, limit=100)),
         "aging_now_ms": _median_ms(lambda: reports.aging(uow, date.today())),
     }
     copy.unlink()
