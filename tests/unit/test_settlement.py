@@ -18,6 +18,7 @@ from relos.domain.rates import Rate
 from relos.domain.reconciliation import MatchStatus, ReconLine, ReconRun
 from relos.domain.settlement import (
     AlertKind,
+    alert_states,
     alerts,
     annual_report,
     conversion_due,
@@ -223,6 +224,69 @@ def test_alerts_follow_role_and_party(make_order: OrderFactory, w: World) -> Non
     assert kinds("ind-fo", date(2026, 4, 10)) == {(AlertKind.OVERDUE, "3")}
     assert (AlertKind.CONVERSION_DUE, "4") in kinds("ind-fo", AFTER)
     assert (AlertKind.CONVERSION_DUE, "4") in kinds("rus-fo", AFTER)
+
+
+ALERT_DAYS = (DAY, date(2026, 3, 25), date(2026, 4, 10), AFTER)
+
+
+def orders_in_many_states(make_order: OrderFactory, w: World) -> list[Order]:
+    """A draft, a submitted order, received ones (cash, in kind), an invoiced and a settled one."""
+    submitted = make_order(number="RELOS-IN-2026-000001")
+    submitted.submit(
+        officer(w, "IND", "oo"), AT, w.relos, w.facilities["RU-SEV"], w.prices_of("RUS")
+    )
+    paid = invoiced(make_order(number="RELOS-IN-2026-000005"), w)
+    paid.settle(officer(w, "RUS", "fo"), later(3), DAY, Amount.of("26000000", "RUB"))
+    assert paid.state is OrderState.SETTLED
+    return [
+        make_order(number="RELOS-IN-2026-000006"),  # a draft
+        submitted,
+        received(make_order(number="RELOS-IN-2026-000002"), w),
+        invoiced(make_order(number="RELOS-IN-2026-000003"), w),
+        received(make_order(number="RELOS-IN-2026-000004", method=Method.RIK), w),
+        paid,
+    ]
+
+
+def test_only_orders_in_the_users_alert_states_give_it_alerts(
+    make_order: OrderFactory, w: World
+) -> None:
+    """The service reads only the orders in `alert_states(user)` (a page at a time): no order
+    in another state gives that user an alert, on any day."""
+    orders = orders_in_many_states(make_order, w)
+    ags = {"RELOS": w.relos}
+    seen: set[OrderState] = set()
+    for name, user in w.users.items():
+        wanted = alert_states(user)
+        for day in ALERT_DAYS:
+            for a in alerts(user, orders, ags, day):
+                state = next(o.state for o in orders if o.number == a.order)
+                assert state in wanted, (name, a)
+                seen.add(state)
+    assert seen == {OrderState.SUBMITTED, OrderState.RECEIVED, OrderState.INVOICED}
+    assert alert_states(replace(w.users["rus-fo"], active=False)) == frozenset()
+
+
+def test_alerts_read_a_page_of_orders_at_a_time_are_those_of_every_order(
+    uow: FakeUnitOfWork, make_order: OrderFactory, w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orders = orders_in_many_states(make_order, w)
+    with uow:
+        for o in orders:
+            uow.orders.add(o)
+        uow.commit()
+    ags = {"RELOS": w.relos}
+    found = 0
+    for who in ("rus-ao", "rus-fo", "ind-fo", "ind-oo"):
+        for day in ALERT_DAYS:
+            every = alerts(w.users[who], orders, ags, day)  # the rule over every order
+            assert settlement.alerts(uow, who, day) == every
+            monkeypatch.setattr(settlement, "ALERT_PAGE", 1)
+            assert settlement.alerts(uow, who, day) == every
+            monkeypatch.undo()
+            found += len(every)
+    assert found > 5
+    assert uow.cursors_open_at_end == []
 
 
 # -- annual report --------------------------------------------------------------------------------

@@ -239,9 +239,23 @@ class Alert:
     detail: str
 
 
+def alert_states(user: User) -> frozenset[S]:
+    """The states of the orders that can give `user` an alert (`alerts`): an accepting
+    officer's are submitted orders; a finance officer's are received, partly received (not
+    invoiced; in-kind debts due for conversion) and invoiced ones (due soon, overdue,
+    conversion); nobody else's (nor a disabled user's)."""
+    if not user.active:
+        return frozenset()
+    if user.role is Role.ACCEPTING_OFFICER:
+        return frozenset({S.SUBMITTED})
+    if user.role is Role.FINANCE_OFFICER:
+        return OWING_STATES
+    return frozenset()
+
+
 def alerts(
     user: User,
-    orders: list[Order],
+    orders: Iterable[Order],
     agreements: dict[str, Agreement],
     as_of: date,
     uninvoiced_days: int = 30,

@@ -9,15 +9,18 @@ the price list at the "current" basis, cash not an allowed method) is reported a
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from relos.domain.errors import NotFound, RelosError, RuleViolation
 from relos.domain.orders import Conversion, Order
+from relos.domain.orders import OrderState as S
 from relos.domain.settlement import (
     OWING_STATES,
     Alert,
     AnnualReport,
+    alert_states,
     conversion_due,
     convert,
     latest_runs,
@@ -37,6 +40,9 @@ from relos.services.actors import acting_user
 from relos.services.queries import may_see_order
 from relos.services.reconciliation import READERS as RECONCILIATION_READERS
 from relos.services.unit_of_work import UnitOfWork
+
+#: orders read at once for the alerts (one query per table a page): memory flat however many
+ALERT_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -134,12 +140,16 @@ def alerts(
     still open a year after their transaction."""
     with uow:
         user = acting_user(uow, actor, "alerts")
-        orders = [
-            o
-            for o in uow.orders.load(uow.orders.numbers(party=user.party))
-            if may_see_order(user, o)
-        ]
         agreements = {a.code: a for a in uow.reference.agreements()}
+        found: list[Alert] = []
+        states = alert_states(user)
+        # only the orders that can alert this user, a page at a time: never every order held
+        pages = uow.orders.number_pages(ALERT_PAGE, party=user.party, states=states)
+        with closing(pages):
+            for numbers in pages:
+                page = uow.orders.load(numbers, signatures=S.SUBMITTED in states)
+                mine = (o for o in page if may_see_order(user, o))
+                found += compute_alerts(user, mine, agreements, as_of, uninvoiced_days, soon_days)
         runs = [
             (r, uow.reconciliation.lines(r.id, unmatched=True))
             for r in latest_runs(uow.reconciliation.runs(user.party))
@@ -151,7 +161,6 @@ def alerts(
             for d in st.debts()
             if d.posted_on <= as_of
         ]
-    found = compute_alerts(user, orders, agreements, as_of, uninvoiced_days, soon_days)
     found = sort_alerts(found + netting_alerts(user, debts, as_of, soon_days))
     return found + unreconciled_alerts(user, runs, as_of)
 
