@@ -245,6 +245,7 @@ class FakeOrderRepo(_Repo):
         agreement: str | None = None,
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
+        received_in: int | None = None,
     ) -> list[str]:
         wanted = None if states is None else set(states)
         return sorted(
@@ -253,6 +254,7 @@ class FakeOrderRepo(_Repo):
             if (not agreement or o.agreement == agreement)
             and (not party or party in (o.requesting, o.supplying))
             and (wanted is None or o.state in wanted)
+            and (received_in is None or any(r.received_on.year == received_in for r in o.receipts))
         )
 
     def number_pages(
@@ -262,8 +264,11 @@ class FakeOrderRepo(_Repo):
         agreement: str | None = None,
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
+        received_in: int | None = None,
     ) -> Generator[list[str], None, None]:
-        found = self.numbers(agreement=agreement, party=party, states=states)
+        found = self.numbers(
+            agreement=agreement, party=party, states=states, received_in=received_in
+        )
         self._uow.open_cursors += 1
         try:
             for k in range(0, len(found), size):

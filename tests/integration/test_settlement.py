@@ -22,6 +22,7 @@ from relos.domain.ledger import mirror_mismatches
 from relos.domain.money import Amount
 from relos.domain.orders import OrderState
 from relos.domain.reconciliation import MatchStatus
+from relos.domain.settlement import annual_report as compute_report
 from relos.services import annual_files, ordering, people, reconciliation, settlement
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.fakes import KEY_PASSPHRASE
@@ -29,7 +30,9 @@ from tests.integration.builders import (
     IND_NATIVE,
     NSN_OIL_COMMODITY,
     RUS_NATIVE,
+    at,
     lifecycle,
+    placed,
     snapshot,
     world,
 )
@@ -128,6 +131,33 @@ def test_the_annual_report_matches_the_built_ledger(engine: Engine) -> None:
     late, _ = settlement.annual_report(uow, "in_finance", "RELOS", 2026, date(2027, 3, 31))
     assert late.unreconciled == []  # unpaid is not unreconciled: no reconciliation found a gap
     assert names["IND"] == ("India", IND_NATIVE)
+
+
+def test_the_annual_report_reads_the_orders_received_in_its_year_and_equals_the_rule(
+    engine: Engine,
+) -> None:
+    """The service reads only the orders with a receipt in the year (in SQL), a page at a time
+    (decision 66): the report is the rule applied to every order of the party."""
+    uow = SqlUnitOfWork(engine)
+    world(uow)
+    lifecycle(uow)
+    jan = date(2027, 1, 10)
+    late = placed(uow, "IND", "cash", [("WATER", "10")], jan)
+    ordering.receive(uow, "in_receive", late, [(1, "10")], jan, at(jan, 12))
+    with uow:
+        every = uow.orders.load(uow.orders.numbers(agreement="RELOS", party="IND"))
+        in_2026 = uow.orders.numbers(agreement="RELOS", party="IND", received_in=2026)
+        in_2027 = uow.orders.numbers(agreement="RELOS", party="IND", received_in=2027)
+        agreement = uow.reference.find_agreement("RELOS")
+        rates = uow.netting.rates()
+    assert agreement is not None
+    assert in_2027 == [late]
+    assert in_2026 == [o.number for o in every if {r.received_on.year for r in o.receipts} & {2026}]
+    assert len(in_2026) > 1
+    for year in (2025, 2026, 2027):
+        report, _ = settlement.annual_report(uow, "in_finance", "RELOS", year)
+        assert report == compute_report(agreement, every, year, None, rates)
+        assert bool(report.rows) is (year != 2025)
 
 
 def test_the_annual_report_files_can_be_read_back(engine: Engine, tmp_path: Path) -> None:

@@ -541,7 +541,7 @@ def _month_values(order: Order, year: int) -> dict[tuple[int, str, str], Decimal
 
 def annual_report(
     agreement: Agreement,
-    orders: list[Order],
+    orders: Iterable[Order],
     year: int,
     as_of: date | None = None,
     rates: list[Rate] | None = None,

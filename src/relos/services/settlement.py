@@ -41,8 +41,10 @@ from relos.services.queries import may_see_order
 from relos.services.reconciliation import READERS as RECONCILIATION_READERS
 from relos.services.unit_of_work import UnitOfWork
 
-#: orders read at once for the alerts (one query per table a page): memory flat however many
+#: orders read at once for the alerts and the annual report (one query per table a page):
+#: memory flat however many there are
 ALERT_PAGE = 500
+REPORT_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -177,11 +179,6 @@ def annual_report(
         a = uow.reference.find_agreement(agreement)
         if a is None or user.party not in a.parties:
             raise NotFound("agreement", agreement, field="agreement")
-        orders = [
-            o
-            for o in uow.orders.load(uow.orders.numbers(agreement=a.code, party=user.party))
-            if may_see_order(user, o)
-        ]
         rates = uow.netting.rates()
         names = {
             p.code: (p.name, p.native_name) for p in uow.reference.parties() if p.code in a.parties
@@ -196,4 +193,17 @@ def annual_report(
             if user.active and user.role in RECONCILIATION_READERS
             else []
         )
-    return compute_report(a, orders, year, as_of, rates, runs), names
+        # only the orders with a receipt in the year count; read a page at a time, summed as
+        # they come (never every order held), without their signature trail (not reported)
+        pages = uow.orders.number_pages(
+            REPORT_PAGE, agreement=a.code, party=user.party, received_in=year
+        )
+        with closing(pages):
+            orders = (
+                o
+                for numbers in pages
+                for o in uow.orders.load(numbers, signatures=False)
+                if may_see_order(user, o)
+            )
+            report = compute_report(a, orders, year, as_of, rates, runs)
+    return report, names

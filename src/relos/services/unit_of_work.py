@@ -61,6 +61,7 @@ class OrderRepo(Protocol):
         agreement: str | None = None,
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
+        received_in: int | None = None,
     ) -> list[str]: ...
     def number_pages(
         self,
@@ -69,6 +70,7 @@ class OrderRepo(Protocol):
         agreement: str | None = None,
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
+        received_in: int | None = None,
     ) -> Generator[list[str], None, None]: ...
     def count_by_state(self, party: str | None = None) -> dict[str, int]: ...
     def load(self, numbers: Sequence[str], *, signatures: bool = True) -> list[Order]: ...

@@ -771,8 +771,11 @@ class OrderRepository:
         agreement: str | None = None,
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
+        received_in: int | None = None,
     ) -> list[str]:
-        q = self._numbers_query(agreement=agreement, party=party, states=states)
+        q = self._numbers_query(
+            agreement=agreement, party=party, states=states, received_in=received_in
+        )
         return [r[0] for r in self.conn.execute(q)]
 
     def number_pages(
@@ -782,11 +785,14 @@ class OrderRepository:
         agreement: str | None = None,
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
+        received_in: int | None = None,
     ) -> Generator[list[str], None, None]:
         """What `numbers` gives, streamed `size` at a time from one query (a server-side cursor
         on PostgreSQL): never the whole listing held. Other statements may run on the
         connection between pages."""
-        q = self._numbers_query(agreement=agreement, party=party, states=states)
+        q = self._numbers_query(
+            agreement=agreement, party=party, states=states, received_in=received_in
+        )
         # the option on this statement only: on the connection it would stay for every later one
         result = self.conn.execute(q, execution_options={"yield_per": size})
         with result:
@@ -799,9 +805,11 @@ class OrderRepository:
         agreement: str | None,
         party: str | None,
         states: Iterable[OrderState] | None,
+        received_in: int | None = None,
     ) -> Select[str]:
-        """Order numbers of an agreement, a party (either side) and states, in Python's order of
-        text (by code point: "C" on PostgreSQL; SQLite compares text bytewise already)."""
+        """Order numbers of an agreement, a party (either side), states and a year some receipt
+        of the order is dated in, in Python's order of text (by code point: "C" on PostgreSQL;
+        SQLite compares text bytewise already)."""
         o = t.orders.c
         number = o.number.collate("C") if self.conn.dialect.name == "postgresql" else o.number
         q = select(o.number).order_by(number)
@@ -811,6 +819,15 @@ class OrderRepository:
             q = q.where((o.requesting == party) | (o.supplying == party))
         if states is not None:
             q = q.where(o.state.in_([s.value for s in states]))
+        if received_in is not None:
+            r = t.receipts.c
+            q = q.where(
+                exists().where(
+                    r.order_number == o.number,
+                    r.received_on >= date(received_in, 1, 1),
+                    r.received_on <= date(received_in, 12, 31),
+                )
+            )
         return q
 
     def count_by_state(self, party: str | None = None) -> dict[str, int]:
