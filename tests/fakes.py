@@ -19,7 +19,7 @@ from typing import Any, Self
 from uuid import uuid4
 
 from relos.domain.aging import band, days_overdue
-from relos.domain.agreements import Agreement, Party
+from relos.domain.agreements import Agreement, Method, Party
 from relos.domain.audit import AuditRecord, next_record
 from relos.domain.credentials import ApiToken, Session
 from relos.domain.errors import AlreadyExists, Conflict, NotFound
@@ -326,6 +326,17 @@ class FakeOrderRepo(_Repo):
     def changed_debts(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
         return [
             d for n in self._changed_after(as_of, party) for d in self._s.orders[n].debts_on(as_of)
+        ]
+
+    def cash_debts(self, agreement: str, as_of: date) -> list[tuple[OrderDebt, date]]:
+        return [
+            (d, o.invoices[-1].issued_on)
+            for n, o in sorted(self._s.orders.items())
+            if o.agreement == agreement
+            and o.invoices
+            and o.invoices[-1].issued_on <= as_of
+            and (o.method is Method.CASH or o.conversions)
+            for d in o.debts()
         ]
 
     def converted_kept(self, as_of: date, party: str | None = None) -> list[OrderDebt]:

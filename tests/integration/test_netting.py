@@ -15,15 +15,27 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from relos.domain.agreements import Method
 from relos.domain.errors import Invalid, RuleViolation
 from relos.domain.ledger import mirror_mismatches
+from relos.domain.money import is_currency
 from relos.domain.netting import StatementState
-from relos.domain.orders import OrderState
-from relos.services import journal, netting, ordering
+from relos.domain.orders import Order, OrderState
+from relos.services import journal, netting, ordering, settlement
 from relos.services.netting_pdf import statement_html, statement_pdf
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests import trilateral
-from tests.integration.builders import IND_NATIVE, RUS_NATIVE, at, placed, snapshot, world
+from tests.integration.builders import (
+    IND_NATIVE,
+    RUS_NATIVE,
+    at,
+    lifecycle,
+    placed,
+    snapshot,
+    world,
+)
+from tests.integration.test_obligations import AS_OF as LATER
+from tests.integration.test_obligations import rounding_orders
 
 BEAN_CHECK = Path(sys.executable).parent / "bean-check"
 RATES = "date,pair,rate,source\n2026-03-01,RUB/INR,1.05,CBR\n2026-03-20,RUB/INR,1.0725,CBR\n"
@@ -211,3 +223,60 @@ def test_a_multilateral_netting_obligation_is_paid_in_cash_and_both_books_agree(
     path.write_text(journal.beancount(uow), encoding="utf-8")
     checked = subprocess.run([str(BEAN_CHECK), str(path)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def offset_by_the_rule(orders: list[Order], agreement: str, day: date) -> list[tuple[Any, ...]]:
+    """What netting offsets, order by order: each invoiced order's outstanding cash (a cash
+    order's, or a converted one's) if its last invoice was issued by `day`."""
+    out = []
+    for o in sorted(orders, key=lambda o: o.number):
+        if o.agreement != agreement or o.state is not OrderState.INVOICED:
+            continue
+        if o.invoices[-1].issued_on > day or (o.method is not Method.CASH and not o.conversions):
+            continue
+        for commodity, owed in sorted(o.obligations().items()):
+            if is_currency(commodity) and owed > 0:
+                out.append(
+                    (
+                        o.number,
+                        o.requesting,
+                        o.supplying,
+                        str(owed),
+                        commodity,
+                        o.invoices[-1].issued_on,
+                    )
+                )
+    return out
+
+
+def test_netting_offsets_the_kept_cash_debts_which_are_the_orders_own(engine: Engine) -> None:
+    """Decision 67: the obligations a statement offsets are read from the kept debts in one
+    query; they are what the orders themselves say, to the string of each amount (a
+    statement's fingerprint hashes those strings), in the same order."""
+    uow = SqlUnitOfWork(engine)
+    world(uow)
+    lifecycle(uow)
+    rounding_orders(uow)
+    for fo in ("in_finance", "ru_finance"):
+        settlement.run(uow, fo, LATER, at(LATER))  # in-kind debts converted to cash
+    with uow:
+        orders = uow.orders.load(uow.orders.numbers())
+    converted = {o.number for o in orders if o.conversions}
+    seen: set[str] = set()
+    for day in (date(2026, 3, 1), date(2026, 4, 1), date(2026, 6, 1), LATER):
+        with uow:
+            got = [
+                (
+                    o.order,
+                    o.debtor,
+                    o.creditor,
+                    str(o.outstanding.number),
+                    o.outstanding.commodity,
+                    o.invoiced_on,
+                )
+                for o in netting.obligations(uow, "RELOS", day)
+            ]
+        assert got == offset_by_the_rule(orders, "RELOS", day)
+        seen |= {g[0] for g in got}
+    assert converted & seen, "no converted order offset"
+    assert seen - converted, "no cash order offset"

@@ -33,7 +33,6 @@ from relos.domain.netting import (
     Statement,
     StatementState,
 )
-from relos.domain.orders import OrderState
 from relos.domain.rates import Rate, parse_pair, parse_rate
 from relos.domain.users import Role, User
 from relos.services import audit, catalogue
@@ -182,26 +181,14 @@ def rate_row(r: Rate) -> dict[str, Any]:
 
 
 def obligations(uow: UnitOfWork, agreement: str, as_of: date) -> list[Obligation]:
-    """Invoiced, outstanding cash obligations under the agreement (invoiced on or before)."""
-    out = []
-    invoiced = uow.orders.numbers(agreement=agreement, states=[OrderState.INVOICED])
-    for o in uow.orders.load(invoiced):
-        if not o.invoices or o.invoices[-1].issued_on > as_of:
-            continue
-        if o.method is not Method.CASH and not getattr(o, "conversions", None):
-            continue
-        for commodity, owed in sorted(o.obligations().items()):
-            if is_currency(commodity) and owed > 0:
-                out.append(
-                    Obligation(
-                        o.number,
-                        o.requesting,
-                        o.supplying,
-                        Amount(owed, commodity),
-                        o.invoices[-1].issued_on,
-                    )
-                )
-    return out
+    """Invoiced, outstanding cash obligations under the agreement (invoiced on or before):
+    the kept debts in a currency of cash orders and of orders converted to cash, read in one
+    query (no order loaded; decision 67)."""
+    return [
+        Obligation(d.order, d.debtor, d.creditor, Amount(d.outstanding, d.commodity), on)
+        for d, on in uow.orders.cash_debts(agreement, as_of)
+        if is_currency(d.commodity)
+    ]
 
 
 def _finance_officer_of(

@@ -307,6 +307,36 @@ def settled_debts(conn: Connection, as_of: date, party: str | None) -> list[Orde
 
 
 @functools.cache
+def cash_statement(collate_c: bool) -> Any:
+    """The kept debts of `:agreement`'s orders invoiced (last) on or before `:as_of` that are
+    owed in cash (cash orders; orders converted to cash), with their invoice's day, by order
+    and commodity: built once per shape."""
+    d, cv = order_debts.c, order_conversions.c
+    number, commodity = (
+        (d.order_number.collate("C"), d.commodity.collate("C"))
+        if collate_c
+        else (d.order_number, d.commodity)
+    )
+    return (
+        select(*(d[name] for name in COLUMNS))
+        .where(
+            d.agreement == bindparam("agreement"),
+            d.invoiced_on <= bindparam("as_of"),
+            or_(
+                d.method == Method.CASH.value,
+                exists().where(cv.order_number == d.order_number),
+            ),
+        )
+        .order_by(number, commodity)
+    )
+
+
+def cash_debts(conn: Connection, agreement: str, as_of: date) -> list[tuple[OrderDebt, date]]:
+    q = cash_statement(conn.dialect.name == "postgresql")
+    return [(_debt(r), r[9]) for r in conn.execute(q, {"agreement": agreement, "as_of": as_of})]
+
+
+@functools.cache
 def converted_kept_statement(one_party: bool) -> Any:
     """The kept debts of `converted_orders` invoiced (last) by `:as_of`: built once per shape."""
     d = order_debts.c

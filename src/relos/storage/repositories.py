@@ -1010,6 +1010,12 @@ class OrderRepository:
         their place)."""
         return debt_repository.aging(self.conn, as_of, party)
 
+    def cash_debts(self, agreement: str, as_of: date) -> list[tuple[OrderDebt, date]]:
+        """The kept debts (`debts`) of `agreement`'s orders invoiced on or before `as_of` (by
+        their last invoice) and owed in cash: those of cash orders and of orders converted to
+        cash; each with its invoice's day, by order and commodity (what netting offsets)."""
+        return debt_repository.cash_debts(self.conn, agreement, as_of)
+
     def converted_kept(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
         """The kept debts that `aging` sums on `as_of` of the orders invoiced by then and
         converted after it: what `converted_debts` stands for."""
