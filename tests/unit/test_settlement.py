@@ -372,6 +372,24 @@ def test_a_settlement_run_converts_once_and_a_second_run_changes_nothing(
     assert snapshot(uow) == first
 
 
+def test_a_settlement_run_reading_one_order_a_page_converts_every_due_one(
+    uow: FakeUnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run checks the owing orders a page at a time (decision 66's paging): with pages of
+    one order, each due in-kind order is converted, the cash one left, no cursor left open."""
+    due = [_rik_on_node(uow) for _ in range(3)]
+    cash = draft(uow)
+    ordering.submit(uow, "ind-oo", cash.number, at=AT)
+    ordering.accept(uow, "rus-ao", cash.number, at=AT)
+    ordering.receive_all(uow, "ind-ro", cash.number, on=DELIVERED, at=later(1))
+    monkeypatch.setattr(settlement, "REPORT_PAGE", 1)
+    result = settlement.run(uow, "rus-fo", AFTER, at=CONVERTED_AT)
+    assert sorted(c.order for c in result.converted) == sorted(due)
+    assert result.skipped == []
+    assert uow.cursors_open_at_end == []
+    assert_books_consistent(uow)
+
+
 @pytest.mark.parametrize("who", ["ind-fo", "rus-ao", "rus-oo"])
 def test_a_settlement_run_is_refused_to_anyone_but_a_finance_officer(
     who: str, uow: FakeUnitOfWork

@@ -13,6 +13,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from relos.domain.agreements import Agreement
 from relos.domain.errors import NotFound, RelosError, RuleViolation
 from relos.domain.orders import Conversion, Order
 from relos.domain.orders import OrderState as S
@@ -66,6 +67,23 @@ def _conversion_snapshot(order: Order) -> dict[str, object]:
     return {**audit.order_snapshot(order), "conversions": len(order.conversions)}
 
 
+def _conversions_due(
+    uow: UnitOfWork, supplying: str, agreements: dict[str, Agreement], as_of: date
+) -> list[str]:
+    """The orders `supplying` is owed an in-kind debt on that is overdue on `as_of`: the owing
+    orders of the party read a page at a time (without their signature trail) and checked in
+    memory, never one order at a time; each due one is then read whole, locked, to convert."""
+    due: list[str] = []
+    pages = uow.orders.number_pages(REPORT_PAGE, party=supplying, states=OWING_STATES)
+    with closing(pages):
+        for numbers in pages:
+            for o in uow.orders.load(numbers, signatures=False):
+                a = agreements.get(o.agreement)
+                if o.supplying == supplying and a is not None and conversion_due(o, a, as_of):
+                    due.append(o.number)
+    return due
+
+
 def run(uow: UnitOfWork, actor: str | None, as_of: date, at: datetime | None = None) -> RunResult:
     """Convert every in-kind debt owed to the actor's party that is overdue on `as_of` to cash.
 
@@ -84,14 +102,10 @@ def run(uow: UnitOfWork, actor: str | None, as_of: date, at: datetime | None = N
     with uow:
         user = acting_user(uow, actor, "settle run")
         require_may_convert(user, user.party)
-        for number in uow.orders.numbers(party=user.party, states=OWING_STATES):
-            o = uow.orders.get(number)
-            if o.supplying != user.party:
-                continue
-            a = uow.reference.find_agreement(o.agreement)
-            if a is None or not conversion_due(o, a, as_of):
-                continue
+        agreements = {a.code: a for a in uow.reference.agreements()}
+        for number in _conversions_due(uow, user.party, agreements, as_of):
             o = uow.orders.get_for_update(number)
+            a = agreements[o.agreement]
             before = _conversion_snapshot(o)
             try:
                 conv, entries = convert(
