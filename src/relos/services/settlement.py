@@ -42,8 +42,8 @@ from relos.services.queries import may_see_order
 from relos.services.reconciliation import READERS as RECONCILIATION_READERS
 from relos.services.unit_of_work import UnitOfWork
 
-#: orders read at once for the alerts and the annual report (one query per table a page):
-#: memory flat however many there are
+#: orders read at once for the alerts, the annual report and the conversion run (one query
+#: per table a page): memory flat however many there are
 ALERT_PAGE = 500
 REPORT_PAGE = 500
 
