@@ -233,9 +233,9 @@ def _owed_then(settled: Any) -> Any:
     )
 
 
-def _last_invoice(collate_c: bool) -> tuple[Any, Any]:
-    """`invoices` and the condition that a row of it is its order's last issued by `:as_of`
-    (by date, then number: none later, an anti-join by index)."""
+def last_invoice(collate_c: bool, by_as_of: bool = True) -> tuple[Any, Any]:
+    """`invoices` and the condition that a row of it is its order's last (by date, then number:
+    none later, an anti-join by index); with `by_as_of`, its last issued by `:as_of`."""
     inv, later = invoices.c, invoices.alias("later").c
     number, later_number = (
         (inv.number.collate("C"), later.number.collate("C"))
@@ -249,9 +249,9 @@ def _last_invoice(collate_c: bool) -> tuple[Any, Any]:
             later.issued_on > inv.issued_on,
             and_(later.issued_on == inv.issued_on, later_number > number),
         ),
-        later.issued_on <= as_of,
+        *([later.issued_on <= as_of] if by_as_of else []),
     )
-    return inv, and_(last, inv.issued_on <= as_of)
+    return inv, and_(last, inv.issued_on <= as_of) if by_as_of else last
 
 
 def _settled_rows(collate_c: bool, one_party: bool, settled: Any) -> Any:
@@ -260,7 +260,7 @@ def _settled_rows(collate_c: bool, one_party: bool, settled: Any) -> Any:
     the rest of an `OrderDebt`."""
     o = orders.c
     owed = _owed_then(settled)
-    inv, last = _last_invoice(collate_c)
+    inv, last = last_invoice(collate_c)
     where = [last]
     if one_party:
         party: Any = bindparam("party")

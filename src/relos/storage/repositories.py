@@ -432,21 +432,8 @@ def debts_statements(collate_c: bool, one_party: bool, as_of: bool = False) -> t
         .group_by(parts.c.number, parts.c.commodity)
         .subquery()
     )
-    # the order's last invoice (by date, then number): none later (an anti-join by index)
-    inv, later = t.invoices.c, t.invoices.alias("later").c
-    number, later_number = (
-        (inv.number.collate("C"), later.number.collate("C"))
-        if collate_c
-        else (inv.number, later.number)
-    )
-    last = ~exists().where(
-        later.order_number == inv.order_number,
-        or_(
-            later.issued_on > inv.issued_on,
-            and_(later.issued_on == inv.issued_on, later_number > number),
-        ),
-        *([later.issued_on <= day] if as_of else []),
-    )
+    # the order's last invoice (issued by `:as_of` with `as_of`)
+    inv, last = debt_repository.last_invoice(collate_c, by_as_of=as_of)
     q = (
         select(
             owed.c.number,
@@ -465,7 +452,7 @@ def debts_statements(collate_c: bool, one_party: bool, as_of: bool = False) -> t
                 t.invoices, inv.order_number == owed.c.number
             )
         )
-        .where(last, *([inv.issued_on <= day] if as_of else []))
+        .where(last)
     )
     cq = (
         select(cv.order_number, cv.cleared)
