@@ -4,7 +4,11 @@ every request succeeds; readers take no lock at all."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from multiprocessing import get_context
@@ -17,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from relos.domain.agreements import Party
 from relos.services import audit, auth, idempotency, ordering, reports
 from relos.services.idempotency import Outcome
-from relos.storage.engine import make_engine, upgrade
+from relos.storage.engine import WriterQueue, make_engine, upgrade
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.integration.builders import DATA, world
 
@@ -173,3 +177,107 @@ def test_a_reading_unit_of_work_cannot_write_and_its_connection_writes_again_aft
         uow.commit()
     with uow.reading():
         assert uow.reference.find_party("XYZ") is not None
+
+
+# -- whose turn: first come, first served -------------------------------------------------------
+
+
+def _wait_until(condition: Callable[[], bool], what: str, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        time.sleep(0.001)
+
+
+def _gate_taken(database: Path) -> bool:
+    """Whether some writer holds the gate (`WriterQueue`): it waits for the turn."""
+    fd = os.open(f"{database}-gate", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # and with it the lock, if this took it
+    return False
+
+
+def test_the_threads_of_a_process_take_their_turns_in_the_order_they_asked(
+    tmp_path: Path,
+) -> None:
+    queue = WriterQueue(tmp_path / "relos.db", 10)
+    turns: list[str] = []
+
+    def writer(name: str) -> None:
+        assert queue.acquire()
+        turns.append(name)
+        queue.release()
+
+    assert queue.acquire()
+    turns.append("first")
+    threads = []
+    for name in ("second", "third"):
+        threads.append(threading.Thread(target=writer, args=(name,)))
+        threads[-1].start()
+        _wait_until(lambda: queue.waiting() == len(threads), f"{name} waits")
+    queue.release()  # and at once asks again, as a thread of a busy pool would
+    assert queue.acquire()
+    turns.append("first again")
+    queue.release()
+    for t in threads:
+        t.join()
+    assert turns == ["first", "second", "third", "first again"]
+
+
+def test_a_writer_that_lets_go_cannot_take_the_turn_back_before_another_process_had_it(
+    tmp_path: Path,
+) -> None:
+    """Two queues on one file stand for two processes: their locks are two open files, which
+    the kernel keeps apart as it keeps processes apart."""
+    database = tmp_path / "relos.db"
+    here, there = WriterQueue(database, 10), WriterQueue(database, 10)
+    turns: list[str] = []
+
+    def other_process() -> None:
+        assert there.acquire()
+        turns.append("there")
+        there.release()
+
+    assert here.acquire()
+    turns.append("here")
+    t = threading.Thread(target=other_process)
+    t.start()
+    _wait_until(lambda: _gate_taken(database), "the other process waits for the turn")
+    here.release()
+    assert here.acquire()
+    turns.append("here again")
+    here.release()
+    t.join()
+    assert turns == ["here", "there", "here again"]
+
+
+def test_a_writer_past_its_wait_goes_on_and_the_turn_it_gave_up_is_let_go(tmp_path: Path) -> None:
+    database = tmp_path / "relos.db"
+    holder, impatient = WriterQueue(database, 10), WriterQueue(database, 0.2)
+    assert holder.acquire()
+    started = time.monotonic()
+    assert impatient.acquire()  # past 0.2 s it goes on: SQLite's busy timeout decides
+    assert time.monotonic() - started >= 0.2
+    impatient.release()
+    holder.release()
+    # the wait given up got the turn when the holder let go, and let it go at once
+    fd = os.open(f"{database}-lock", os.O_RDWR)
+    try:
+        _wait_until(lambda: _took(fd), "the given-up wait lets go of the turn")
+    finally:
+        os.close(fd)
+    assert holder.acquire()
+    holder.release()
+
+
+def _took(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return True
