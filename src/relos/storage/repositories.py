@@ -462,6 +462,81 @@ def debts_statements(collate_c: bool, one_party: bool, as_of: bool = False) -> t
     return q, cq
 
 
+CATEGORIES = {c.value: c for c in Category}
+STATES = {s.value: s for s in OrderState}
+SETTLEMENT_KINDS = {k.value: k for k in SettlementKind}
+
+
+def _load_statement(table: Table, columns: Sequence[str], *order: str) -> Any:
+    """The rows of `table` of the orders `:numbers` (an expanding list), the order number
+    first and then `columns`, in `order`: built once, so that a page of numbers costs one
+    statement's execution, not the building of one with a literal per number."""
+    numbers: Any = bindparam("numbers", expanding=True)
+    return (
+        select(table.c.order_number, *(table.c[name] for name in columns))
+        .where(table.c.order_number.in_(numbers))
+        .order_by(*(table.c[name] for name in order))
+    )
+
+
+_HEAD_COLUMNS = (
+    "number",
+    "agreement",
+    "requesting",
+    "supplying",
+    "facility",
+    "unit",
+    "method",
+    "use",
+    "required_by",
+    "data",
+    "created_on",
+    "state",
+    "revision",
+)
+_LOAD_HEADS = select(*(t.orders.c[name] for name in _HEAD_COLUMNS)).where(
+    t.orders.c.number.in_(bindparam("numbers", expanding=True))
+)
+#: the child rows `OrderRepository._order` reads, by position (the order number first)
+_LOAD_CHILDREN = {
+    "lines": _load_statement(
+        t.order_lines,
+        (
+            "line_no",
+            "item_code",
+            "quantity_milli",
+            "description",
+            "category",
+            "unit_of_measure",
+            "unit_price_minor",
+            "currency",
+            "commodity",
+        ),
+        "line_no",
+    ),
+    "receipt_lines": _load_statement(
+        t.receipt_lines, ("seq", "line_no", "quantity_milli"), "seq", "line_no"
+    ),
+    "receipts": _load_statement(t.receipts, ("seq", "received_on", "digest"), "seq"),
+    "invoices": _load_statement(
+        t.invoices,
+        ("number", "issued_on", "due_on", "amounts", "value_minor", "currency"),
+        "issued_on",
+        "number",
+    ),
+    "settlements": _load_statement(
+        t.settlements,
+        ("seq", "kind", "on", "amount_minor", "commodity", "note", "reverses"),
+        "seq",
+    ),
+    "signatures": _load_statement(
+        t.signatures,
+        ("action", "user_name", "role", "party", "at", "revision", "digest", "note"),
+        "seq",
+    ),
+}
+
+
 class OrderRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -503,37 +578,38 @@ class OrderRepository:
 
     def _load_chunk(self, numbers: list[str], signatures: bool = True) -> list[Order]:
         c = self.conn
-        heads = {
-            h["number"]: h
-            for h in c.execute(select(t.orders).where(t.orders.c.number.in_(numbers))).mappings()
-        }
+        heads = {h[0]: h for h in c.execute(_LOAD_HEADS, {"numbers": numbers})}
         if not heads:
             return []
         wanted = [n for n in numbers if n in heads]
 
-        def rows(table: Table, *order: Any) -> dict[str, list[Any]]:
+        def rows(statement: Any) -> dict[str, list[Any]]:
             by: dict[str, list[Any]] = {}
-            q = select(table).where(table.c.order_number.in_(wanted)).order_by(*order)
-            for r in c.execute(q).mappings():
-                by.setdefault(r["order_number"], []).append(r)
+            for r in c.execute(statement, {"numbers": wanted}).all():
+                got = by.get(r[0])
+                if got is None:
+                    by[r[0]] = [r]
+                else:
+                    got.append(r)
             return by
 
-        lines = rows(t.order_lines, t.order_lines.c.line_no)
-        rlines = rows(t.receipt_lines, t.receipt_lines.c.seq, t.receipt_lines.c.line_no)
-        receipts = rows(t.receipts, t.receipts.c.seq)
-        invoices = rows(t.invoices, t.invoices.c.issued_on, t.invoices.c.number)
-        settlements = rows(t.settlements, t.settlements.c.seq)
-        sigs = rows(t.signatures, t.signatures.c.seq) if signatures else {}
+        lines = rows(_LOAD_CHILDREN["lines"])
+        rlines = rows(_LOAD_CHILDREN["receipt_lines"])
+        receipts = rows(_LOAD_CHILDREN["receipts"])
+        invoices = rows(_LOAD_CHILDREN["invoices"])
+        settlements = rows(_LOAD_CHILDREN["settlements"])
+        sigs = rows(_LOAD_CHILDREN["signatures"]) if signatures else {}
         conversions = conversion_repository.load_many(c, wanted)
+        none: list[Any] = []
         return [
             self._order(
                 heads[n],
-                lines.get(n, []),
-                rlines.get(n, []),
-                receipts.get(n, []),
-                invoices.get(n, []),
-                settlements.get(n, []),
-                sigs.get(n, []),
+                lines.get(n, none),
+                rlines.get(n, none),
+                receipts.get(n, none),
+                invoices.get(n, none),
+                settlements.get(n, none),
+                sigs.get(n, none),
                 conversions.get(n, []),
             )
             for n in wanted
@@ -550,77 +626,80 @@ class OrderRepository:
         sig_rows: list[Any],
         conversions: list[Conversion],
     ) -> Order:
+        """An order from its rows, each a tuple of the columns `_LOAD_HEADS` and
+        `_LOAD_CHILDREN` select, in their order (by position: by name costs more)."""
         lines = [
             OrderLine(
-                r["line_no"],
-                r["item_code"],
-                _qty(r["quantity_milli"]),
-                r["description"],
-                Category(r["category"]) if r["category"] else None,
-                r["unit_of_measure"],
-                None
-                if r["unit_price_minor"] is None
-                else Amount(from_minor(r["unit_price_minor"], r["currency"]), r["currency"]),
-                r["commodity"],
+                line_no,
+                item,
+                _qty(milli),
+                description,
+                CATEGORIES[category] if category else None,
+                unit_of_measure,
+                None if price is None else Amount(from_minor(price, currency), currency),
+                commodity,
             )
-            for r in line_rows
+            for _, line_no, item, milli, description, category, unit_of_measure, price, currency, commodity in line_rows  # noqa: E501
         ]
         rlines: dict[int, list[tuple[int, Decimal]]] = {}
-        for r in rline_rows:
-            rlines.setdefault(r["seq"], []).append((r["line_no"], _qty(r["quantity_milli"])))
+        for _, seq, line_no, milli in rline_rows:
+            rlines.setdefault(seq, []).append((line_no, _qty(milli)))
         receipts = [
-            Receipt(r["seq"], r["received_on"], tuple(rlines.get(r["seq"], [])), r["digest"])
-            for r in receipt_rows
+            Receipt(seq, on, tuple(rlines.get(seq, ())), digest)
+            for _, seq, on, digest in receipt_rows
         ]
         invoices = [
             Invoice(
-                r["number"],
-                r["issued_on"],
-                r["due_on"],
-                tuple(Amount(Decimal(a["number"]), a["commodity"]) for a in r["amounts"]),
-                Amount(from_minor(r["value_minor"], r["currency"]), r["currency"]),
+                number,
+                issued_on,
+                due_on,
+                tuple(Amount(Decimal(a["number"]), a["commodity"]) for a in amounts),
+                Amount(from_minor(value, currency), currency),
             )
-            for r in invoice_rows
+            for _, number, issued_on, due_on, amounts, value, currency in invoice_rows
         ]
         settlements = [
             Settlement(
-                r["seq"],
-                SettlementKind(r["kind"]),
-                r["on"],
-                Amount(from_minor(r["amount_minor"], r["commodity"]), r["commodity"]),
-                r["note"],
-                r["reverses"],
+                seq,
+                SETTLEMENT_KINDS[kind],
+                on,
+                Amount(from_minor(minor, commodity), commodity),
+                note,
+                reverses,
             )
-            for r in settlement_rows
+            for _, seq, kind, on, minor, commodity, note, reverses in settlement_rows
         ]
-        sigs = [
-            Signature(
-                r["action"],
-                r["user_name"],
-                r["role"],
-                r["party"],
-                r["at"],
-                r["revision"],
-                r["digest"],
-                r["note"],
-            )
-            for r in sig_rows
-        ]
+        sigs = [Signature(*r[1:]) for r in sig_rows]
+        (
+            number,
+            agreement,
+            requesting,
+            supplying,
+            facility,
+            unit,
+            method,
+            use,
+            required_by,
+            data,
+            created_on,
+            state,
+            revision,
+        ) = h
         return Order(
-            h["number"],
-            h["agreement"],
-            h["requesting"],
-            h["supplying"],
-            h["facility"],
-            h["unit"],
-            Method(h["method"]),
-            h["use"],
-            h["required_by"],
+            number,
+            agreement,
+            requesting,
+            supplying,
+            facility,
+            unit,
+            METHODS[method],
+            use,
+            required_by,
             lines,
-            dict(h["data"]),
-            h["created_on"],
-            OrderState(h["state"]),
-            h["revision"],
+            dict(data),
+            created_on,
+            STATES[state],
+            revision,
             receipts,
             invoices,
             settlements,
