@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from relos.domain.money import Amount, from_minor
 from relos.domain.orders import Conversion, Order
@@ -36,15 +36,20 @@ def _row_to_conversion(r: Any) -> Conversion:
     )
 
 
+#: the conversions of the orders `:numbers` (an expanding list), built once (decision 69)
+_LOAD_MANY = (
+    select(t.order_conversions)
+    .where(t.order_conversions.c.order_number.in_(bindparam("numbers", expanding=True)))
+    .order_by(t.order_conversions.c.order_number, t.order_conversions.c.seq)
+)
+
+
 def load_many(conn: Connection, numbers: list[str]) -> dict[str, list[Conversion]]:
     """Conversions of several orders in one query: order number -> its conversions by seq."""
-    q = (
-        select(t.order_conversions)
-        .where(t.order_conversions.c.order_number.in_(numbers))
-        .order_by(t.order_conversions.c.order_number, t.order_conversions.c.seq)
-    )
     out: dict[str, list[Conversion]] = {}
-    for r in conn.execute(q).mappings():
+    if not numbers:
+        return out
+    for r in conn.execute(_LOAD_MANY, {"numbers": numbers}).mappings():
         out.setdefault(r["order_number"], []).append(_row_to_conversion(r))
     return out
 
