@@ -24,23 +24,17 @@ from relos.storage import debt_repository
 from relos.storage import import_tables as it
 from relos.storage import tables as t
 from relos.storage.bulk_insert import Rows, converter, insert_rows
-from relos.storage.repositories import OrderRepository, _milli, balance_sums, entry_rows
+from relos.storage.repositories import (
+    LINE_COLUMNS,
+    OrderRepository,
+    _milli,
+    balance_sums,
+    entry_rows,
+)
 
 #: rows per IN (...) lookup: well under SQLite's and PostgreSQL's bound-parameter limits
 LOOKUP_CHUNK = 500
 #: the children's columns `add_orders` writes, in the order of its tuples (as `OrderRepository`)
-LINE_COLUMNS = (
-    "order_number",
-    "line_no",
-    "item_code",
-    "quantity_milli",
-    "description",
-    "category",
-    "unit_of_measure",
-    "unit_price_minor",
-    "currency",
-    "commodity",
-)
 INVOICE_COLUMNS = (
     "number",
     "order_number",

@@ -479,6 +479,20 @@ def _load_statement(table: Table, columns: Sequence[str], *order: str) -> Any:
     )
 
 
+#: an order line's columns, the order number first: what is read (`_LOAD_CHILDREN`) and what
+#: the import writes (`import_repository`), in this order
+LINE_COLUMNS = (
+    "order_number",
+    "line_no",
+    "item_code",
+    "quantity_milli",
+    "description",
+    "category",
+    "unit_of_measure",
+    "unit_price_minor",
+    "currency",
+    "commodity",
+)
 _HEAD_COLUMNS = (
     "number",
     "agreement",
@@ -499,21 +513,7 @@ _LOAD_HEADS = select(*(t.orders.c[name] for name in _HEAD_COLUMNS)).where(
 )
 #: the child rows `OrderRepository._order` reads, by position (the order number first)
 _LOAD_CHILDREN = {
-    "lines": _load_statement(
-        t.order_lines,
-        (
-            "line_no",
-            "item_code",
-            "quantity_milli",
-            "description",
-            "category",
-            "unit_of_measure",
-            "unit_price_minor",
-            "currency",
-            "commodity",
-        ),
-        "line_no",
-    ),
+    "lines": _load_statement(t.order_lines, LINE_COLUMNS[1:], "line_no"),
     "receipt_lines": _load_statement(
         t.receipt_lines, ("seq", "line_no", "quantity_milli"), "seq", "line_no"
     ),
