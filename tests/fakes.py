@@ -246,14 +246,17 @@ class FakeOrderRepo(_Repo):
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
         received_in: int | None = None,
+        methods: Iterable[Method] | None = None,
     ) -> list[str]:
         wanted = None if states is None else set(states)
+        kinds = None if methods is None else set(methods)
         return sorted(
             o.number
             for o in self._s.orders.values()
             if (not agreement or o.agreement == agreement)
             and (not party or party in (o.requesting, o.supplying))
             and (wanted is None or o.state in wanted)
+            and (kinds is None or o.method in kinds)
             and (received_in is None or any(r.received_on.year == received_in for r in o.receipts))
         )
 
@@ -265,9 +268,14 @@ class FakeOrderRepo(_Repo):
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
         received_in: int | None = None,
+        methods: Iterable[Method] | None = None,
     ) -> Generator[list[str], None, None]:
         found = self.numbers(
-            agreement=agreement, party=party, states=states, received_in=received_in
+            agreement=agreement,
+            party=party,
+            states=states,
+            received_in=received_in,
+            methods=methods,
         )
         self._uow.open_cursors += 1
         try:
@@ -338,6 +346,24 @@ class FakeOrderRepo(_Repo):
             and (o.method is Method.CASH or o.conversions)
             for d in o.debts()
         ]
+
+    def debt_pages(
+        self, size: int, *, party: str, methods: Iterable[Method]
+    ) -> Generator[list[OrderDebt], None, None]:
+        kinds = set(methods)
+        found = [
+            d
+            for n in sorted(self._s.orders)
+            if party in (self._s.orders[n].requesting, self._s.orders[n].supplying)
+            and self._s.orders[n].method in kinds
+            for d in self._s.orders[n].debts()
+        ]
+        self._uow.open_cursors += 1
+        try:
+            for k in range(0, len(found), size):
+                yield found[k : k + size]
+        finally:
+            self._uow.open_cursors -= 1
 
     def converted_kept(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
         converted = set(self._changed_after(as_of, party, converted_only=True))

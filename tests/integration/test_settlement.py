@@ -22,6 +22,7 @@ from relos.domain.ledger import mirror_mismatches
 from relos.domain.money import Amount
 from relos.domain.orders import OrderState
 from relos.domain.reconciliation import MatchStatus
+from relos.domain.settlement import alerts as compute_alerts
 from relos.domain.settlement import annual_report as compute_report
 from relos.services import annual_files, ordering, people, reconciliation, settlement
 from relos.storage.unit_of_work import SqlUnitOfWork
@@ -196,6 +197,48 @@ def _written(report: object, names: annual_files.Names, fmt: str, tmp: Path) -> 
     path = tmp / f"annual.{fmt}"
     annual_files.write(report, names, fmt, path)
     return path
+
+
+def test_the_alerts_of_cash_debts_from_what_is_kept_equal_the_rule_over_every_order(
+    engine: Engine,
+) -> None:
+    """A finance officer's alerts of invoiced cash orders come from the kept debts, the rest
+    from the orders a page at a time (decision 70): together the rule applied to every order,
+    on days when the cash debts are not yet due, due soon and overdue."""
+    uow = SqlUnitOfWork(engine)
+    world(uow)
+    lifecycle(uow)
+    d = date
+    part_paid = placed(uow, "IND", "cash", [("F76", "10"), ("WATER", "3")], d(2026, 5, 1))
+    overdue = placed(uow, "RUS", "cash", [("RATION", "30")], d(2026, 5, 2))
+    received = placed(uow, "IND", "cash", [("WATER", "5")], d(2026, 5, 3))
+    for n, buyer, seller in (
+        (part_paid, "in", "ru"),
+        (overdue, "ru", "in"),
+        (received, "in", "ru"),
+    ):
+        ordering.receive_all(uow, f"{buyer}_receive", n, d(2026, 5, 4), at(d(2026, 5, 4)))
+        if n != received:
+            ordering.invoice(uow, f"{seller}_finance", n, d(2026, 5, 5), at(d(2026, 5, 5)))
+    ordering.settle(
+        uow, "in_finance", part_paid, "1000.00", on=d(2026, 5, 20), at=at(d(2026, 5, 20))
+    )
+    with uow:
+        every = uow.orders.load(uow.orders.numbers())
+        agreements = {a.code: a for a in uow.reference.agreements()}
+        kept = uow.orders.debts()
+    assert {k.order for k in kept} >= {part_paid, overdue}
+    seen: set[str] = set()
+    for who in ("in_finance", "ru_finance"):
+        with uow:
+            user = uow.reference.find_user(who)
+        assert user is not None
+        for day in (d(2026, 5, 6), d(2026, 5, 25), d(2026, 6, 20), AS_OF):
+            rule = compute_alerts(user, every, agreements, day)
+            assert settlement.alerts(uow, who, day) == rule
+            seen |= {f"{a.kind.value} {a.order}" for a in rule}
+    assert {f"due_soon {part_paid}", f"overdue {part_paid}", f"overdue {overdue}"} <= seen
+    assert f"not_invoiced {received}" in seen
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)

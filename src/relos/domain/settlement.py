@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from itertools import groupby
 
 from relos.domain.agreements import Agreement, Method
 from relos.domain.errors import PermissionDenied, RelosError, RuleViolation
@@ -27,7 +28,7 @@ from relos.domain.facilities import PriceItem, price_on
 from relos.domain.ledger import Entry, Posting
 from relos.domain.money import Amount, is_currency
 from relos.domain.netting import NettingDebt
-from relos.domain.orders import Conversion, Invoice, Order, OrderState
+from relos.domain.orders import Conversion, Invoice, Order, OrderDebt, OrderState
 from relos.domain.rates import Rate, choose
 from relos.domain.rates import convert as convert_currency
 from relos.domain.reconciliation import MatchStatus, ReconLine, ReconRun, one_year_after
@@ -321,31 +322,69 @@ def alerts(
             )
         owed = {c: n for c, n in o.obligations().items() if n > 0}
         if o.state is S.INVOICED and owed and o.invoices:
-            due = o.invoices[-1].due_on
-            what = ", ".join(str(Amount(n, c)) for c, n in sorted(owed.items()))
-            if as_of > due:
-                out.append(
-                    Alert(
-                        AlertKind.OVERDUE,
-                        o.number,
-                        o.agreement,
-                        other,
-                        due,
-                        f"{what} overdue by {(as_of - due).days} days",
-                    )
-                )
-            elif (due - as_of).days <= soon_days:
-                out.append(
-                    Alert(
-                        AlertKind.DUE_SOON,
-                        o.number,
-                        o.agreement,
-                        other,
-                        due,
-                        f"{what} due in {(due - as_of).days} days",
-                    )
-                )
+            found = _due_alert(
+                o.number, o.agreement, other, o.invoices[-1].due_on, owed, as_of, soon_days
+            )
+            if found is not None:
+                out.append(found)
     return sort_alerts(out)
+
+
+#: the methods of the invoiced orders whose only alerts are their debts coming due (due soon,
+#: overdue): cash ones; an in-kind order's debt can also come due for conversion. Theirs are
+#: `debt_alerts` of the kept debts (`OrderDebt`) instead of `alerts` of the whole orders.
+DEBT_ALERT_METHODS = frozenset({Method.CASH})
+
+
+def _due_alert(
+    number: str,
+    agreement: str,
+    other: str,
+    due: date,
+    owed: dict[str, Decimal],
+    as_of: date,
+    soon_days: int,
+) -> Alert | None:
+    """An invoiced order's debts (`owed`, more than nothing) due within `soon_days` of `as_of`
+    or overdue on it, as one alert; None when due later."""
+    what = ", ".join(str(Amount(n, c)) for c, n in sorted(owed.items()))
+    if as_of > due:
+        detail = f"{what} overdue by {(as_of - due).days} days"
+        return Alert(AlertKind.OVERDUE, number, agreement, other, due, detail)
+    if (due - as_of).days <= soon_days:
+        detail = f"{what} due in {(due - as_of).days} days"
+        return Alert(AlertKind.DUE_SOON, number, agreement, other, due, detail)
+    return None
+
+
+def debt_alerts(
+    user: User, debts: Iterable[OrderDebt], as_of: date, soon_days: int = 14
+) -> list[Alert]:
+    """What `alerts` gives a finance officer for the invoiced orders of `DEBT_ALERT_METHODS`,
+    from their debts (`Order.debts`: an order's commodities one after the other) instead of the
+    whole orders: each order's debts due within `soon_days` or overdue, of the orders the
+    user's party is a side of."""
+    out: list[Alert] = []
+    if not user.active or user.role is not Role.FINANCE_OFFICER:
+        return out
+    for number, group in groupby(debts, key=lambda d: d.order):
+        owed = list(group)
+        first = owed[0]
+        if user.party not in (first.creditor, first.debtor):
+            continue
+        other = first.debtor if user.party == first.creditor else first.creditor
+        found = _due_alert(
+            number,
+            first.agreement,
+            other,
+            first.due_on,
+            {d.commodity: d.outstanding for d in owed},
+            as_of,
+            soon_days,
+        )
+        if found is not None:
+            out.append(found)
+    return out
 
 
 def sort_alerts(found: Iterable[Alert]) -> list[Alert]:

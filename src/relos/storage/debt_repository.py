@@ -333,7 +333,7 @@ def cash_statement(collate_c: bool) -> Any:
 
 def cash_debts(conn: Connection, agreement: str, as_of: date) -> list[tuple[OrderDebt, date]]:
     q = cash_statement(conn.dialect.name == "postgresql")
-    return [(_debt(r), r[9]) for r in conn.execute(q, {"agreement": agreement, "as_of": as_of})]
+    return [(debt_of(r), r[9]) for r in conn.execute(q, {"agreement": agreement, "as_of": as_of})]
 
 
 @functools.cache
@@ -347,10 +347,27 @@ def converted_kept_statement(one_party: bool) -> Any:
 
 def converted_kept(conn: Connection, as_of: date, party: str | None) -> list[OrderDebt]:
     q = converted_kept_statement(party is not None)
-    return [_debt(r) for r in conn.execute(q, {"as_of": as_of, "party": party})]
+    return [debt_of(r) for r in conn.execute(q, {"as_of": as_of, "party": party})]
 
 
-def _debt(r: Any) -> OrderDebt:
+@functools.cache
+def party_statement(collate_c: bool) -> Any:
+    """The kept debts of the orders of `:methods` (an expanding list) that `:party` requests or
+    supplies, by order and commodity (code point order): built once per shape."""
+    d = order_debts.c
+    number, commodity = (
+        (d.order_number.collate("C"), d.commodity.collate("C"))
+        if collate_c
+        else (d.order_number, d.commodity)
+    )
+    return (
+        select(*(d[name] for name in COLUMNS))
+        .where(*_party(), d.method.in_(bindparam("methods", expanding=True)))
+        .order_by(number, commodity)
+    )
+
+
+def debt_of(r: Any) -> OrderDebt:
     """A kept debt from its row (`COLUMNS`)."""
     return OrderDebt(
         r[0], r[2], r[3], r[4], METHODS[r[5]], r[1], from_minor(int(r[6]), r[1]), r[7], r[8]
@@ -410,7 +427,7 @@ def page(
     params: dict[str, Any] = {"party": party, "as_of": as_of, "limit": limit}
     if after is not None:
         params |= {"after_day": after[0], "after_order": after[1], "after_commodity": after[2]}
-    return [_debt(r) for r in conn.execute(q, params)]
+    return [debt_of(r) for r in conn.execute(q, params)]
 
 
 @functools.cache
