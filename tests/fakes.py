@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from uuid import uuid4
 
 from relos.domain.aging import band, days_overdue
@@ -39,6 +39,8 @@ from relos.services import catalogue, people
 
 #: the passphrase tests encrypt party signing keys under (RELOS_KEY_PASSPHRASE)
 KEY_PASSPHRASE = "test passphrase: Arctic port call"
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -270,13 +272,19 @@ class FakeOrderRepo(_Repo):
         received_in: int | None = None,
         methods: Iterable[Method] | None = None,
     ) -> Generator[list[str], None, None]:
-        found = self.numbers(
-            agreement=agreement,
-            party=party,
-            states=states,
-            received_in=received_in,
-            methods=methods,
+        return self._paged(
+            self.numbers(
+                agreement=agreement,
+                party=party,
+                states=states,
+                received_in=received_in,
+                methods=methods,
+            ),
+            size,
         )
+
+    def _paged(self, found: list[_T], size: int) -> Generator[list[_T], None, None]:
+        """`found` `size` at a time, counted as an open cursor until the pages end or close."""
         self._uow.open_cursors += 1
         try:
             for k in range(0, len(found), size):
@@ -358,12 +366,7 @@ class FakeOrderRepo(_Repo):
             and self._s.orders[n].method in kinds
             for d in self._s.orders[n].debts()
         ]
-        self._uow.open_cursors += 1
-        try:
-            for k in range(0, len(found), size):
-                yield found[k : k + size]
-        finally:
-            self._uow.open_cursors -= 1
+        return self._paged(found, size)
 
     def converted_kept(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
         converted = set(self._changed_after(as_of, party, converted_only=True))

@@ -306,17 +306,22 @@ def settled_debts(conn: Connection, as_of: date, party: str | None) -> list[Orde
     ]
 
 
+def _by_code_point(collate_c: bool) -> tuple[Any, Any]:
+    """The kept debts' order number and commodity to sort by, in Python's order of text (by
+    code point: "C" on PostgreSQL; SQLite compares text bytewise already)."""
+    d = order_debts.c
+    if collate_c:
+        return d.order_number.collate("C"), d.commodity.collate("C")
+    return d.order_number, d.commodity
+
+
 @functools.cache
 def cash_statement(collate_c: bool) -> Any:
     """The kept debts of `:agreement`'s orders invoiced (last) on or before `:as_of` that are
     owed in cash (cash orders; orders converted to cash), with their invoice's day, by order
     and commodity: built once per shape."""
     d, cv = order_debts.c, order_conversions.c
-    number, commodity = (
-        (d.order_number.collate("C"), d.commodity.collate("C"))
-        if collate_c
-        else (d.order_number, d.commodity)
-    )
+    number, commodity = _by_code_point(collate_c)
     return (
         select(*(d[name] for name in COLUMNS))
         .where(
@@ -355,11 +360,7 @@ def party_statement(collate_c: bool) -> Any:
     """The kept debts of the orders of `:methods` (an expanding list) that `:party` requests or
     supplies, by order and commodity (code point order): built once per shape."""
     d = order_debts.c
-    number, commodity = (
-        (d.order_number.collate("C"), d.commodity.collate("C"))
-        if collate_c
-        else (d.order_number, d.commodity)
-    )
+    number, commodity = _by_code_point(collate_c)
     return (
         select(*(d[name] for name in COLUMNS))
         .where(*_party(), d.method.in_(bindparam("methods", expanding=True)))
@@ -382,11 +383,7 @@ def page_statement(
     as they stood on `:as_of`: of orders invoiced by then and not settled or converted since
     (the service adds those), after a key, `:limit` of them: built once per shape."""
     d = order_debts.c
-    number, commodity = (
-        (d.order_number.collate("C"), d.commodity.collate("C"))
-        if collate_c
-        else (d.order_number, d.commodity)
-    )
+    number, commodity = _by_code_point(collate_c)
     where: list[Any] = _party() if one_party else []
     where += [
         d.invoiced_on <= bindparam("as_of"),
