@@ -248,17 +248,14 @@ class FakeOrderRepo(_Repo):
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
         received_in: int | None = None,
-        methods: Iterable[Method] | None = None,
     ) -> list[str]:
         wanted = None if states is None else set(states)
-        kinds = None if methods is None else set(methods)
         return sorted(
             o.number
             for o in self._s.orders.values()
             if (not agreement or o.agreement == agreement)
             and (not party or party in (o.requesting, o.supplying))
             and (wanted is None or o.state in wanted)
-            and (kinds is None or o.method in kinds)
             and (received_in is None or any(r.received_on.year == received_in for r in o.receipts))
         )
 
@@ -270,7 +267,6 @@ class FakeOrderRepo(_Repo):
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
         received_in: int | None = None,
-        methods: Iterable[Method] | None = None,
     ) -> Generator[list[str], None, None]:
         return self._paged(
             self.numbers(
@@ -278,7 +274,6 @@ class FakeOrderRepo(_Repo):
                 party=party,
                 states=states,
                 received_in=received_in,
-                methods=methods,
             ),
             size,
         )
@@ -356,15 +351,13 @@ class FakeOrderRepo(_Repo):
         ]
 
     def debt_pages(
-        self, size: int, *, party: str, methods: Iterable[Method]
-    ) -> Generator[list[OrderDebt], None, None]:
-        kinds = set(methods)
+        self, size: int, *, party: str
+    ) -> Generator[list[tuple[OrderDebt, bool]], None, None]:
         found = [
-            d
-            for n in sorted(self._s.orders)
-            if party in (self._s.orders[n].requesting, self._s.orders[n].supplying)
-            and self._s.orders[n].method in kinds
-            for d in self._s.orders[n].debts()
+            (d, bool(o.conversions))
+            for n, o in sorted(self._s.orders.items())
+            if party in (o.requesting, o.supplying)
+            for d in o.debts()
         ]
         return self._paged(found, size)
 

@@ -199,15 +199,16 @@ def _written(report: object, names: annual_files.Names, fmt: str, tmp: Path) -> 
     return path
 
 
-def test_the_alerts_of_cash_debts_from_what_is_kept_equal_the_rule_over_every_order(
+def test_the_alerts_of_invoiced_orders_from_what_is_kept_equal_the_rule_over_every_order(
     engine: Engine,
 ) -> None:
-    """A finance officer's alerts of invoiced cash orders come from the kept debts, the rest
-    from the orders a page at a time (decision 70): together the rule applied to every order,
-    on days when the cash debts are not yet due, due soon and overdue."""
+    """A finance officer's alerts of invoiced orders come from the kept debts, the rest from
+    the orders a page at a time (decision 70): together the rule applied to every order, on
+    days when the debts are not yet due, due soon, overdue and due for conversion, and after
+    the in-kind ones were converted (a converted equal-value debt is owed in cash)."""
     uow = SqlUnitOfWork(engine)
     world(uow)
-    lifecycle(uow)
+    lc = lifecycle(uow)
     d = date
     part_paid = placed(uow, "IND", "cash", [("F76", "10"), ("WATER", "3")], d(2026, 5, 1))
     overdue = placed(uow, "RUS", "cash", [("RATION", "30")], d(2026, 5, 2))
@@ -223,22 +224,31 @@ def test_the_alerts_of_cash_debts_from_what_is_kept_equal_the_rule_over_every_or
     ordering.settle(
         uow, "in_finance", part_paid, "1000.00", on=d(2026, 5, 20), at=at(d(2026, 5, 20))
     )
-    with uow:
-        every = uow.orders.load(uow.orders.numbers())
-        agreements = {a.code: a for a in uow.reference.agreements()}
-        kept = uow.orders.debts()
-    assert {k.order for k in kept} >= {part_paid, overdue}
     seen: set[str] = set()
-    for who in ("in_finance", "ru_finance"):
+
+    def alerts_are_the_rule(days: tuple[date, ...]) -> None:
         with uow:
-            user = uow.reference.find_user(who)
-        assert user is not None
-        for day in (d(2026, 5, 6), d(2026, 5, 25), d(2026, 6, 20), AS_OF):
-            rule = compute_alerts(user, every, agreements, day)
-            assert settlement.alerts(uow, who, day) == rule
-            seen |= {f"{a.kind.value} {a.order}" for a in rule}
+            every = uow.orders.load(uow.orders.numbers())
+            agreements = {a.code: a for a in uow.reference.agreements()}
+        for who in ("in_finance", "ru_finance"):
+            with uow:
+                user = uow.reference.find_user(who)
+            assert user is not None
+            for day in days:
+                rule = compute_alerts(user, every, agreements, day)
+                assert settlement.alerts(uow, who, day) == rule
+                seen.update(f"{a.kind.value} {a.order}" for a in rule)
+
+    alerts_are_the_rule((d(2026, 5, 6), d(2026, 5, 25), d(2026, 6, 20), AS_OF))
     assert {f"due_soon {part_paid}", f"overdue {part_paid}", f"overdue {overdue}"} <= seen
-    assert f"not_invoiced {received}" in seen
+    assert {f"not_invoiced {received}", f"conversion_due {lc.rik_ru}"} <= seen
+    assert f"conversion_due {lc.eve_in}" in seen
+    seen.clear()
+    assert settlement.run(uow, "in_finance", AS_OF, AT).converted
+    assert settlement.run(uow, "ru_finance", AS_OF, AT).converted
+    alerts_are_the_rule((AS_OF, d(2027, 4, 1), d(2027, 6, 1)))
+    assert {f"overdue {lc.rik_ru}", f"overdue {lc.eve_in}"} <= seen
+    assert not {a for a in seen if a.startswith("conversion_due")}
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)

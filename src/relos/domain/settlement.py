@@ -309,17 +309,7 @@ def alerts(
                 )
             )
         if a is not None and conversion_due(o, a, as_of):
-            out.append(
-                Alert(
-                    AlertKind.CONVERSION_DUE,
-                    o.number,
-                    o.agreement,
-                    other,
-                    due_on(o, a),
-                    "in-kind debt overdue: converts to cash at the "
-                    f"{a.conversion_price} price (`relos settle run`)",
-                )
-            )
+            out.append(_conversion_alert(o.number, a, other, due_on(o, a)))
         owed = {c: n for c, n in o.obligations().items() if n > 0}
         if o.state is S.INVOICED and owed and o.invoices:
             found = _due_alert(
@@ -330,10 +320,16 @@ def alerts(
     return sort_alerts(out)
 
 
-#: the methods of the invoiced orders whose only alerts are their debts coming due (due soon,
-#: overdue): cash ones; an in-kind order's debt can also come due for conversion. Theirs are
-#: `debt_alerts` of the kept debts (`OrderDebt`) instead of `alerts` of the whole orders.
-DEBT_ALERT_METHODS = frozenset({Method.CASH})
+def _conversion_alert(number: str, agreement: Agreement, other: str, due: date | None) -> Alert:
+    return Alert(
+        AlertKind.CONVERSION_DUE,
+        number,
+        agreement.code,
+        other,
+        due,
+        "in-kind debt overdue: converts to cash at the "
+        f"{agreement.conversion_price} price (`relos settle run`)",
+    )
 
 
 def _due_alert(
@@ -358,15 +354,47 @@ def _due_alert(
 
 
 def debt_alerts(
-    user: User, debts: Iterable[OrderDebt], as_of: date, soon_days: int = 14
+    user: User,
+    debts: Iterable[tuple[OrderDebt, bool]],
+    agreements: dict[str, Agreement],
+    as_of: date,
+    soon_days: int = 14,
 ) -> list[Alert]:
-    """What `alerts` gives a finance officer for the invoiced orders of `DEBT_ALERT_METHODS`,
-    from their debts (`Order.debts`: an order's commodities one after the other) instead of the
-    whole orders: each order's debts due within `soon_days` or overdue, of the orders the
-    user's party is a side of."""
+    """What `alerts` gives a finance officer for the invoiced orders, from their debts
+    (`Order.debts`, an order's commodities one after the other, each with whether the order
+    was converted) instead of the whole orders: an invoiced order can alert only that its
+    in-kind debt is due for conversion (`conversion_due`: what is owed in kind, past the last
+    invoice's due date) and that its debts are due soon or overdue; of the orders the user's
+    party is a side of."""
     out: list[Alert] = []
     if not user.active or user.role is not Role.FINANCE_OFFICER:
         return out
+    for number, group in groupby(debts, key=lambda d: d[0].order):
+        rows = list(group)
+        owed = [d for d, _ in rows]
+        first, converted = rows[0]
+        if user.party not in (first.creditor, first.debtor):
+            continue
+        other = first.debtor if user.party == first.creditor else first.creditor
+        a = agreements.get(first.agreement)
+        if first.method is Method.RIK:  # as `in_kind_outstanding`
+            in_kind = any(not is_currency(d.commodity) for d in owed)
+        else:
+            in_kind = first.method is Method.EVE and not converted
+        if a is not None and in_kind and as_of > first.due_on:
+            out.append(_conversion_alert(number, a, other, first.due_on))
+        found = _due_alert(
+            number,
+            first.agreement,
+            other,
+            first.due_on,
+            {d.commodity: d.outstanding for d in owed},
+            as_of,
+            soon_days,
+        )
+        if found is not None:
+            out.append(found)
+    return out
     for number, group in groupby(debts, key=lambda d: d.order):
         owed = list(group)
         first = owed[0]

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import chain
 
-from relos.domain.agreements import Agreement, Method
+from relos.domain.agreements import Agreement
 from relos.domain.errors import NotFound, RelosError, RuleViolation
 from relos.domain.orders import Conversion, Order
 from relos.domain.orders import OrderState as S
 from relos.domain.settlement import (
-    DEBT_ALERT_METHODS,
     OWING_STATES,
     Alert,
     AnnualReport,
@@ -163,28 +162,19 @@ def alerts(
         found: list[Alert] = []
         states = alert_states(user)
         # only the orders that can alert this user, a page at a time: never every order held;
-        # invoiced orders whose only alerts are their debts coming due, from their kept debts
-        scopes: list[tuple[frozenset[S], frozenset[Method] | None]] = [(states, None)]
+        # the invoiced ones from their kept debts (decision 70)
+        wanted = states - {S.INVOICED}
+        pages = uow.orders.number_pages(ALERT_PAGE, party=user.party, states=wanted)
+        with closing(pages):
+            for numbers in pages:
+                page = uow.orders.load(numbers, signatures=S.SUBMITTED in wanted)
+                mine = (o for o in page if may_see_order(user, o))
+                found += compute_alerts(user, mine, agreements, as_of, uninvoiced_days, soon_days)
         if S.INVOICED in states:
-            scopes = [
-                (states - {S.INVOICED}, None),
-                (frozenset({S.INVOICED}), frozenset(Method) - DEBT_ALERT_METHODS),
-            ]
-        for wanted, methods in scopes:
-            pages = uow.orders.number_pages(
-                ALERT_PAGE, party=user.party, states=wanted, methods=methods
-            )
-            with closing(pages):
-                for numbers in pages:
-                    page = uow.orders.load(numbers, signatures=S.SUBMITTED in wanted)
-                    mine = (o for o in page if may_see_order(user, o))
-                    found += compute_alerts(
-                        user, mine, agreements, as_of, uninvoiced_days, soon_days
-                    )
-        if S.INVOICED in states:
-            kept = uow.orders.debt_pages(ALERT_PAGE, party=user.party, methods=DEBT_ALERT_METHODS)
+            kept = uow.orders.debt_pages(ALERT_PAGE, party=user.party)
             with closing(kept):
-                found += debt_alerts(user, chain.from_iterable(kept), as_of, soon_days)
+                owed = chain.from_iterable(kept)
+                found += debt_alerts(user, owed, agreements, as_of, soon_days)
         runs = [
             (r, uow.reconciliation.lines(r.id, unmatched=True))
             for r in latest_runs(uow.reconciliation.runs(user.party))

@@ -8,7 +8,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from relos.domain.agreements import Agreement, Method, Party
+from relos.domain.agreements import Agreement, Party
 from relos.domain.audit import AuditRecord
 from relos.domain.credentials import ApiToken, Session
 from relos.domain.facilities import Facility, PriceItem, Unit
@@ -62,7 +62,6 @@ class OrderRepo(Protocol):
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
         received_in: int | None = None,
-        methods: Iterable[Method] | None = None,
     ) -> list[str]: ...
     def number_pages(
         self,
@@ -72,7 +71,6 @@ class OrderRepo(Protocol):
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
         received_in: int | None = None,
-        methods: Iterable[Method] | None = None,
     ) -> Generator[list[str], None, None]: ...
     def count_by_state(self, party: str | None = None) -> dict[str, int]: ...
     def load(self, numbers: Sequence[str], *, signatures: bool = True) -> list[Order]: ...
@@ -98,8 +96,8 @@ class OrderRepo(Protocol):
     def changed_debts(self, as_of: date, party: str | None = None) -> list[OrderDebt]: ...
     def cash_debts(self, agreement: str, as_of: date) -> list[tuple[OrderDebt, date]]: ...
     def debt_pages(
-        self, size: int, *, party: str, methods: Iterable[Method]
-    ) -> Generator[list[OrderDebt], None, None]: ...
+        self, size: int, *, party: str
+    ) -> Generator[list[tuple[OrderDebt, bool]], None, None]: ...
     def converted_kept(self, as_of: date, party: str | None = None) -> list[OrderDebt]: ...
     def converted_debts(self, as_of: date, party: str | None = None) -> list[OrderDebt]: ...
 

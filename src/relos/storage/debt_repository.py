@@ -357,13 +357,14 @@ def converted_kept(conn: Connection, as_of: date, party: str | None) -> list[Ord
 
 @functools.cache
 def party_statement(collate_c: bool) -> Any:
-    """The kept debts of the orders of `:methods` (an expanding list) that `:party` requests or
-    supplies, by order and commodity (code point order): built once per shape."""
-    d = order_debts.c
+    """The kept debts of the orders that `:party` requests or supplies, each with whether its
+    order was converted, by order and commodity (code point order): built once per shape."""
+    d, cv = order_debts.c, order_conversions.c
     number, commodity = _by_code_point(collate_c)
+    converted = exists().where(cv.order_number == d.order_number)
     return (
-        select(*(d[name] for name in COLUMNS))
-        .where(*_party(), d.method.in_(bindparam("methods", expanding=True)))
+        select(*(d[name] for name in COLUMNS), converted.label("converted"))
+        .where(*_party())
         .order_by(number, commodity)
     )
 

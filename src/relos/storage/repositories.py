@@ -838,14 +838,12 @@ class OrderRepository:
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
         received_in: int | None = None,
-        methods: Iterable[Method] | None = None,
     ) -> list[str]:
         q = self._numbers_query(
             agreement=agreement,
             party=party,
             states=states,
             received_in=received_in,
-            methods=methods,
         )
         return [r[0] for r in self.conn.execute(q)]
 
@@ -857,7 +855,6 @@ class OrderRepository:
         party: str | None = None,
         states: Iterable[OrderState] | None = None,
         received_in: int | None = None,
-        methods: Iterable[Method] | None = None,
     ) -> Generator[list[str], None, None]:
         """What `numbers` gives, streamed `size` at a time from one query (a server-side cursor
         on PostgreSQL): never the whole listing held. Other statements may run on the
@@ -867,7 +864,6 @@ class OrderRepository:
             party=party,
             states=states,
             received_in=received_in,
-            methods=methods,
         )
         # the option on this statement only: on the connection it would stay for every later one
         result = self.conn.execute(q, execution_options={"yield_per": size})
@@ -882,11 +878,10 @@ class OrderRepository:
         party: str | None,
         states: Iterable[OrderState] | None,
         received_in: int | None = None,
-        methods: Iterable[Method] | None = None,
     ) -> Select[str]:
-        """Order numbers of an agreement, a party (either side), states, reimbursement methods
-        and a year some receipt of the order is dated in, in Python's order of text (by code
-        point: "C" on PostgreSQL; SQLite compares text bytewise already)."""
+        """Order numbers of an agreement, a party (either side), states and a year some receipt
+        of the order is dated in, in Python's order of text (by code point: "C" on PostgreSQL;
+        SQLite compares text bytewise already)."""
         o = t.orders.c
         number = o.number.collate("C") if self.conn.dialect.name == "postgresql" else o.number
         q = select(o.number).order_by(number)
@@ -896,8 +891,6 @@ class OrderRepository:
             q = q.where((o.requesting == party) | (o.supplying == party))
         if states is not None:
             q = q.where(o.state.in_([s.value for s in states]))
-        if methods is not None:
-            q = q.where(o.method.in_(sorted(m.value for m in methods)))
         if received_in is not None:
             r = t.receipts.c
             q = q.where(
@@ -1096,17 +1089,16 @@ class OrderRepository:
         return debt_repository.cash_debts(self.conn, agreement, as_of)
 
     def debt_pages(
-        self, size: int, *, party: str, methods: Iterable[Method]
-    ) -> Generator[list[OrderDebt], None, None]:
-        """The kept debts (`debts`) of the orders of `methods` that `party` requests or
-        supplies, by order (code point) and commodity, streamed `size` at a time from one query
-        (as `number_pages`; an order's debts may span two pages)."""
+        self, size: int, *, party: str
+    ) -> Generator[list[tuple[OrderDebt, bool]], None, None]:
+        """The kept debts (`debts`) of the orders that `party` requests or supplies, each with
+        whether its order was converted, by order (code point) and commodity, streamed `size`
+        at a time from one query (as `number_pages`; an order's debts may span two pages)."""
         q = debt_repository.party_statement(self.conn.dialect.name == "postgresql")
-        params = {"party": party, "methods": sorted(m.value for m in methods)}
-        result = self.conn.execute(q, params, execution_options={"yield_per": size})
+        result = self.conn.execute(q, {"party": party}, execution_options={"yield_per": size})
         with result:
             for page in result.partitions():
-                yield [debt_repository.debt_of(r) for r in page]
+                yield [(debt_repository.debt_of(r), bool(r[-1])) for r in page]
 
     def converted_kept(self, as_of: date, party: str | None = None) -> list[OrderDebt]:
         """The kept debts that `aging` sums on `as_of` of the orders invoiced by then and
