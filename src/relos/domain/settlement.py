@@ -395,24 +395,6 @@ def debt_alerts(
         if found is not None:
             out.append(found)
     return out
-    for number, group in groupby(debts, key=lambda d: d.order):
-        owed = list(group)
-        first = owed[0]
-        if user.party not in (first.creditor, first.debtor):
-            continue
-        other = first.debtor if user.party == first.creditor else first.creditor
-        found = _due_alert(
-            number,
-            first.agreement,
-            other,
-            first.due_on,
-            {d.commodity: d.outstanding for d in owed},
-            as_of,
-            soon_days,
-        )
-        if found is not None:
-            out.append(found)
-    return out
 
 
 def sort_alerts(found: Iterable[Alert]) -> list[Alert]:
