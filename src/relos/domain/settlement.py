@@ -59,12 +59,18 @@ def due_on(order: Order, agreement: Agreement) -> date | None:
 
 
 def in_kind_outstanding(order: Order) -> dict[str, Decimal]:
-    """What is still owed in kind: RIK commodities (item units), or the EVE value before any
-    conversion. Cash debts (and a converted order's cash) are not in kind."""
-    if order.method is Method.RIK:
-        return {c: n for c, n in order.obligations().items() if n > 0 and not is_currency(c)}
-    if order.method is Method.EVE and not order.conversions:
-        return {c: n for c, n in order.obligations().items() if n > 0}
+    """What the order still owes in kind (`owed_in_kind`)."""
+    return owed_in_kind(order.method, bool(order.conversions), order.obligations())
+
+
+def owed_in_kind(method: Method, converted: bool, owed: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Of what an order of `method` owes (`owed`, per commodity), what is owed in kind: RIK
+    commodities (item units), or the EVE value before any conversion. Cash debts (and a
+    converted order's cash) are not in kind."""
+    if method is Method.RIK:
+        return {c: n for c, n in owed.items() if n > 0 and not is_currency(c)}
+    if method is Method.EVE and not converted:
+        return {c: n for c, n in owed.items() if n > 0}
     return {}
 
 
@@ -377,21 +383,11 @@ def debt_alerts(
             continue
         other = first.debtor if user.party == first.creditor else first.creditor
         a = agreements.get(first.agreement)
-        if first.method is Method.RIK:  # as `in_kind_outstanding`
-            in_kind = any(not is_currency(d.commodity) for d in owed)
-        else:
-            in_kind = first.method is Method.EVE and not converted
-        if a is not None and in_kind and as_of > first.due_on:
+        left = {d.commodity: d.outstanding for d in owed}
+        in_kind = owed_in_kind(first.method, converted, left)
+        if a is not None and in_kind and as_of > first.due_on:  # as `conversion_due`
             out.append(_conversion_alert(number, a, other, first.due_on))
-        found = _due_alert(
-            number,
-            first.agreement,
-            other,
-            first.due_on,
-            {d.commodity: d.outstanding for d in owed},
-            as_of,
-            soon_days,
-        )
+        found = _due_alert(number, first.agreement, other, first.due_on, left, as_of, soon_days)
         if found is not None:
             out.append(found)
     return out
