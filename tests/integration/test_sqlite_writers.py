@@ -15,13 +15,13 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 
 from relos.domain.agreements import Party
 from relos.services import audit, auth, idempotency, ordering, reports
 from relos.services.idempotency import Outcome
-from relos.storage.engine import WriterQueue, make_engine, upgrade
+from relos.storage.engine import WriterQueue, make_engine, reading_engine, upgrade
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.integration.builders import DATA, world
 
@@ -172,11 +172,40 @@ def test_a_reading_unit_of_work_cannot_write_and_its_connection_writes_again_aft
     uow = SqlUnitOfWork(engine)
     with pytest.raises(DBAPIError), uow.reading():
         uow.reference.add_party(Party("XYZ", "Nowhere", "Nowhere", "USD"))
-    with uow:  # the same pooled connection, writing again
+    with uow:  # writing again (on SQLite a connection of the writing pool)
         uow.reference.add_party(Party("XYZ", "Nowhere", "Nowhere", "USD"))
         uow.commit()
     with uow.reading():
         assert uow.reference.find_party("XYZ") is not None
+
+
+def test_a_request_that_reads_then_writes_switches_no_connection_between_the_two(
+    tmp_path: Path,
+) -> None:
+    """Who calls is read, then the order written, request after request, and no connection is
+    switched between reading and writing (SQLite prepares every statement of a connection again
+    when its `query_only` changes): readers and writers have pools of their own. A reading
+    transaction still cannot write (the test above)."""
+    url, token = _sqlite(tmp_path / "relos.db")
+    engine = make_engine(url)
+    switches: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("PRAGMA query_only"):
+            switches.append(statement)
+
+    for pool in {engine, reading_engine(engine)}:
+        event.listen(pool, "before_cursor_execute", count)
+    try:
+        _request(engine, token, "first")  # each pool's first connection
+        before = len(switches)
+        numbers = [_request(engine, token, f"then-{i}") for i in range(5)]
+        with SqlUnitOfWork(engine, read_only=True) as uow:
+            drafted = uow.orders.load(numbers)
+    finally:
+        engine.dispose()
+    assert len(switches) == before == 0
+    assert [o.number for o in drafted] == numbers
 
 
 # -- whose turn: first come, first served -------------------------------------------------------

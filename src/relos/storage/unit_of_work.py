@@ -12,7 +12,7 @@ from relos.domain.errors import Conflict
 from relos.storage.audit_repository import SERIALISE_WRITERS, AuditRepository
 from relos.storage.auth_repository import AuthRepository
 from relos.storage.conversion_repository import ConversionRepository
-from relos.storage.engine import READ_ONLY, WriterQueue, writer_queue
+from relos.storage.engine import READ_ONLY, WriterQueue, reading_engine, writer_queue
 from relos.storage.import_repository import ImportRepository
 from relos.storage.netting_repository import NettingRepository
 from relos.storage.reconciliation_repository import ReconciliationRepository
@@ -62,7 +62,7 @@ class SqlUnitOfWork:
         if not reading:
             self._take_write_turn()
         try:
-            self._conn = self.engine.connect()
+            self._conn = (reading_engine(self.engine) if reading else self.engine).connect()
             if reading:
                 self._conn.execution_options(**{READ_ONLY: True, "postgresql_readonly": True})
             self._conn.begin()
