@@ -5,6 +5,7 @@ every request succeeds; readers take no lock at all."""
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import threading
 import time
@@ -280,6 +281,39 @@ def test_a_writer_that_lets_go_cannot_take_the_turn_back_before_another_process_
     here.release()
     t.join()
     assert turns == ["here", "there", "here again"]
+
+
+def _waiting_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "relos-writer-turn"}
+
+
+def test_a_process_waits_for_every_turn_on_one_thread_of_its_own(tmp_path: Path) -> None:
+    """Starting a thread per wait cost more than the rest of taking the turn: the waits of a
+    queue share one thread, which ends with the queue."""
+    database = tmp_path / "relos.db"
+    here, there = WriterQueue(database, 10), WriterQueue(database, 10)
+    before = _waiting_threads()
+    started: set[threading.Thread] = set()
+    turns: list[int] = []
+
+    def other_process(queue: WriterQueue, i: int) -> None:
+        assert queue.acquire()  # waits: `here` holds the turn
+        turns.append(i)
+        queue.release()
+
+    for i in range(5):
+        assert here.acquire()
+        t = threading.Thread(target=other_process, args=(there, i))
+        t.start()
+        _wait_until(lambda: _gate_taken(database), "the other process waits for the turn")
+        started |= _waiting_threads() - before
+        here.release()
+        t.join()
+    assert turns == [0, 1, 2, 3, 4]
+    assert len(started) == 1
+    del here, there
+    gc.collect()
+    _wait_until(lambda: not (_waiting_threads() & started), "the waiting thread ends")
 
 
 def test_a_writer_past_its_wait_goes_on_and_the_turn_it_gave_up_is_let_go(tmp_path: Path) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import queue
 import threading
 import time
+import weakref
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,24 +96,56 @@ def _let_go(fd: int) -> None:
         os.close(fd)
 
 
+class _Waiter:
+    """The thread on which a `WriterQueue` waits in the kernel for the writers' turn, one wait
+    after the other. Kept for the queue's life: starting a thread for each wait cost more CPU
+    (about 0.15 ms) than the rest of taking the turn, and under load most turns are waited
+    for. Only the thread holding the queue's `_Turns` waits, so a wait queues here only behind
+    one given up at its deadline, which ends as soon as it gets the turn (and lets go of it),
+    as it would behind that wait's hold on the gate. A process forked after the thread started
+    (the import's workers) starts its own when it first waits."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._pid: int | None = None
+        self._waits: queue.SimpleQueue[_KernelWait | None] = queue.SimpleQueue()
+
+    def submit(self, wait: _KernelWait) -> None:
+        with self._guard:
+            if self._pid != os.getpid():
+                self._waits = queue.SimpleQueue()
+                threading.Thread(
+                    target=self._serve, args=(self._waits,), name="relos-writer-turn", daemon=True
+                ).start()
+                # the thread ends when the queue it waits for is gone
+                weakref.finalize(self, self._waits.put, None)
+                self._pid = os.getpid()
+            self._waits.put(wait)
+
+    @staticmethod
+    def _serve(waits: queue.SimpleQueue[_KernelWait | None]) -> None:
+        while (wait := waits.get()) is not None:
+            wait.wait()
+
+
 class _KernelWait:
     """A process's wait for the writers' turn, asleep in the kernel until the holder lets go,
-    on a thread of its own so that the waiter can give up at its deadline: the gate (unless
-    given it held), then the turn, then the gate let go (see `WriterQueue`). Given up, the
-    thread lets go of the turn as soon as it gets it. Its descriptors are its own (a lock of
-    `flock` belongs to an open file description: one shared with a later wait could be let go
-    for it)."""
+    on the process's waiting thread (`_Waiter`) so that the waiter can give up at its
+    deadline: the gate (unless given it held), then the turn, then the gate let go (see
+    `WriterQueue`). Given up, the wait lets go of the turn as soon as it gets it. Its
+    descriptors are its own (a lock of `flock` belongs to an open file description: one shared
+    with a later wait could be let go for it)."""
 
-    def __init__(self, turn: Path, gate: Path, gate_held: int | None) -> None:
+    def __init__(self, turn: Path, gate: Path, gate_held: int | None, waiter: _Waiter) -> None:
         self._guard = threading.Lock()
         self._done = threading.Event()
         self._given_up = False
         self._fd: int | None = None
-        threading.Thread(
-            target=self._wait, args=(turn, gate, gate_held), name="relos-writer-turn", daemon=True
-        ).start()
+        self._args = (turn, gate, gate_held)
+        waiter.submit(self)
 
-    def _wait(self, turn: Path, gate: Path, gate_held: int | None) -> None:
+    def wait(self) -> None:
+        turn, gate, gate_held = self._args
         fd: int | None = None
         try:
             g = gate_held
@@ -175,6 +209,7 @@ class WriterQueue:
         self._lock_file = None if database is None else Path(f"{database}-lock")
         self._gate_file = None if database is None else Path(f"{database}-gate")
         self._timeout_s = timeout_s
+        self._waiter = _Waiter()
         self._fd: int | None = None  # the descriptor holding the turn between processes
         self._depth = 0  # nested turns of the thread holding `_threads`
 
@@ -219,7 +254,9 @@ class WriterQueue:
             fcntl.flock(gate, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:  # another process waits for the turn: wait for the gate, then the turn
             os.close(gate)
-            return _KernelWait(self._lock_file, self._gate_file, None).result(deadline)
+            return _KernelWait(self._lock_file, self._gate_file, None, self._waiter).result(
+                deadline
+            )
         try:
             fd = os.open(self._lock_file, _OPEN, 0o600)
         except OSError:
@@ -229,7 +266,9 @@ class WriterQueue:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:  # taken: wait for it, holding the gate meanwhile
             os.close(fd)
-            return _KernelWait(self._lock_file, self._gate_file, gate).result(deadline)
+            return _KernelWait(self._lock_file, self._gate_file, gate, self._waiter).result(
+                deadline
+            )
         _let_go(gate)
         return fd
 
@@ -302,7 +341,10 @@ def _sqlite_engine(url: str, echo: bool, busy_timeout_ms: int, reading: bool) ->
         if info.get("query_only", False) != reading:
             conn.exec_driver_sql(f"PRAGMA query_only={int(reading)}")
             info["query_only"] = reading
-        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        # straight to the driver: SQLAlchemy's execution path costs more than the statement
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a connection in use
+        driver.execute("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
 
