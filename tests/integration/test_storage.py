@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
+from relos.domain.audit import utc
 from relos.domain.errors import AlreadyExists, Unauthenticated
 from relos.domain.ledger import balances as summed_from_entries
 from relos.domain.ledger import mirror_mismatches
@@ -209,6 +211,29 @@ def test_a_sequence_starts_after_the_numbers_used_before_it_and_counts_on(engine
         assert next_in_sequence(conn, "B-", start=41) == 42
         assert next_in_sequence(conn, "B-", start=41) == 43  # `start` counts only for a new one
         assert next_in_sequence(conn, "A-", start=100) == 4
+
+
+def test_a_stored_response_reads_back_as_written_and_its_key_is_taken_once(
+    uow: SqlUnitOfWork,
+) -> None:
+    """The few rows a use case writes go to the driver directly (`bulk_insert.insert_values`):
+    what reads back is what SQLAlchemy's own path stores, and the driver's refusal of a taken
+    key is still SQLAlchemy's `IntegrityError`, which the idempotent write answers."""
+    world(uow)
+    at = datetime(2026, 11, 27, 9, 30, 15, 123456, tzinfo=UTC)
+    body = {"number": "RELOS-IN-2026-000001", "lines": [{"quantity": "12.500"}], "नाम": "Тест"}
+    with uow:
+        uow.auth.add_response("in_order", "key-1", "d" * 64, 201, body, {"ETag": 'W/"x-1"'}, at)
+        uow.commit()
+    with uow:
+        stored = uow.auth.find_response("in_order", "key-1")
+        assert stored is not None
+        assert stored["response"] == body
+        assert stored["headers"] == {"ETag": 'W/"x-1"'}
+        assert (stored["status_code"], stored["request_digest"]) == (201, "d" * 64)
+        assert utc(stored["created_at"]) == at
+        with pytest.raises(IntegrityError):
+            uow.auth.add_response("in_order", "key-1", "e" * 64, 200, {}, {}, at)
 
 
 def test_a_token_is_read_with_its_user_and_refused_once_revoked_or_the_user_disabled(

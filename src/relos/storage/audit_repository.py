@@ -14,16 +14,16 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, select, text
 
 from relos.domain.audit import AuditRecord, ChainHead, next_record, utc
 from relos.storage.audit_tables import audit_log
+from relos.storage.bulk_insert import insert_values
 
 BATCH = 500
 #: built once (decision 55): the chain's head is its last number and hash, nothing more
 _HEAD = select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
 _LAST = select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
-_INSERT = insert(audit_log)
 #: PostgreSQL: the writers' turn (writers queue for it in arrival order; readers are not held)
 SERIALISE_WRITERS = text("LOCK TABLE audit_log IN EXCLUSIVE MODE")
 
@@ -85,25 +85,28 @@ class AuditRepository:
             before=before,
             after=after,
         )
-        self.conn.execute(
-            _INSERT,
-            {
-                "seq": record.seq,
-                # stored in UTC: SQLite keeps no time zone, and the hash covers the UTC time
-                "at": record.at
-                if self.conn.dialect.name != "sqlite"
-                else record.at.replace(tzinfo=None),
-                "user_name": record.user,
-                "party": record.party,
-                "request_id": record.request_id,
-                "action": record.action,
-                "entity": record.entity,
-                "entity_key": record.key,
-                "before": record.before,
-                "after": record.after,
-                "prev_hash": record.prev_hash,
-                "hash": record.hash,
-            },
+        insert_values(
+            self.conn,
+            audit_log,
+            [
+                {
+                    "seq": record.seq,
+                    # stored in UTC: SQLite keeps no time zone, and the hash covers the UTC time
+                    "at": record.at
+                    if self.conn.dialect.name != "sqlite"
+                    else record.at.replace(tzinfo=None),
+                    "user_name": record.user,
+                    "party": record.party,
+                    "request_id": record.request_id,
+                    "action": record.action,
+                    "entity": record.entity,
+                    "entity_key": record.key,
+                    "before": record.before,
+                    "after": record.after,
+                    "prev_hash": record.prev_hash,
+                    "hash": record.hash,
+                },
+            ],
         )
         return record
 

@@ -13,6 +13,7 @@ from relos.domain.errors import NotFound
 from relos.domain.users import Role, User
 from relos.storage import tables as t
 from relos.storage.auth_tables import api_tokens, idempotency_keys, sessions
+from relos.storage.bulk_insert import insert_values
 
 # looked up on every request: built once (decision 55)
 _TOKEN = select(api_tokens).where(api_tokens.c.id == bindparam("id"))
@@ -34,7 +35,6 @@ _RESPONSE = select(idempotency_keys).where(
         idempotency_keys.c.key == bindparam("key"),
     )
 )
-_INSERT_RESPONSE = insert(idempotency_keys)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -165,15 +165,18 @@ class AuthRepository:
         headers: dict[str, str],
         at: datetime,
     ) -> None:
-        self.conn.execute(
-            _INSERT_RESPONSE,
-            {
-                "user_name": user,
-                "key": key,
-                "request_digest": request_digest,
-                "status_code": status_code,
-                "response": response,
-                "headers": headers,
-                "created_at": at,
-            },
+        insert_values(
+            self.conn,
+            idempotency_keys,
+            [
+                {
+                    "user_name": user,
+                    "key": key,
+                    "request_digest": request_digest,
+                    "status_code": status_code,
+                    "response": response,
+                    "headers": headers,
+                    "created_at": at,
+                }
+            ],
         )

@@ -1,21 +1,26 @@
-"""Inserts in sets handed straight to the driver: one executemany of tuples per table.
+"""Inserts handed straight to the driver: one executemany of tuples per table.
 
 SQLAlchemy's per-row parameter handling (compiling, building a dict per row, running each
 column's bind processor through its own machinery) costs more than SQLite's insert itself once a
 statement carries thousands of rows; the bulk paths (the ledger's `append`, the import's
 `add_orders`) therefore convert the values once with each column type's own bind processor
 (`converter`: on SQLite a date becomes ISO text and a JSON value its text, exactly as SQLAlchemy
-stores them) and give the driver plain tuples (`insert_rows`). Engines or drivers other than
-SQLite's and psycopg's take SQLAlchemy's ordinary path with the same rows.
+stores them) and give the driver plain tuples (`insert_rows`), on its own cursor. A use case's
+few rows (an order's lines, the audit record, an idempotency key's response) go the same way
+(`insert_values`): SQLAlchemy's execution path costs about 40 µs a statement more than the
+driver's. Engines or drivers other than SQLite's and psycopg's take SQLAlchemy's ordinary path
+with the same rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Dialect, Table, and_, insert, update
+from sqlalchemy.exc import DBAPIError
 
 #: rows as the driver takes them, one tuple each
 Rows = list[tuple[Any, ...]]
@@ -83,7 +88,44 @@ def insert_rows(
             f" ON CONFLICT ({', '.join(quote(n) for n in add_on_conflict)}) DO UPDATE"
             f" SET amount_minor = {tname}.amount_minor + excluded.amount_minor"
         )
-    conn.exec_driver_sql(sql, rows)
+    run_on_driver(conn, sql, rows)
+
+
+def run_on_driver(conn: Connection, sql: str, rows: Rows) -> None:
+    """An executemany on the driver's own cursor, in the connection's transaction (SQLAlchemy's
+    path adds an execution context and a result to each statement); the driver's errors are
+    raised as SQLAlchemy's, as its path would raise them (an `IntegrityError` stays one)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a connection in use
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    except conn.dialect.loaded_dbapi.Error as e:
+        raise DBAPIError.instance(sql, rows, e, conn.dialect.loaded_dbapi.Error) from e
+    finally:
+        cursor.close()
+
+
+_CONVERTERS: WeakKeyDictionary[Dialect, dict[tuple[str, str], Convert]] = WeakKeyDictionary()
+
+
+def insert_values(conn: Connection, table: Table, values: Sequence[Mapping[str, Any]]) -> None:
+    """`insert_rows` of rows given by column (every row the same columns), each value converted
+    by its column type, the conversions made once per dialect and column: for the few rows a
+    use case writes, where SQLAlchemy's own path costs more than the inserts."""
+    if not values:
+        return
+    dialect = conn.dialect
+    made = _CONVERTERS.setdefault(dialect, {})
+    names = tuple(values[0])
+    converts = []
+    for name in names:
+        convert = made.get((table.name, name))
+        if convert is None:
+            convert = made[table.name, name] = converter(dialect, table, name)
+        converts.append(convert)
+    rows = [tuple(f(v[n]) for f, n in zip(converts, names, strict=True)) for v in values]
+    insert_rows(conn, table, names, rows)
 
 
 def _insert_portably(

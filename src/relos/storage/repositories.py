@@ -67,7 +67,7 @@ from relos.domain.records import (
 from relos.domain.users import Role, User
 from relos.storage import conversion_repository, debt_repository
 from relos.storage import tables as t
-from relos.storage.bulk_insert import Rows, converter, insert_rows
+from relos.storage.bulk_insert import Rows, converter, insert_rows, insert_values
 from relos.storage.conversion_tables import order_conversions
 
 MILLI = 3
@@ -107,7 +107,6 @@ _ORDER_REFERENCES: CompoundSelect[Any] = union_all(
 )
 _ORDER_EXISTS = select(t.orders.c.number).where(t.orders.c.number == bindparam("number"))
 _INSERT_ORDER = insert(t.orders)
-_INSERT_LINES = insert(t.order_lines)
 _INSERT_SIGNATURE = insert(t.signatures)
 
 
@@ -750,8 +749,9 @@ class OrderRepository:
         if stored is None or stored.lines != o.lines:
             if stored is not None:  # a new order has no lines yet
                 c.execute(delete(t.order_lines).where(t.order_lines.c.order_number == n))
-            c.execute(
-                _INSERT_LINES,
+            insert_values(
+                c,
+                t.order_lines,
                 [
                     {
                         "order_number": n,
