@@ -19,10 +19,13 @@ from sqlalchemy import Connection, select, text
 from relos.domain.audit import AuditRecord, ChainHead, next_record, utc
 from relos.storage.audit_tables import audit_log
 from relos.storage.bulk_insert import insert_values
+from relos.storage.driver_statement import DriverStatement
 
 BATCH = 500
 #: built once (decision 55): the chain's head is its last number and hash, nothing more
-_HEAD = select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+_HEAD = DriverStatement(
+    select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+)
 _LAST = select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)
 #: PostgreSQL: the writers' turn (writers queue for it in arrival order; readers are not held)
 SERIALISE_WRITERS = text("LOCK TABLE audit_log IN EXCLUSIVE MODE")
@@ -56,7 +59,7 @@ class AuditRepository:
 
     def head(self) -> ChainHead | None:
         """The last record's number and hash (what the next record links to)."""
-        row = self.conn.execute(_HEAD).first()
+        row = _HEAD.first(self.conn, {})
         return None if row is None else ChainHead(int(row[0]), row[1])
 
     def append(

@@ -14,11 +14,12 @@ from relos.domain.users import Role, User
 from relos.storage import tables as t
 from relos.storage.auth_tables import api_tokens, idempotency_keys, sessions
 from relos.storage.bulk_insert import insert_values
+from relos.storage.driver_statement import DriverStatement
 
 # looked up on every request: built once (decision 55)
 _TOKEN = select(api_tokens).where(api_tokens.c.id == bindparam("id"))
 #: a token and its user (if any) in one statement: what every request with a token reads
-_TOKEN_AND_USER = (
+_TOKEN_AND_USER = DriverStatement(
     select(
         api_tokens,
         t.users.c.name.label("known_user"),
@@ -29,10 +30,12 @@ _TOKEN_AND_USER = (
     .select_from(api_tokens.outerjoin(t.users, t.users.c.name == api_tokens.c.user_name))
     .where(api_tokens.c.id == bindparam("id"))
 )
-_RESPONSE = select(idempotency_keys).where(
-    and_(
-        idempotency_keys.c.user_name == bindparam("user"),
-        idempotency_keys.c.key == bindparam("key"),
+_RESPONSE = DriverStatement(
+    select(idempotency_keys).where(
+        and_(
+            idempotency_keys.c.user_name == bindparam("user"),
+            idempotency_keys.c.key == bindparam("key"),
+        )
     )
 )
 
@@ -96,7 +99,7 @@ class AuthRepository:
 
     def find_token_and_user(self, token_id: str) -> tuple[ApiToken, User | None] | None:
         """The token and the user it belongs to (None if that user is gone), in one read."""
-        row = self.conn.execute(_TOKEN_AND_USER, {"id": token_id}).mappings().first()
+        row = _TOKEN_AND_USER.mapping(self.conn, {"id": token_id})
         if row is None:
             return None
         user = (
@@ -152,8 +155,7 @@ class AuthRepository:
 
     # idempotency
     def find_response(self, user: str, key: str) -> dict[str, Any] | None:
-        row = self.conn.execute(_RESPONSE, {"user": user, "key": key}).mappings().first()
-        return None if row is None else dict(row)
+        return _RESPONSE.mapping(self.conn, {"user": user, "key": key})
 
     def add_response(
         self,

@@ -69,6 +69,7 @@ from relos.storage import conversion_repository, debt_repository
 from relos.storage import tables as t
 from relos.storage.bulk_insert import Rows, converter, insert_rows, insert_values
 from relos.storage.conversion_tables import order_conversions
+from relos.storage.driver_statement import DriverStatement
 
 MILLI = 3
 POSTING_COLUMNS = (
@@ -91,7 +92,7 @@ _PARTY = select(t.parties).where(t.parties.c.code == bindparam("code"))
 _AGREEMENT = select(t.agreements.c.document).where(t.agreements.c.code == bindparam("code"))
 _FACILITY = select(t.facilities.c.document).where(t.facilities.c.code == bindparam("code"))
 _UNIT = select(t.units.c.document).where(t.units.c.code == bindparam("code"))
-_USER = select(t.users).where(t.users.c.name == bindparam("name"))
+_USER = DriverStatement(select(t.users).where(t.users.c.name == bindparam("name")))
 #: what a draft refers to, in one round trip: (kind, document as its stored text) of each
 #: that exists
 _ORDER_REFERENCES: CompoundSelect[Any] = union_all(
@@ -105,6 +106,7 @@ _ORDER_REFERENCES: CompoundSelect[Any] = union_all(
         t.facilities.c.code == bindparam("facility")
     ),
 )
+_REFERENCES = DriverStatement(_ORDER_REFERENCES)
 _ORDER_EXISTS = select(t.orders.c.number).where(t.orders.c.number == bindparam("number"))
 _INSERT_ORDER = insert(t.orders)
 _INSERT_SIGNATURE = insert(t.signatures)
@@ -269,7 +271,7 @@ class ReferenceRepository:
         )
 
     def find_user(self, name: str) -> User | None:
-        r = self.conn.execute(_USER, {"name": name}).mappings().first()
+        r = _USER.mapping(self.conn, {"name": name})
         return None if r is None else User(r["name"], r["party"], Role(r["role"]), r["active"])
 
     def order_references(
@@ -277,8 +279,8 @@ class ReferenceRepository:
     ) -> tuple[Agreement | None, Unit | None, Facility | None]:
         """The agreement, unit and facility an order names (None for each that is unknown),
         read in one statement."""
-        rows = self.conn.execute(
-            _ORDER_REFERENCES, {"agreement": agreement, "unit": unit, "facility": facility}
+        rows = _REFERENCES.rows(
+            self.conn, {"agreement": agreement, "unit": unit, "facility": facility}
         )
         found = {str(row[0]): str(row[1]) for row in rows}
         return (
@@ -316,26 +318,30 @@ def _facility_of(document: str) -> Facility:
 
 
 @functools.cache
-def _new_order_statement(dialect: str) -> Any:
+def _new_order_statement(dialect: str) -> DriverStatement:
     """INSERT .. ON CONFLICT (number) DO NOTHING .. RETURNING: the order's header, or nothing
     back when its number is taken, in one statement (any other broken rule still raises)."""
-    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(t.orders)
-    return ins.on_conflict_do_nothing(index_elements=[t.orders.c.number]).returning(
-        t.orders.c.number
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(t.orders).values(
+        {name: bindparam(name) for name in _HEAD_COLUMNS}
+    )
+    return DriverStatement(
+        ins.on_conflict_do_nothing(index_elements=[t.orders.c.number]).returning(t.orders.c.number)
     )
 
 
 @functools.cache
-def _bump_statement(dialect: str) -> Any:
+def _bump_statement(dialect: str) -> DriverStatement:
     """INSERT .. ON CONFLICT DO UPDATE .. RETURNING: a new prefix starts after `start`, an
     existing one goes up by one, and the number comes back, in one statement."""
     seq = t.order_sequences
     ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(seq).values(
         prefix=bindparam("prefix"), last=bindparam("first")
     )
-    return ins.on_conflict_do_update(
-        index_elements=[seq.c.prefix], set_={"last": seq.c.last + 1}
-    ).returning(seq.c.last)
+    return DriverStatement(
+        ins.on_conflict_do_update(
+            index_elements=[seq.c.prefix], set_={"last": seq.c.last + 1}
+        ).returning(seq.c.last)
+    )
 
 
 def next_in_sequence(conn: Connection, prefix: str, start: int = 0) -> int:
@@ -350,7 +356,8 @@ def next_in_sequence(conn: Connection, prefix: str, start: int = 0) -> int:
     dialect = conn.dialect.name
     if dialect in ("postgresql", "sqlite"):
         stmt = _bump_statement(dialect)
-        return int(conn.execute(stmt, {"prefix": prefix, "first": start + 1}).scalar_one())
+        (last,) = stmt.rows(conn, {"prefix": prefix, "first": start + 1})
+        return int(last[0])
     bumped = conn.execute(update(seq).where(seq.c.prefix == prefix).values(last=seq.c.last + 1))
     if bumped.rowcount == 0:
         conn.execute(insert(seq).values(prefix=prefix, last=start + 1))
@@ -709,7 +716,7 @@ class OrderRepository:
     def add(self, order: Order) -> None:
         dialect = self.conn.dialect.name
         if dialect in ("postgresql", "sqlite"):  # one statement: insert unless the number is taken
-            added = self.conn.execute(_new_order_statement(dialect), self._header(order)).first()
+            added = _new_order_statement(dialect).first(self.conn, self._header(order))
             if added is None:
                 raise AlreadyExists("order", order.number, field="number")
         else:

@@ -1,0 +1,108 @@
+"""Statements SQLAlchemy compiles once per dialect and the driver's cursor runs.
+
+Every write runs the same few statements (who calls, the idempotency key, what the order names,
+the next number, the audit chain's head). SQLAlchemy's execution path adds an execution context
+and a result object to each, about 40-60 µs, more than SQLite takes to run most of them; a
+`DriverStatement` keeps what that path works out once (the SQL text, the order of its
+parameters, each parameter's and each column's conversion by its type, as SQLAlchemy would
+convert them) and hands the driver the values. Errors are raised as SQLAlchemy raises them.
+Engines other than SQLite and PostgreSQL take SQLAlchemy's ordinary path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.selectable import ReturnsRows
+
+Process = Callable[[Any], Any] | None
+
+
+class _Prepared:
+    """What a statement compiles to on one dialect."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.positional = compiled.positional
+        self.order = list(compiled.positiontup or ()) if compiled.positional else []
+        assert not any(b.expanding for b in compiled.bind_names), "no expanding parameters"
+        self.binds: dict[str, Process] = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for bind, name in compiled.bind_names.items()
+        }
+        results = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns(statement)
+        ]
+        self.results = results if any(p is not None for p in results) else None
+
+    def values(self, params: Mapping[str, Any]) -> Any:
+        """The parameters as the driver takes them, each converted by its type as SQLAlchemy
+        would (a None too: a JSON column stores it as JSON's null)."""
+        out = {}
+        for name, value in self.compiled.construct_params(dict(params)).items():
+            process = self.binds.get(name)
+            out[name] = value if process is None else process(value)
+        if self.positional:
+            return tuple(out[name] for name in self.order)
+        return out
+
+
+def columns(statement: ClauseElement) -> list[Any]:
+    """The columns a statement returns (a SELECT's, an INSERT's RETURNING), in order."""
+    return list(statement.exported_columns) if isinstance(statement, ReturnsRows) else []
+
+
+class DriverStatement:
+    """A statement run on the driver's cursor, in the connection's transaction."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        assert isinstance(statement, Executable)
+        self.statement = statement
+        self.keys = [c.key for c in columns(statement)]
+        self._prepared: WeakKeyDictionary[Dialect, _Prepared] = WeakKeyDictionary()
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row the statement returns, as tuples (none for a statement without rows)."""
+        dialect = conn.dialect
+        if dialect.name not in ("sqlite", "postgresql"):
+            return [tuple(r) for r in conn.execute(cast(Executable, self.statement), dict(params))]
+        prepared = self._prepared.get(dialect)
+        if prepared is None:
+            prepared = self._prepared[dialect] = _Prepared(self.statement, dialect)
+        values = prepared.values(params)
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a connection in use
+        cursor = driver.cursor()
+        try:
+            cursor.execute(prepared.sql, values)
+            rows: list[tuple[Any, ...]] = cursor.fetchall() if cursor.description else []
+        except dialect.loaded_dbapi.Error as e:
+            raise DBAPIError.instance(prepared.sql, values, e, dialect.loaded_dbapi.Error) from e
+        finally:
+            cursor.close()
+        results = prepared.results
+        if results is None:
+            return rows
+        return [
+            tuple(v if p is None else p(v) for p, v in zip(results, row, strict=True))
+            for row in rows
+        ]
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        rows = self.rows(conn, params)
+        return rows[0] if rows else None
+
+    def mapping(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The first row by column key, or None."""
+        row = self.first(conn, params)
+        return None if row is None else dict(zip(self.keys, row, strict=True))
