@@ -20,7 +20,8 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Dialect, Table, and_, insert, update
-from sqlalchemy.exc import DBAPIError
+
+from relos.storage.driver_statement import run_on_driver
 
 #: rows as the driver takes them, one tuple each
 Rows = list[tuple[Any, ...]]
@@ -88,22 +89,7 @@ def insert_rows(
             f" ON CONFLICT ({', '.join(quote(n) for n in add_on_conflict)}) DO UPDATE"
             f" SET amount_minor = {tname}.amount_minor + excluded.amount_minor"
         )
-    run_on_driver(conn, sql, rows)
-
-
-def run_on_driver(conn: Connection, sql: str, rows: Rows) -> None:
-    """An executemany on the driver's own cursor, in the connection's transaction (SQLAlchemy's
-    path adds an execution context and a result to each statement); the driver's errors are
-    raised as SQLAlchemy's, as its path would raise them (an `IntegrityError` stays one)."""
-    driver = conn.connection.driver_connection
-    assert driver is not None  # a connection in use
-    cursor = driver.cursor()
-    try:
-        cursor.executemany(sql, rows)
-    except conn.dialect.loaded_dbapi.Error as e:
-        raise DBAPIError.instance(sql, rows, e, conn.dialect.loaded_dbapi.Error) from e
-    finally:
-        cursor.close()
+    run_on_driver(conn, sql, rows, many=True)
 
 
 _CONVERTERS: WeakKeyDictionary[Dialect, dict[tuple[str, str], Convert]] = WeakKeyDictionary()

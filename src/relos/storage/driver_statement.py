@@ -57,6 +57,29 @@ class _Prepared:
         return out
 
 
+def run_on_driver(
+    conn: Connection, sql: str, params: Any, many: bool = False
+) -> list[tuple[Any, ...]]:
+    """`sql` run (`many`: once per row of `params`) on the driver's own cursor, in the
+    connection's transaction; the rows it returns. A driver error is raised as SQLAlchemy's,
+    as its own path would raise it (an `IntegrityError` stays one)."""
+    dialect = conn.dialect
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a connection in use
+    cursor = driver.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, params)
+            return []
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall() if cursor.description else []
+        return rows
+    except dialect.loaded_dbapi.Error as e:
+        raise DBAPIError.instance(sql, params, e, dialect.loaded_dbapi.Error) from e
+    finally:
+        cursor.close()
+
+
 def columns(statement: ClauseElement) -> list[Any]:
     """The columns a statement returns (a SELECT's, an INSERT's RETURNING), in order."""
     return list(statement.exported_columns) if isinstance(statement, ReturnsRows) else []
@@ -79,17 +102,7 @@ class DriverStatement:
         prepared = self._prepared.get(dialect)
         if prepared is None:
             prepared = self._prepared[dialect] = _Prepared(self.statement, dialect)
-        values = prepared.values(params)
-        driver = conn.connection.driver_connection
-        assert driver is not None  # a connection in use
-        cursor = driver.cursor()
-        try:
-            cursor.execute(prepared.sql, values)
-            rows: list[tuple[Any, ...]] = cursor.fetchall() if cursor.description else []
-        except dialect.loaded_dbapi.Error as e:
-            raise DBAPIError.instance(prepared.sql, values, e, dialect.loaded_dbapi.Error) from e
-        finally:
-            cursor.close()
+        rows = run_on_driver(conn, prepared.sql, prepared.values(params))
         results = prepared.results
         if results is None:
             return rows
