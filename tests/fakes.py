@@ -87,17 +87,6 @@ def _container_copy(value: Any) -> Any:
     return value
 
 
-def _order_copy(order: Order) -> Order:
-    """A copy as good as a deep one and much faster: an order's parts (lines, receipts,
-    invoices, settlements, signatures) are frozen; only its lists and dict are mutable."""
-    out = copy.copy(order)
-    for f in fields(order):
-        value = getattr(order, f.name)
-        if isinstance(value, list | dict):
-            setattr(out, f.name, copy.copy(value))
-    return out
-
-
 class _Repo:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
@@ -220,25 +209,28 @@ class FakeOrderRepo(_Repo):
 
     def find(self, number: str) -> Order | None:
         stored = self._s.orders.get(number)
-        return None if stored is None else _order_copy(stored)
+        return None if stored is None else stored.copy()
 
     def add(self, order: Order) -> None:
         if order.number in self._s.orders:
             raise AlreadyExists("order", order.number, field="number")
-        self._s.orders[order.number] = _order_copy(order)
+        self._s.orders[order.number] = order.copy()
 
-    def save(self, order: Order) -> None:
+    def save(self, order: Order, stored: Order | None = None) -> None:
         """Header and lines are replaced; receipts, invoices, settlements and signatures are
-        appended only (what was stored before stays as stored), as in the SQL repository."""
-        stored = self._s.orders.get(order.number)
-        if stored is None:
+        appended only (what was stored before stays as stored), as in the SQL repository,
+        which writes the difference from `stored` (the order as the caller read it) and would
+        write wrong rows if `stored` were not what is kept."""
+        kept = self._s.orders.get(order.number)
+        if kept is None:
             raise NotFound("order", order.number, field="number")
-        new = _order_copy(order)
-        new.receipts = stored.receipts + new.receipts[len(stored.receipts) :]
-        new.invoices = stored.invoices + new.invoices[len(stored.invoices) :]
-        new.settlements = stored.settlements + new.settlements[len(stored.settlements) :]
-        new.signatures = stored.signatures + new.signatures[len(stored.signatures) :]
-        new.conversions = stored.conversions + new.conversions[len(stored.conversions) :]
+        assert stored is None or stored == kept, f"order {order.number}: `stored` is not as kept"
+        new = order.copy()
+        new.receipts = kept.receipts + new.receipts[len(kept.receipts) :]
+        new.invoices = kept.invoices + new.invoices[len(kept.invoices) :]
+        new.settlements = kept.settlements + new.settlements[len(kept.settlements) :]
+        new.signatures = kept.signatures + new.signatures[len(kept.signatures) :]
+        new.conversions = kept.conversions + new.conversions[len(kept.conversions) :]
         self._s.orders[order.number] = new
 
     def numbers(
@@ -295,7 +287,7 @@ class FakeOrderRepo(_Repo):
         return counts
 
     def load(self, numbers: Sequence[str], *, signatures: bool = True) -> list[Order]:
-        out = [_order_copy(self._s.orders[n]) for n in numbers if n in self._s.orders]
+        out = [self._s.orders[n].copy() for n in numbers if n in self._s.orders]
         if not signatures:
             for o in out:
                 o.signatures = []
@@ -785,7 +777,7 @@ class FakeBatchRows:
     (one "table") and `append_rows` take."""
 
     def orders(self, orders: Sequence[tuple[Order, str, int]]) -> list[list[tuple[Any, ...]]]:
-        return [[(_order_copy(o), ref, line) for o, ref, line in orders]]
+        return [[(o.copy(), ref, line) for o, ref, line in orders]]
 
     def entries(self, entries: list[Entry]) -> list[tuple[Any, ...]]:
         return [(e,) for e in entries]
@@ -839,7 +831,7 @@ class FakeImportRepo(_Repo):
             key = (order.requesting, ref)
             if order.number in self._s.orders or key in self._s.order_references:
                 raise AlreadyExists("order", order.number, field="number")
-            self._s.orders[order.number] = _order_copy(order)
+            self._s.orders[order.number] = order.copy()
             self._s.order_references[key] = order.number
 
 

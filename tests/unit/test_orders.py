@@ -38,6 +38,7 @@ from tests.unit.conftest import (
     accepted,
     invoiced,
     later,
+    officer,
     received,
     submitted,
 )
@@ -967,3 +968,20 @@ def test_each_step_is_signed_in_order(make_order: OrderFactory, w: World) -> Non
 def test_the_digest_is_canonical_json_sha256() -> None:
     assert digest({"b": 1, "a": "भारत"}) == digest({"a": "भारत", "b": 1})
     assert digest({"a": 1}) != digest({"a": 2})
+
+
+def test_a_copy_of_an_order_stays_as_it_was_while_the_order_goes_on(
+    make_order: OrderFactory, w: World
+) -> None:
+    """What an action's write compares the order with (decision 73): each step appends to the
+    order's lists, replaces its lines, moves its state and revision."""
+    o = accepted(make_order(), w)
+    before = o.copy()
+    as_it_was = repr(before)
+    o.receive(officer(w, o.requesting, "ro"), later(1), DAY, [(1, Decimal(1))])
+    o.invoice(officer(w, o.supplying, "fo"), later(3), "INV-1", DAY + timedelta(days=3), w.relos)
+    assert (o.state, len(o.receipts), len(o.invoices)) == (S.INVOICED, 1, 1)
+    assert repr(before) == as_it_was
+    assert (before.state, before.receipts, before.invoices) == (S.ACCEPTED, [], [])
+    assert len(before.signatures) == len(o.signatures) - 2
+    assert before == accepted(make_order(), w)

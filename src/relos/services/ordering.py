@@ -179,9 +179,9 @@ def _act(
                 field="If-Match",
                 value=expected_version,
             )
-        before = audit.order_snapshot(order)
+        before, stored = audit.order_snapshot(order), order.copy()
         entries = step(user, order)
-        uow.orders.save(order)
+        uow.orders.save(order, stored)  # not read again
         if expected_version is not None:
             _require_saved(uow, order, expected_version)
         if entries:

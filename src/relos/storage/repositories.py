@@ -109,7 +109,6 @@ _ORDER_REFERENCES: CompoundSelect[Any] = union_all(
 _REFERENCES = DriverStatement(_ORDER_REFERENCES)
 _ORDER_EXISTS = select(t.orders.c.number).where(t.orders.c.number == bindparam("number"))
 _INSERT_ORDER = insert(t.orders)
-_INSERT_SIGNATURE = insert(t.signatures)
 
 
 def _milli(q: Decimal) -> int:
@@ -514,6 +513,16 @@ _HEAD_COLUMNS = (
     "state",
     "revision",
 )
+#: an action's write: the header rewritten, by number (statements every action runs, decision 72)
+_UPDATE_HEAD = DriverStatement(
+    update(t.orders)
+    .where(t.orders.c.number == bindparam("number"))
+    .values({name: bindparam(name) for name in _HEAD_COLUMNS if name != "number"})
+)
+#: an order's row locked for an action (PostgreSQL; SQLite's writers take turns anyway)
+_LOCK_ORDER = DriverStatement(
+    select(t.orders.c.number).where(t.orders.c.number == bindparam("number")).with_for_update()
+)
 _LOAD_HEADS = select(*(t.orders.c[name] for name in _HEAD_COLUMNS)).where(
     t.orders.c.number.in_(bindparam("numbers", expanding=True))
 )
@@ -561,9 +570,7 @@ class OrderRepository:
         """The order, its row locked until the transaction ends (PostgreSQL: SELECT ... FOR
         UPDATE; SQLite serialises writers with BEGIN IMMEDIATE), so that two writers acting on one
         order take turns and the second reads what the first wrote."""
-        self.conn.execute(
-            select(t.orders.c.number).where(t.orders.c.number == number).with_for_update()
-        )
+        _LOCK_ORDER.rows(self.conn, {"number": number})
         return self.get(number)
 
     def find(self, number: str) -> Order | None:
@@ -725,12 +732,12 @@ class OrderRepository:
             self.conn.execute(_INSERT_ORDER, self._header(order))
         self._write_children(order, stored=None)
 
-    def save(self, order: Order) -> None:
-        """Update the header and lines; append receipts, invoices, settlements, signatures."""
-        stored = self.get(order.number)
-        self.conn.execute(
-            update(t.orders).where(t.orders.c.number == order.number).values(**self._header(order))
-        )
+    def save(self, order: Order, stored: Order | None = None) -> None:
+        """Update the header and lines; append receipts, invoices, settlements, signatures.
+        `stored`: the order as this transaction read it, before the change (a copy: it is read
+        again when not given)."""
+        stored = stored if stored is not None else self.get(order.number)
+        _UPDATE_HEAD.rows(self.conn, self._header(order))
         self._write_children(order, stored)
 
     @staticmethod
@@ -777,53 +784,60 @@ class OrderRepository:
             )
         old_r = len(stored.receipts) if stored else 0
         for r in o.receipts[old_r:]:
-            c.execute(
-                insert(t.receipts).values(
-                    order_number=n, seq=r.seq, received_on=r.received_on, digest=r.digest
-                )
-            )
-            c.execute(
-                insert(t.receipt_lines),
+            receipt = {"order_number": n, "seq": r.seq, "received_on": r.received_on}
+            insert_values(c, t.receipts, [{**receipt, "digest": r.digest}])
+            insert_values(
+                c,
+                t.receipt_lines,
                 [
                     {"order_number": n, "seq": r.seq, "line_no": ln, "quantity_milli": _milli(q)}
                     for ln, q in r.quantities
                 ],
             )
         old_i = len(stored.invoices) if stored else 0
-        for i in o.invoices[old_i:]:
-            c.execute(
-                insert(t.invoices).values(
-                    number=i.number,
-                    order_number=n,
-                    issued_on=i.issued_on,
-                    due_on=i.due_on,
-                    value_minor=i.value.minor,
-                    currency=i.value.commodity,
-                    amounts=[
+        insert_values(
+            c,
+            t.invoices,
+            [
+                {
+                    "number": i.number,
+                    "order_number": n,
+                    "issued_on": i.issued_on,
+                    "due_on": i.due_on,
+                    "value_minor": i.value.minor,
+                    "currency": i.value.commodity,
+                    "amounts": [
                         {"number": str(a.number), "commodity": a.commodity} for a in i.amounts
                     ],
-                )
-            )
+                }
+                for i in o.invoices[old_i:]
+            ],
+        )
         old_s = len(stored.settlements) if stored else 0
-        for s in o.settlements[old_s:]:
-            c.execute(
-                insert(t.settlements).values(
-                    order_number=n,
-                    seq=s.seq,
-                    kind=s.kind.value,
-                    on=s.on,
-                    amount_minor=s.amount.minor,
-                    commodity=s.amount.commodity,
-                    note=s.note,
-                    reverses=s.reverses,
-                )
-            )
+        insert_values(
+            c,
+            t.settlements,
+            [
+                {
+                    "order_number": n,
+                    "seq": s.seq,
+                    "kind": s.kind.value,
+                    "on": s.on,
+                    "amount_minor": s.amount.minor,
+                    "commodity": s.amount.commodity,
+                    "note": s.note,
+                    "reverses": s.reverses,
+                }
+                for s in o.settlements[old_s:]
+            ],
+        )
         conversion_repository.append_new(c, o, len(stored.conversions) if stored else 0)
         debt_repository.keep(c, o, stored)
         old_g = len(stored.signatures) if stored else 0
-        for k, g in enumerate(o.signatures[old_g:], start=old_g + 1):
-            c.execute(
-                _INSERT_SIGNATURE,
+        insert_values(
+            c,
+            t.signatures,
+            [
                 {
                     "order_number": n,
                     "seq": k,
@@ -835,8 +849,10 @@ class OrderRepository:
                     "revision": g.revision,
                     "digest": g.digest,
                     "note": g.note,
-                },
-            )
+                }
+                for k, g in enumerate(o.signatures[old_g:], start=old_g + 1)
+            ],
+        )
 
     def numbers(
         self,
