@@ -1,12 +1,13 @@
 """Statements SQLAlchemy compiles once per dialect and the driver's cursor runs.
 
 Every write runs the same few statements (who calls, the idempotency key, what the order names,
-the next number, the audit chain's head). SQLAlchemy's execution path adds an execution context
-and a result object to each, about 40-60 µs, more than SQLite takes to run most of them; a
-`DriverStatement` keeps what that path works out once (the SQL text, the order of its
-parameters, each parameter's and each column's conversion by its type, as SQLAlchemy would
-convert them) and hands the driver the values. Errors are raised as SQLAlchemy raises them.
-Engines other than SQLite and PostgreSQL take SQLAlchemy's ordinary path.
+the next number, the audit chain's head, an action's lock and header). SQLAlchemy's execution
+path adds an execution context and a result object to each, about 60-80 µs here, several times
+what SQLite takes to run most of them (decision 72); a `DriverStatement` keeps what that path
+works out once (the SQL text, the order of its parameters, each parameter's and each column's
+conversion by its type, as SQLAlchemy would convert them) and hands the driver the values.
+Errors are raised as SQLAlchemy raises them. Engines other than SQLite and PostgreSQL take
+SQLAlchemy's ordinary path.
 """
 
 from __future__ import annotations
