@@ -513,7 +513,7 @@ _HEAD_COLUMNS = (
     "state",
     "revision",
 )
-#: an action's write: the header rewritten, by number (statements every action runs, decision 72)
+#: an action's write: the header rewritten, by number (run on the driver: decision 73)
 _UPDATE_HEAD = DriverStatement(
     update(t.orders)
     .where(t.orders.c.number == bindparam("number"))
@@ -784,8 +784,18 @@ class OrderRepository:
             )
         old_r = len(stored.receipts) if stored else 0
         for r in o.receipts[old_r:]:
-            receipt = {"order_number": n, "seq": r.seq, "received_on": r.received_on}
-            insert_values(c, t.receipts, [{**receipt, "digest": r.digest}])
+            insert_values(
+                c,
+                t.receipts,
+                [
+                    {
+                        "order_number": n,
+                        "seq": r.seq,
+                        "received_on": r.received_on,
+                        "digest": r.digest,
+                    }
+                ],
+            )
             insert_values(
                 c,
                 t.receipt_lines,
