@@ -283,3 +283,41 @@ def test_the_daily_index_migration_goes_back_to_the_covering_indexes(engine: Eng
     upgrade(engine)
     assert _daily_indexes(engine) == after
     assert current_revision(engine) == head_revision(engine)
+
+
+def _signature_indexes(engine: Engine) -> dict[str, list[str | None]]:
+    found = inspect(engine)
+    named = {str(ix["name"]): list(ix["column_names"]) for ix in found.get_indexes("signatures")}
+    for unique in found.get_unique_constraints("signatures"):
+        named[str(unique["name"])] = list(unique["column_names"])
+    return named
+
+
+def test_an_orders_signatures_are_found_by_the_unique_index_alone(engine: Engine) -> None:
+    """Migration 0017 drops the index on the order number: the unique (order_number, seq)
+    index serves the lookup an order's load makes, on both engines."""
+    assert _signature_indexes(engine) == {"uq_signatures_order_seq": ["order_number", "seq"]}
+    sql = (
+        "SELECT order_number, action, digest FROM signatures"
+        " WHERE order_number IN ('RELOS-IN-2026-000001', 'RELOS-IN-2026-000002') ORDER BY seq"
+    )
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+            assert "USING INDEX sqlite_autoindex_signatures_1 (order_number=?)" in plan, plan
+        else:
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = " ".join(str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + sql))
+            assert "uq_signatures_order_seq" in plan, plan
+
+
+def test_the_signature_index_migration_goes_back_to_the_index_it_dropped(engine: Engine) -> None:
+    after = _signature_indexes(engine)
+    downgrade(engine, "0016_debts_as_of")
+    assert _signature_indexes(engine) == {
+        **after,
+        "ix_signatures_order_number": ["order_number"],
+    }
+    upgrade(engine)
+    assert _signature_indexes(engine) == after
+    assert current_revision(engine) == head_revision(engine)

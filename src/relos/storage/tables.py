@@ -183,7 +183,8 @@ signatures = Table(
     "signatures",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("order_number", String(40), ForeignKey("orders.number"), nullable=False, index=True),
+    # found by order through the unique (order_number, seq) index: no index of its own (0017)
+    Column("order_number", String(40), ForeignKey("orders.number"), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("action", String(20), nullable=False),
     Column("user_name", String(64), nullable=False),
