@@ -4,14 +4,27 @@ next step that signs the same document) and must hash exactly the same text."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relos.domain.orders import digest, signed_digest
+from relos.domain.agreements import Method
+from relos.domain.money import Amount
+from relos.domain.orders import (
+    _CANONICAL,
+    Order,
+    OrderLine,
+    digest,
+    signed_digest,
+    signed_text_digest,
+)
 
 text = st.text(max_size=12)
+#: text an officer may type: any script, quotes, backslashes, control characters, emoji
+typed = st.text(st.characters(codec="utf-8"), max_size=10)
 scalar = st.one_of(st.none(), st.booleans(), st.integers(), text)
 value = st.recursive(
     scalar,
@@ -81,3 +94,46 @@ def test_an_order_signs_the_same_digests_step_after_step() -> None:
     changed = {**document, "revision": 2}
     assert signed_digest(changed, "amend", {}) == digest({"order": changed, "action": "amend"})
     assert signed_digest(changed, "amend", {}) != signed_digest(document, "amend", {})
+
+
+line = st.builds(
+    OrderLine,
+    line_no=st.integers(1, 10_000),
+    item_code=typed,
+    quantity=st.decimals(Decimal("0.001"), Decimal("1e9"), places=3),
+    unit_of_measure=typed,
+    unit_price=st.none()
+    | st.builds(
+        Amount,
+        st.decimals(Decimal("-1e12"), Decimal("1e12"), places=2),
+        st.sampled_from(["INR", "RUB", "USD", "DIESEL_T"]),
+    ),
+)
+order = st.builds(
+    Order,
+    number=typed,
+    agreement=typed,
+    requesting=typed,
+    supplying=typed,
+    facility=typed,
+    unit=typed,
+    method=st.sampled_from(list(Method)),
+    use=typed,
+    required_by=st.dates(date(2000, 1, 1), date(2100, 12, 31)),
+    lines=st.lists(line, max_size=5),
+    data=st.dictionaries(typed, typed, max_size=5),
+    revision=st.integers(1, 10**6),
+)
+
+
+@given(order)
+def test_an_orders_document_text_is_the_canonical_json_of_its_document(o: Order) -> None:
+    assert o.document_text() == _CANONICAL.encode(o.document())
+
+
+@given(order, text, st.dictionaries(step_key, value, max_size=4))
+def test_a_step_signed_on_the_documents_text_has_the_digest_of_the_whole(
+    o: Order, action: str, extra: dict[str, Any]
+) -> None:
+    whole = digest({"order": o.document(), "action": action, **extra})
+    assert signed_text_digest(o.document_text(), action, extra) == whole
