@@ -285,18 +285,21 @@ def test_the_daily_index_migration_goes_back_to_the_covering_indexes(engine: Eng
     assert current_revision(engine) == head_revision(engine)
 
 
-def _signature_indexes(engine: Engine) -> dict[str, list[str | None]]:
+def _indexes(engine: Engine, table: str) -> dict[str, list[str | None]]:
     found = inspect(engine)
-    named = {str(ix["name"]): list(ix["column_names"]) for ix in found.get_indexes("signatures")}
-    for unique in found.get_unique_constraints("signatures"):
+    named = {str(ix["name"]): list(ix["column_names"]) for ix in found.get_indexes(table)}
+    for unique in found.get_unique_constraints(table):
         named[str(unique["name"])] = list(unique["column_names"])
     return named
 
 
-def test_an_orders_signatures_are_found_by_the_unique_index_alone(engine: Engine) -> None:
-    """Migration 0017 drops the index on the order number: the unique (order_number, seq)
-    index serves the lookup an order's load makes, on both engines."""
-    assert _signature_indexes(engine) == {"uq_signatures_order_seq": ["order_number", "seq"]}
+def test_postings_are_indexed_by_entry_and_signatures_by_their_unique_key_alone(
+    engine: Engine,
+) -> None:
+    """Migration 0017 drops the indexes no query needs: the postings' (book, on) and the
+    signatures' order number, whose lookup the unique (order_number, seq) index serves."""
+    assert _indexes(engine, "postings") == {"ix_postings_entry_id": ["entry_id"]}
+    assert _indexes(engine, "signatures") == {"uq_signatures_order_seq": ["order_number", "seq"]}
     sql = (
         "SELECT order_number, action, digest FROM signatures"
         " WHERE order_number IN ('RELOS-IN-2026-000001', 'RELOS-IN-2026-000002') ORDER BY seq"
@@ -311,13 +314,17 @@ def test_an_orders_signatures_are_found_by_the_unique_index_alone(engine: Engine
             assert "uq_signatures_order_seq" in plan, plan
 
 
-def test_the_signature_index_migration_goes_back_to_the_index_it_dropped(engine: Engine) -> None:
-    after = _signature_indexes(engine)
+def test_the_unused_indexes_migration_goes_back_to_the_indexes_it_dropped(
+    engine: Engine,
+) -> None:
+    postings, signatures = _indexes(engine, "postings"), _indexes(engine, "signatures")
     downgrade(engine, "0016_debts_as_of")
-    assert _signature_indexes(engine) == {
-        **after,
+    assert _indexes(engine, "postings") == {**postings, "ix_postings_book_on": ["book", "on"]}
+    assert _indexes(engine, "signatures") == {
+        **signatures,
         "ix_signatures_order_number": ["order_number"],
     }
     upgrade(engine)
-    assert _signature_indexes(engine) == after
+    assert _indexes(engine, "postings") == postings
+    assert _indexes(engine, "signatures") == signatures
     assert current_revision(engine) == head_revision(engine)
