@@ -66,14 +66,50 @@ def test_an_eve_receipt_is_posted_in_money_under_eve(make_order: OrderFactory, w
     assert ("payable:RUS:eve", rub("-1801.00")) in lines(d)
 
 
-def test_a_receipt_of_several_lines_posts_each(make_order: OrderFactory, w: World) -> None:
+def test_a_receipt_of_several_lines_posts_their_value_once_per_account(
+    make_order: OrderFactory, w: World
+) -> None:
+    """DESIGN.md's rule: a receipt of value A posts A, one posting per account: the lines'
+    values are summed per commodity (65,000 + 1,500 RUB)."""
     o = accepted(make_order(lines=[("F76", "1"), ("WATER", "10")]), w)
     r = o.receive(officer(w, "IND", "ro"), later(1), DAY, [(1, Decimal(1)), (2, Decimal(10))])
-    c, _ = post_receipt(o, r)
-    assert [p.amount for p in c.postings if p.account == "receivable"] == [
-        rub("65000.00"),
-        rub("1500.00"),
-    ]
+    c, d = post_receipt(o, r)
+    assert lines(c) == {
+        ("receivable:IND:cash", rub("66500.00")),
+        ("support_provided:IND", rub("-66500.00")),
+    }
+    assert lines(d) == {
+        ("support_received:RUS", rub("66500.00")),
+        ("payable:RUS:cash", rub("-66500.00")),
+    }
+    assert len(c.postings) == len(d.postings) == 2
+
+
+def test_a_rik_receipt_of_two_items_posts_each_items_commodity_apart(
+    make_order: OrderFactory, w: World
+) -> None:
+    o = accepted(
+        make_order(method=Method.RIK, lines=[("F76", "1"), ("WATER", "10"), ("F76", "2")]), w
+    )
+    got = [(1, Decimal(1)), (2, Decimal(10)), (3, Decimal(2))]
+    r = o.receive(officer(w, "IND", "ro"), later(1), DAY, got)
+    c, d = post_receipt(o, r)
+    diesel = Amount(Decimal(3), o.lines[0].commodity)
+    water = Amount(Decimal(10), o.lines[1].commodity)
+    assert diesel.commodity != water.commodity
+    assert lines(c) == {
+        ("receivable:IND:rik", diesel),
+        ("support_provided:IND", -diesel),
+        ("receivable:IND:rik", water),
+        ("support_provided:IND", -water),
+    }
+    assert lines(d) == {
+        ("support_received:RUS", diesel),
+        ("payable:RUS:rik", -diesel),
+        ("support_received:RUS", water),
+        ("payable:RUS:rik", -water),
+    }
+    assert len(c.postings) == len(d.postings) == 4
 
 
 def test_a_cash_payment_clears_the_receivable_and_the_payable(

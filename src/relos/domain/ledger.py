@@ -79,11 +79,17 @@ def _pair(
 
 
 def post_receipt(order: Order, receipt: Receipt) -> list[Entry]:
-    """C supplies D: C's receivable from D, D's payable to C, under the order's method."""
+    """C supplies D: C's receivable from D, D's payable to C, under the order's method: the
+    receipt's value as DESIGN.md's rule posts it, one posting per account and commodity (the
+    lines' obligations summed per commodity: a currency, or an item's unit for RIK)."""
     c, d, k = order.supplying, order.requesting, order.method.value
+    owed: dict[str, Amount] = {}
+    for _ln, _qty, _value, ob in order.receipt_amounts(receipt):
+        before = owed.get(ob.commodity)
+        owed[ob.commodity] = ob if before is None else before + ob
     cp: list[Posting] = []
     dp: list[Posting] = []
-    for _ln, _qty, _value, ob in order.receipt_amounts(receipt):
+    for ob in owed.values():
         cp += [Posting("receivable", ob, d, k), Posting("support_provided", -ob, d)]
         dp += [Posting("support_received", ob, c), Posting("payable", -ob, c, k)]
     txn = f"{order.number}/R{receipt.seq}"
