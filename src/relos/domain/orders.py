@@ -91,7 +91,7 @@ def digest(document: dict[str, Any]) -> str:
 
 #: a text's JSON string as the canonical encoder writes it (``ensure_ascii=False``: only quotes,
 #: backslashes and control characters escaped); the same C function the encoder calls
-json_string: Callable[[str], str] = json.encoder.encode_basestring
+_json_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _member_value(value: Any) -> str:
@@ -99,7 +99,7 @@ def _member_value(value: Any) -> str:
     making an encoder (as a receipt's quantities are)."""
     kind = type(value)
     if kind is str:
-        return json_string(value)
+        return _json_string(value)
     if kind is int:
         return int.__repr__(value)
     if value is None:
@@ -107,11 +107,6 @@ def _member_value(value: Any) -> str:
     if kind is list:
         return f"[{','.join(_member_value(v) for v in value)}]"
     return _CANONICAL.encode(value)
-
-
-def signed_digest(order_document: dict[str, Any], action: str, extra: dict[str, Any]) -> str:
-    """`digest({"order": order_document, "action": action, **extra})`."""
-    return signed_text_digest(_CANONICAL.encode(order_document), action, extra)
 
 
 def signed_text_digest(order_text: str, action: str, extra: dict[str, Any]) -> str:
@@ -123,7 +118,7 @@ def signed_text_digest(order_text: str, action: str, extra: dict[str, Any]) -> s
     members = [(k, _member_value(v)) for k, v in {"action": action, **extra}.items()]
     members.append(("order", order_text))
     members.sort()
-    whole = ",".join(f"{json_string(k)}:{v}" for k, v in members)
+    whole = ",".join(f"{_json_string(k)}:{v}" for k, v in members)
     return hashlib.sha256(f"{{{whole}}}".encode()).hexdigest()
 
 
@@ -292,7 +287,7 @@ class Order:
         order: its keys in sorted order, text through the encoder's own string function. A
         signature hashes it at every step; building the document and encoding it cost three
         times as much (decision 74)."""
-        s = json_string
+        s = _json_string
         lines = ",".join(
             f'{{"currency":{"null" if ln.unit_price is None else s(ln.unit_price.commodity)},'
             f'"item":{s(ln.item_code)},"line":{_member_value(ln.line_no)},'
