@@ -3,11 +3,16 @@ processes, never more than a few ahead of what was taken."""
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 from collections.abc import Iterator
+from datetime import date
+from typing import Any
 
-from relos.services.import_batches import Builders, Built, Work
+import pytest
+
+from relos.services.import_batches import Builder, Builders, Built, Work, cycles_collected_after
 
 
 def _work(k: int) -> Work:
@@ -55,3 +60,37 @@ def test_the_works_are_read_at_most_one_more_than_the_workers_ahead() -> None:
             ahead.append(len(read) - taken)
     assert len(read) == 20
     assert max(ahead) <= 2  # workers + 1 in flight, one of them just taken
+
+
+def test_the_cycle_collector_is_paused_for_the_block_and_resumed_as_it_was() -> None:
+    assert gc.isenabled()
+    with cycles_collected_after():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), cycles_collected_after():
+        1 / 0  # noqa: B018
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cycles_collected_after():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # left off, as it was
+    finally:
+        gc.enable()
+
+
+class _Observing(Builder):
+    """The real `Builder.__call__` around a stand-in build that says whether the collector
+    ran."""
+
+    def _build(self, work: Work) -> Built:
+        return Built([], pickle.dumps(gc.isenabled()), 1)
+
+
+def test_a_batch_is_built_with_the_cycle_collector_paused_and_resumed_after() -> None:
+    nothing: Any = None
+    builder = _Observing(nothing, nothing, date(2026, 1, 1), nothing)
+    built = builder(_work(1))
+    assert built.batch is not None
+    assert pickle.loads(built.batch) is False
+    assert gc.isenabled()

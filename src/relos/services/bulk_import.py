@@ -68,7 +68,7 @@ from relos.domain.orders import Order, order_number
 from relos.domain.users import Importer, Role, User
 from relos.services import audit
 from relos.services.actors import acting_user
-from relos.services.import_batches import Batch, Builder, Builders, Work
+from relos.services.import_batches import Batch, Builder, Builders, Work, cycles_collected_after
 from relos.services.unit_of_work import UnitOfWork
 
 KIND = "orders"
@@ -558,7 +558,7 @@ def import_orders(
         rebuild = _Rebuild(path, sha, use, importer, ref, today)
         batches = spill.batches()
         for built in batches:  # the first batch of a transaction
-            with uow:
+            with uow, cycles_collected_after():
                 rows = 0
                 while True:
                     final = done.batches + 1 == checked.batches
