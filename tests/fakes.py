@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -807,6 +808,12 @@ class FakeImportRepo(_Repo):
     def save_job(self, job: ImportJob) -> None:
         assert job.id in self._s.import_jobs
         self._s.import_jobs[job.id] = replace(job)
+
+    def checkpoints_every(self, pages: int) -> AbstractContextManager[None]:
+        return nullcontext()  # no log in memory
+
+    def checkpoint(self) -> None:
+        pass
 
     def reserve_numbers(self, prefix: str, count: int) -> int:
         first = self._s.sequences.get(prefix, 0) + 1

@@ -3,6 +3,9 @@ postings and balances the order services give one by one; an interrupted import 
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from relos.domain.imports import ImportJob
 from relos.services import bulk_import, catalogue, ordering, people
 from relos.storage import import_tables as it
 from relos.storage import tables as t
+from relos.storage.engine import make_engine, upgrade
 from relos.storage.import_repository import ImportRepository
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.fakes import USERS, relos_document, seeded_uow
@@ -171,3 +175,95 @@ def test_two_processes_cannot_start_jobs_for_one_file(engine: Engine) -> None:
         uow.commit()
     with uow, pytest.raises(AlreadyExists):
         uow.imports.add_job(job())  # the other process's, once the unique key has it
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Iterator[tuple[Engine, Path]]:
+    """A migrated SQLite database file and its path."""
+    db = tmp_path / "relos.db"
+    eng = make_engine(f"sqlite:///{db}")
+    upgrade(eng)
+    try:
+        yield eng, db
+    finally:
+        eng.dispose()
+
+
+@pytest.mark.parametrize(("pages", "copied_while_written"), [(1, True), (1_000_000, False)])
+def test_the_imports_commits_copy_sqlites_log_into_the_database_only_past_checkpoint_pages(
+    sqlite_file: tuple[Engine, Path], tmp_path: Path, pages: int, copied_while_written: bool
+) -> None:
+    """In WAL mode the database file grows only when a checkpoint copies the log into it."""
+    engine, db = sqlite_file
+    uow = seed(SqlUnitOfWork(engine))
+    sizes: list[int] = []
+
+    def progress(phase: str, done: int, total: int | None) -> None:
+        if phase == "write" and done > 0:  # in each transaction, before its commit
+            sizes.append(db.stat().st_size)
+
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
+    run(uow, path, batch=3, commit_rows=1, checkpoint_pages=pages, progress=progress)
+    assert len(sizes) >= 3
+    assert (sizes[-1] > sizes[0]) is copied_while_written
+
+
+def test_an_import_on_sqlite_ends_with_its_orders_in_the_database_file_itself(
+    sqlite_file: tuple[Engine, Path], tmp_path: Path
+) -> None:
+    """The write's last commit is followed by a checkpoint: a copy of the file alone, without
+    its log, holds every order."""
+    engine, db = sqlite_file
+    uow = seed(SqlUnitOfWork(engine))
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
+    run(uow, path, batch=3, commit_rows=1, checkpoint_pages=1_000_000)
+    alone = tmp_path / "alone.db"
+    shutil.copyfile(db, alone)
+    copy = sqlite3.connect(alone)
+    try:
+        (orders,) = copy.execute("SELECT count(*) FROM orders").fetchone()
+    finally:
+        copy.close()
+    assert orders == len(ORDERS)
+
+
+def test_an_import_puts_the_log_setting_of_its_connections_back_even_when_it_fails(
+    sqlite_file: tuple[Engine, Path], tmp_path: Path
+) -> None:
+    engine, _ = sqlite_file
+    seed(SqlUnitOfWork(engine))
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
+    seen: list[int] = []
+
+    def progress_of(uow: SqlUnitOfWork) -> bulk_import.Progress:
+        def progress(phase: str, done: int, total: int | None) -> None:
+            if phase == "write" and done > 0:
+                assert uow._conn is not None
+                seen.append(uow._conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+
+        return progress
+
+    FailingRepository.batches = 0
+    failing = FailingUnitOfWork(engine)
+    with pytest.raises(ConnectionError):
+        run(
+            failing,
+            path,
+            batch=3,
+            commit_rows=1,
+            checkpoint_pages=123,
+            progress=progress_of(failing),
+        )
+    uow = SqlUnitOfWork(engine)
+    run(uow, path, batch=3, resume=True, checkpoint_pages=456, progress=progress_of(uow))
+    assert seen[0] == 123
+    assert set(seen[1:]) == {456}
+    pooled = [engine.connect() for _ in range(engine.pool.checkedin())]  # type: ignore[attr-defined]
+    try:
+        assert pooled
+        assert {c.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() for c in pooled} == {
+            1000
+        }
+    finally:
+        for c in pooled:
+            c.close()

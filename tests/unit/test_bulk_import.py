@@ -326,6 +326,16 @@ def test_a_transaction_of_no_rows_is_refused(tmp_path: Path) -> None:
         assert uow.orders.numbers() == []
 
 
+def test_a_log_checkpointed_every_zero_pages_is_refused(tmp_path: Path) -> None:
+    uow = seeded_uow()
+    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
+    with pytest.raises(ValidationError) as e:
+        run(uow, path, checkpoint_pages=0)
+    assert (e.value.field, e.value.value) == ("checkpoint_pages", 0)
+    with uow:
+        assert uow.orders.numbers() == []
+
+
 def test_resuming_another_file_is_refused(tmp_path: Path) -> None:
     uow = seeded_uow()
     path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))

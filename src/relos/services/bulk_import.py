@@ -15,7 +15,9 @@
    number prefix; the batch's rows as spilled if the blocks are the foreseen numbers, else its
    orders built again from the file with the blocks' numbers; one executemany per table, the
    ledger rows in one `LedgerRepository.append_rows`, the job's progress and one audit record.
-   Consecutive batches share a transaction until it holds `commit_rows` rows.
+   Consecutive batches share a transaction until it holds `commit_rows` rows. On SQLite a
+   commit copies the write-ahead log into the database only once the log holds
+   `checkpoint_pages` pages, and the write ends with one copy of what is left (decision 78).
 
 An interrupted import is resumed with ``resume=True``: the job (the file's SHA-256) remembers
 the last committed file line (what was written since the last commit is rolled back). A file
@@ -78,6 +80,11 @@ DEFAULT_BATCH = 5000
 #: transaction dirtied into the database: at 1M lines, 200 commits took 82 s of a 232 s
 #: write, 50 took 50 s (decision 58).
 COMMIT_ROWS = 20_000
+#: pages (4 KiB each) SQLite's write-ahead log may hold before the write's commit copies it into
+#: the database file (SQLite's default: 1,000, which every commit of 20,000 rows passed): a page
+#: dirtied by several transactions is copied once per checkpoint, not once per commit. The log
+#: grows to about this much plus a transaction's pages (decision 78).
+CHECKPOINT_PAGES = 65_536
 MAX_PROBLEMS = 100
 #: orders whose references are looked up in the database at once, during the check
 REF_CHUNK = 2000
@@ -495,15 +502,20 @@ def import_orders(
     workers: int = 1,
     spill_dir: Path | None = None,
     commit_rows: int = COMMIT_ROWS,
+    checkpoint_pages: int = CHECKPOINT_PAGES,
 ) -> ImportSummary:
     """Import the orders of the CSV file at `path` (see the module's docstring). The check's
     batches are built by `workers` processes (1: in this one); the built batches wait for the
     write in a temporary file in `spill_dir` (None: the system's temporary directory), and
-    are written `commit_rows` rows or more to a transaction (at least one batch each)."""
+    are written `commit_rows` rows or more to a transaction (at least one batch each). On
+    SQLite the write's commits copy the write-ahead log into the database once it holds
+    `checkpoint_pages` pages, and the write ends by copying what is left."""
     if batch < 1:
         raise ValidationError("batch", batch, "at least 1 row per batch")
     if commit_rows < 1:
         raise ValidationError("commit_rows", commit_rows, "at least 1 row per transaction")
+    if checkpoint_pages < 1:
+        raise ValidationError("checkpoint_pages", checkpoint_pages, "at least 1 page")
     if workers < 1:
         raise ValidationError("workers", workers, "at least 1 process")
     if spill_dir is not None and not spill_dir.is_dir():
@@ -558,7 +570,7 @@ def import_orders(
         rebuild = _Rebuild(path, sha, use, importer, ref, today)
         batches = spill.batches()
         for built in batches:  # the first batch of a transaction
-            with uow, cycles_collected_after():
+            with uow, cycles_collected_after(), uow.imports.checkpoints_every(checkpoint_pages):
                 rows = 0
                 while True:
                     final = done.batches + 1 == checked.batches
@@ -570,6 +582,8 @@ def import_orders(
                         break
                     built = next(batches)
                 uow.commit()
+                if final:  # the log's pages into the database, now that the write is done
+                    uow.imports.checkpoint()
     finally:
         spill.close()
     return ImportSummary(
