@@ -432,9 +432,19 @@ class FakeLedgerRepo(_Repo):
     """Append-only entries; balances kept in integer minor units in the same transaction."""
 
     def append_rows(
-        self, rows: list[tuple[Any, ...]], sums: list[list[tuple[Any, ...]]] | None = None
+        self,
+        rows: list[tuple[Any, ...]],
+        sums: list[list[tuple[Any, ...]]] | None = None,
+        *,
+        balances: bool = True,
     ) -> None:
+        if not balances:
+            raise NotImplementedError("the fake ledger keeps its balances as it appends")
         self.append([e for (e,) in rows])
+
+    def add_balance_sums(self, sums: Sequence[list[list[tuple[Any, ...]]]]) -> None:
+        if sums:
+            raise NotImplementedError("the fake ledger keeps its balances as it appends")
 
     def append(self, entries: list[Entry]) -> None:
         for e in entries:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,21 @@ def test_orders_imported_in_sets_read_back_as_the_orders_entered_one_by_one(
         signatures = c.execute(select(func.count()).select_from(t.signatures)).scalar_one()
     assert refs == len(ORDERS)
     assert signatures == sum(len(o["signatures"]) for o in got["orders"].values())
+
+
+def test_the_batches_of_one_transaction_keep_every_days_and_months_balances(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The batches' changes of the kept balances are added once, when their transaction ends:
+    as of every day, the kept balances are the postings summed."""
+    uow = seed(SqlUnitOfWork(engine))
+    summary = run(uow, write_csv(tmp_path / "orders.csv", rows_of(ORDERS)), batch=3)
+    assert summary.batches > 2  # all in one transaction (commit_rows)
+    with uow:
+        days = sorted({e.on for e in uow.ledger.entries()})
+        for day in [days[0] - timedelta(days=1), *days, TODAY]:
+            assert uow.ledger.balances(as_of=day) == uow.ledger.summed_balances(as_of=day)
+        assert uow.ledger.balances() == uow.ledger.summed_balances() != {}
 
 
 def test_an_order_drafted_after_an_import_takes_the_next_number(

@@ -29,7 +29,7 @@ from relos.domain.ledger import BalanceKey, Entry, Posting
 from relos.domain.money import Amount, from_minor
 from relos.storage import tables
 from relos.storage.engine import make_engine, upgrade
-from relos.storage.repositories import LedgerRepository
+from relos.storage.repositories import LedgerRepository, balance_sums
 from tests.conftest import postgres_database
 
 BOOKS = ("IND", "RUS", "USA")
@@ -112,34 +112,63 @@ def test_kept_balances_and_daily_balances_equal_the_sum_of_postings_as_of_any_da
         bounds = sorted({0, len(found), *(c for c in cuts if c < len(found))})
         for a, b in itertools.pairwise(bounds):
             ledger.append(found[a:b])
-        days = data.draw(
-            st.lists(
-                st.dates(min_value=START - timedelta(days=1), max_value=START + timedelta(days=76)),
-                min_size=1,
-                max_size=4,
-            )
+        assert_kept_as_summed(conn, ledger, found, data)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    found=entries(),
+    cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=4),
+    data=st.data(),
+)
+def test_appends_whose_sums_are_added_together_keep_the_same_balances_as_of_any_day(
+    ledger_engine: Engine, found: list[Entry], cuts: list[int], data: st.DataObject
+) -> None:
+    """As the import writes a transaction's batches: each batch's entries appended without
+    their sums, then every batch's sums added at once, a key the batches share upserted once."""
+    with rolled_back(ledger_engine) as conn:
+        ledger = LedgerRepository(conn)
+        bounds = sorted({0, len(found), *(c for c in cuts if c < len(found))})
+        sums = []
+        for a, b in itertools.pairwise(bounds):
+            rows = ledger.entry_rows(found[a:b])
+            sums.append(balance_sums(conn.dialect, rows))
+            ledger.append_rows(rows, sums[-1], balances=False)
+        ledger.add_balance_sums(sums)
+        assert_kept_as_summed(conn, ledger, found, data)
+
+
+def assert_kept_as_summed(
+    conn: Connection, ledger: LedgerRepository, found: list[Entry], data: st.DataObject
+) -> None:
+    """The kept, daily and monthly balances are the postings summed, as of any day: one row
+    per key (and day or month)."""
+    days = data.draw(
+        st.lists(
+            st.dates(min_value=START - timedelta(days=1), max_value=START + timedelta(days=76)),
+            min_size=1,
+            max_size=4,
         )
-        for book in (None, data.draw(st.sampled_from(BOOKS))):
+    )
+    for book in (None, data.draw(st.sampled_from(BOOKS))):
+        assert ledger.balances(book) == ledger.summed_balances(book) == expected(found, book, None)
+        for day in days:
             assert (
-                ledger.balances(book) == ledger.summed_balances(book) == expected(found, book, None)
+                ledger.balances(book, day)
+                == ledger.summed_balances(book, day)
+                == expected(found, book, day)
             )
-            for day in days:
-                assert (
-                    ledger.balances(book, day)
-                    == ledger.summed_balances(book, day)
-                    == expected(found, book, day)
-                )
-        daily = tables.daily_balances.c
-        rows = conn.execute(select(func.count()).select_from(tables.daily_balances)).scalar_one()
-        keys_days = {
-            (e.book, p.account, p.counterparty, p.method, p.amount.commodity, e.on)
-            for e in found
-            for p in e.postings
-        }
-        assert rows == len(keys_days)  # one row per key and day, bumped in place
-        months = conn.execute(select(func.count()).select_from(tables.monthly_balances))
-        assert months.scalar_one() == len({(*k[:5], k[5].replace(day=1)) for k in keys_days})
-        assert conn.execute(select(func.min(daily.day))).scalar_one() == min(e.on for e in found)
+    daily = tables.daily_balances.c
+    rows = conn.execute(select(func.count()).select_from(tables.daily_balances)).scalar_one()
+    keys_days = {
+        (e.book, p.account, p.counterparty, p.method, p.amount.commodity, e.on)
+        for e in found
+        for p in e.postings
+    }
+    assert rows == len(keys_days)  # one row per key and day, bumped in place
+    months = conn.execute(select(func.count()).select_from(tables.monthly_balances))
+    assert months.scalar_one() == len({(*k[:5], k[5].replace(day=1)) for k in keys_days})
+    assert conn.execute(select(func.min(daily.day))).scalar_one() == min(e.on for e in found)
 
 
 def test_a_duplicate_in_a_batch_is_refused_and_the_batch_writes_nothing(

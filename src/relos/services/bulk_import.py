@@ -93,6 +93,8 @@ SORT_RUN = 65_536
 
 #: a row's text, column by column (`domain/imports.row_reader`)
 Text = tuple[str, ...]
+#: rows as the driver takes them
+Rows = list[tuple[Any, ...]]
 _R = TypeVar("_R")
 
 #: progress(phase, rows so far, rows in all or None while unknown); phase "check" or "write"
@@ -572,15 +574,17 @@ def import_orders(
         for built in batches:  # the first batch of a transaction
             with uow, cycles_collected_after(), uow.imports.checkpoints_every(checkpoint_pages):
                 rows = 0
+                sums: list[list[Rows]] = []  # the batches' changes of the kept balances
                 while True:
                     final = done.batches + 1 == checked.batches
-                    _commit_batch(uow, job, built, rebuild, importer, final, done)
+                    _commit_batch(uow, job, built, rebuild, importer, final, done, sums)
                     rows += built.rows
                     if progress is not None:
                         progress("write", done.rows, checked.rows)
                     if final or rows >= commit_rows:
                         break
                     built = next(batches)
+                uow.ledger.add_balance_sums(sums)  # a key the batches share: one upsert
                 uow.commit()
                 if final:  # the log's pages into the database, now that the write is done
                     uow.imports.checkpoint()
@@ -659,13 +663,15 @@ def _commit_batch(
     importer: User,
     final: bool,
     done: _Done,
+    sums: list[list[Rows]],
 ) -> None:
     """Write one batch and the job's progress, with one audit record, in the transaction open
     (joined by `with uow`, committed by the outermost): a block of order numbers per prefix
     (one statement each); the orders as the check built them if the blocks are the numbers
     it foresaw, else built again with the blocks' numbers; then the orders and their
     children in one executemany per table and the ledger entries in one
-    `LedgerRepository.append`."""
+    `LedgerRepository.append`. What the check's entries add to the kept balances is added to
+    `sums`, for the transaction to add once with its other batches'."""
     assert job.id is not None
     with uow:
         foreseen = built.firsts()
@@ -673,7 +679,11 @@ def _commit_batch(
         if all(firsts[p] == first for p, (first, _) in foreseen.items()):
             numbers = built.numbers
             uow.imports.add_order_rows(job.id, built.orders)
-            uow.ledger.append_rows(built.entries, built.sums)
+            if built.sums is None:  # the ledger sums the rows itself
+                uow.ledger.append_rows(built.entries)
+            else:
+                uow.ledger.append_rows(built.entries, built.sums, balances=False)
+                sums.append(built.sums)
             entries = len(built.entries)
         else:
             orders, posted = rebuild(built, firsts)

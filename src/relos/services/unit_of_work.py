@@ -106,8 +106,13 @@ class OrderRepo(Protocol):
 class LedgerRepo(Protocol):
     def append(self, entries: list[Entry]) -> None: ...
     def append_rows(
-        self, rows: list[tuple[Any, ...]], sums: list[list[tuple[Any, ...]]] | None = None
+        self,
+        rows: list[tuple[Any, ...]],
+        sums: list[list[tuple[Any, ...]]] | None = None,
+        *,
+        balances: bool = True,
     ) -> None: ...
+    def add_balance_sums(self, sums: Sequence[list[list[tuple[Any, ...]]]]) -> None: ...
     def balances(
         self, book: str | None = None, as_of: date | None = None
     ) -> dict[BalanceKey, Decimal]: ...

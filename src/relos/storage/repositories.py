@@ -1221,9 +1221,13 @@ class LedgerRepository:
         """`entry_rows` on this connection's dialect."""
         return entry_rows(self.conn.dialect, entries)
 
-    def append_rows(self, rows: Rows, sums: list[Rows] | None = None) -> None:
+    def append_rows(
+        self, rows: Rows, sums: list[Rows] | None = None, *, balances: bool = True
+    ) -> None:
         """`append` of the rows `entry_rows` gave; `sums` what `balance_sums` gives for them,
-        when it was computed beforehand (the import's workers do)."""
+        when it was computed beforehand (the import's workers do). With `balances` False the
+        sums are not added here: the caller adds them, with other appends' (`add_balance_sums`),
+        before the transaction commits."""
         if not rows:
             return
         existing = self._existing({(r[0], r[1]) for r in rows})
@@ -1246,7 +1250,18 @@ class LedgerRepository:
         ]
         if postings:
             insert_rows(self.conn, t.postings, POSTING_COLUMNS, postings)
-        kept, daily, monthly = balance_sums(self.conn.dialect, rows) if sums is None else sums
+        if balances:
+            self._add_sums(balance_sums(self.conn.dialect, rows) if sums is None else sums)
+
+    def add_balance_sums(self, sums: Sequence[list[Rows]]) -> None:
+        """Add what several appends' rows add to the kept balances (their `balance_sums`, each
+        appended with `balances` False), summed per key first: one upsert per key, however many
+        of the appends changed it."""
+        if sums:
+            self._add_sums(sums[0] if len(sums) == 1 else merged_balance_sums(sums))
+
+    def _add_sums(self, sums: list[Rows]) -> None:
+        kept, daily, monthly = sums
         # Keys in sorted order: concurrent writers take the rows' locks in the same order.
         self._bump(t.balances, kept)
         self._bump(t.daily_balances, daily)
@@ -1410,6 +1425,20 @@ def entry_rows(dialect: Dialect, entries: list[Entry]) -> Rows:
         )
         for e in entries
     ]
+
+
+def merged_balance_sums(sums: Sequence[list[Rows]]) -> list[Rows]:
+    """Several `balance_sums` as one: in each table, the changes of one key (and day or month)
+    added up, one row per key, in key order."""
+    out: list[Rows] = []
+    for tables in zip(*sums, strict=True):
+        added: dict[tuple[Any, ...], int] = {}
+        for rows in tables:
+            for r in rows:
+                key = r[:-1]
+                added[key] = added.get(key, 0) + r[-1]
+        out.append([(*k, v) for k, v in sorted(added.items())])
+    return out
 
 
 def balance_sums(dialect: Dialect, rows: Rows) -> list[Rows]:
