@@ -316,22 +316,15 @@ def test_batches_sharing_a_transaction_are_rolled_back_together(tmp_path: Path) 
     assert books(uow) == books(by_hand)
 
 
-def test_a_transaction_of_no_rows_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("setting", ["commit_rows", "checkpoint_pages"])
+def test_a_transaction_of_no_rows_or_a_log_checkpointed_every_zero_pages_is_refused(
+    tmp_path: Path, setting: str
+) -> None:
     uow = seeded_uow()
     path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
     with pytest.raises(ValidationError) as e:
-        run(uow, path, commit_rows=0)
-    assert (e.value.field, e.value.value) == ("commit_rows", 0)
-    with uow:
-        assert uow.orders.numbers() == []
-
-
-def test_a_log_checkpointed_every_zero_pages_is_refused(tmp_path: Path) -> None:
-    uow = seeded_uow()
-    path = write_csv(tmp_path / "orders.csv", rows_of(ORDERS))
-    with pytest.raises(ValidationError) as e:
-        run(uow, path, checkpoint_pages=0)
-    assert (e.value.field, e.value.value) == ("checkpoint_pages", 0)
+        run(uow, path, **{setting: 0})
+    assert (e.value.field, e.value.value) == (setting, 0)
     with uow:
         assert uow.orders.numbers() == []
 
