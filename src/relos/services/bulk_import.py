@@ -76,9 +76,10 @@ from relos.services.unit_of_work import UnitOfWork
 KIND = "orders"
 DEFAULT_BATCH = 5000
 #: rows written per transaction: consecutive batches share one commit until they hold this
-#: many rows. On SQLite a commit checkpoints the write-ahead log, copying every page the
-#: transaction dirtied into the database: at 1M lines, 200 commits took 82 s of a 232 s
-#: write, 50 took 50 s (decision 58).
+#: many rows. On SQLite each commit used to checkpoint the write-ahead log, copying every page
+#: the transaction dirtied into the database: at 1M lines, 200 commits took 82 s of a 232 s
+#: write, 50 took 50 s (decision 58); now only past `CHECKPOINT_PAGES`. Fewer rows per
+#: transaction would also merge fewer batches' balance changes (decision 79).
 COMMIT_ROWS = 20_000
 #: pages (4 KiB each) SQLite's write-ahead log may hold before the write's commit copies it into
 #: the database file (SQLite's default: 1,000, which every commit of 20,000 rows passed): a page
