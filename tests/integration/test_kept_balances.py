@@ -188,3 +188,37 @@ def test_a_duplicate_in_a_batch_is_refused_and_the_batch_writes_nothing(
         assert len(ledger.entries()) == 1
         assert ledger.balances() == ledger.summed_balances() == expected([first], None, None)
         assert ledger.balances(as_of=START) == expected([first], None, START)
+
+
+def test_an_appends_postings_belong_to_its_entries_when_an_entry_was_numbered_by_hand_ahead(
+    ledger_engine: Engine,
+) -> None:
+    """The ids of appended entries are read back above the largest id before the insert; an
+    entry given a large id by hand puts PostgreSQL's sequence behind it (the new ids fall
+    below), and the entries are then found by (book, txn): either way each posting is its
+    entry's."""
+
+    def entry(txn: str, minor: int) -> Entry:
+        a = Amount(from_minor(minor, "INR"), "INR")
+        legs = (Posting("receivable", a, "RUS", "cash"), Posting("support_provided", -a, "RUS"))
+        return Entry("IND", txn, START, "receipt", "O1", legs)
+
+    with rolled_back(ledger_engine) as conn:
+        ledger = LedgerRepository(conn)
+        ledger.append([entry("A1", 100)])
+        conn.execute(
+            tables.ledger_entries.insert().values(
+                id=1_000_000,
+                book="RUS",
+                txn="BY-HAND",
+                on=START,
+                event="receipt",
+                order_number="O2",
+                description="",
+            )
+        )
+        appended = [entry(f"B{k}", 200 + k) for k in range(3)]
+        ledger.append(appended)
+        got = {e.txn: e.postings for e in ledger.entries(book="IND")}
+        assert got == {e.txn: e.postings for e in [entry("A1", 100), *appended]}
+        assert ledger.balances("IND") == expected([entry("A1", 100), *appended], "IND", None)

@@ -1140,6 +1140,11 @@ class OrderRepository:
 
 
 # Entries by book and txn, the lists bound at execution (one compiled statement, cached).
+#: the largest entry id (None: no entry yet), and the entries above an id
+LAST_ENTRY_ID = select(func.max(t.ledger_entries.c.id))
+ENTRIES_AFTER = select(
+    t.ledger_entries.c.book, t.ledger_entries.c.txn, t.ledger_entries.c.id
+).where(t.ledger_entries.c.id > bindparam("after"))
 BY_BOOK_TXN = select(t.ledger_entries.c.book, t.ledger_entries.c.txn, t.ledger_entries.c.id).where(
     t.ledger_entries.c.book.in_(bindparam("books", expanding=True)),
     t.ledger_entries.c.txn.in_(bindparam("txns", expanding=True)),
@@ -1236,13 +1241,14 @@ class LedgerRepository:
             if (r[0], r[1]) in existing or (r[0], r[1]) in seen:
                 raise AlreadyExists("ledger entry", f"{r[0]} {r[1]}", field="txn")
             seen.add((r[0], r[1]))
+        last = self.conn.execute(LAST_ENTRY_ID).scalar()
         insert_rows(
             self.conn,
             t.ledger_entries,
             ("book", "txn", "on", "event", "order_number", "description", "reverses"),
             [r[:7] for r in rows],
         )
-        ids = self._ids(rows)
+        ids = self._ids(seen, 0 if last is None else int(last))
         postings = [
             (ids[book, txn], book, on, *leg)
             for book, txn, on, _, _, _, _, _, legs in rows
@@ -1275,17 +1281,26 @@ class LedgerRepository:
             found.update((r[0], r[1]) for r in rows if (r[0], r[1]) in keys)
         return found
 
-    def _ids(self, entries: Rows) -> dict[tuple[str, str], int]:
-        """The ids just given to these entries, read back by (book, txn): portable (no RETURNING
-        from an executemany, no ids guessed), and (book, txn) is unique."""
-        keys = {(e[0], e[1]) for e in entries}
-        books, txns = sorted({b for b, _ in keys}), sorted({txn for _, txn in keys})
+    def _ids(self, keys: set[tuple[str, str]], after: int) -> dict[tuple[str, str], int]:
+        """The ids just given to the entries of these (book, txn) keys, read back: portable
+        (no RETURNING from an executemany, no id guessed), and (book, txn) is unique. First the
+        entries above `after`, the largest id before the insert: one range of the primary key,
+        where new ids go (SQLite's next rowid, a sequence's next value); any key not found
+        there (a sequence behind ids given by hand) is looked up by (book, txn)."""
         ids: dict[tuple[str, str], int] = {}
-        for k in range(0, len(txns), CHUNK):
-            rows = self.conn.execute(BY_BOOK_TXN, {"books": books, "txns": txns[k : k + CHUNK]})
-            for r in rows:
-                if (r[0], r[1]) in keys:
-                    ids[r[0], r[1]] = int(r[2])
+        for r in self.conn.execute(ENTRIES_AFTER, {"after": after}):
+            if (r[0], r[1]) in keys:
+                ids[r[0], r[1]] = int(r[2])
+        if len(ids) < len(keys):
+            missing = keys - ids.keys()
+            books, txns = sorted({b for b, _ in missing}), sorted({txn for _, txn in missing})
+            for k in range(0, len(txns), CHUNK):
+                found = self.conn.execute(
+                    BY_BOOK_TXN, {"books": books, "txns": txns[k : k + CHUNK]}
+                )
+                for r in found:
+                    if (r[0], r[1]) in missing:
+                        ids[r[0], r[1]] = int(r[2])
         return ids
 
     def _bump(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
