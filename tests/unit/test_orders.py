@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -30,6 +30,7 @@ from relos.domain.orders import (
     new_order,
     order_number,
 )
+from relos.domain.users import Importer, Role
 from tests.fakes import World
 from tests.unit.conftest import (
     AT,
@@ -299,6 +300,47 @@ def test_acceptance_rechecks_the_rules_on_its_own_date(make_order: OrderFactory,
     assert state(o) is S.SUBMITTED
 
 
+def test_submit_and_accept_signs_and_prices_as_a_submission_then_an_acceptance_would(
+    make_order: OrderFactory, w: World
+) -> None:
+    """One check of the rules, the same order: the same lines, state and signatures (digests
+    included) as the two steps taken one after the other by the same user."""
+    importer = Importer("rus-admin", "RUS", Role.PARTY_ADMIN)
+    args = (AT, w.relos, w.facilities["RU-SEV"], w.prices_of("RUS"))
+    apart, together = make_order(), make_order()
+    apart.submit(importer, *args)
+    apart.accept(importer, *args)
+    signed = together.submit_and_accept(importer, *args)
+    assert together == apart
+    assert [s.action for s in together.signatures] == ["submit", "accept"]
+    assert list(signed) == together.signatures
+    assert state(together) is S.ACCEPTED
+
+
+def test_submit_and_accept_refuses_an_order_that_breaks_a_rule_and_leaves_it_a_draft(
+    make_order: OrderFactory, w: World
+) -> None:
+    o = make_order(lines=[("F76", "400"), ("JP-8", "10")])
+    importer = Importer("rus-admin", "RUS", Role.PARTY_ADMIN)
+    with pytest.raises(RelosError) as e:
+        o.submit_and_accept(importer, AT, w.relos, w.facilities["RU-SEV"], w.prices_of("RUS"))
+    assert rules(e) == {("item_not_on_price_list", "item")}
+    assert (state(o), o.signatures, o.lines[0].unit_price) == (S.DRAFT, [], None)
+
+
+def test_submit_and_accept_needs_a_user_who_may_take_both_steps_and_leaves_a_draft_if_not(
+    make_order: OrderFactory, w: World
+) -> None:
+    o = make_order()
+    with pytest.raises(PermissionDenied) as e:
+        o.submit_and_accept(
+            w.users["ind-oo"], AT, w.relos, w.facilities["RU-SEV"], w.prices_of("RUS")
+        )
+    assert (e.value.field, e.value.value) == ("user", "ind-oo")
+    assert "accepting_officer" in e.value.message
+    assert (state(o), o.signatures) == (S.DRAFT, [])
+
+
 # -- who may act -----------------------------------------------------------------------------------
 
 
@@ -474,6 +516,27 @@ def test_acceptance_fixes_the_price_from_the_list_on_its_date(
     assert ln.unit_price == Amount.of("70000.00", "RUB")
     assert (ln.category, ln.unit_of_measure, ln.commodity) == (Category.POL, "t", "DIESEL_T")
     assert ln.description == "Diesel F-76"
+
+
+def test_a_priced_line_takes_what_its_price_item_fixes_and_keeps_every_other_field(
+    w: World,
+) -> None:
+    """`OrderLine.priced` builds the line field by field: a field added to the line fails here
+    until pricing says whether it keeps or fixes it."""
+    fixed = {"unit_price", "category", "unit_of_measure", "commodity", "description"}
+    assert {f.name for f in fields(OrderLine)} - fixed == {"line_no", "item_code", "quantity"}
+    item = next(p for p in w.prices_of("RUS") if p.code == "F76")
+    ln = OrderLine(7, "F76", Decimal("12.5"))
+    out = ln.priced(item)
+    assert (out.line_no, out.item_code, out.quantity) == (7, "F76", Decimal("12.5"))
+    assert (out.unit_price, out.category, out.unit_of_measure, out.commodity) == (
+        item.unit_price,
+        item.category,
+        item.unit_of_measure,
+        item.rik_commodity,
+    )
+    assert out.description == item.description
+    assert replace(ln, description="own words").priced(item).description == "own words"
 
 
 # -- receipts --------------------------------------------------------------------------------------

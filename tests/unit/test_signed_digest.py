@@ -5,6 +5,8 @@ the encoder writes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -132,3 +134,60 @@ def test_a_step_signed_on_the_documents_text_has_the_digest_of_the_whole(
 ) -> None:
     whole = digest({"order": o.document(), "action": action, **extra})
     assert signed_text_digest(o.document_text(), action, extra) == whole
+
+
+def _fresh(o: Order) -> str:
+    return _CANONICAL.encode(o.document())
+
+
+def _priced_order() -> Order:
+    return Order(
+        "RELOS-IN-2026-000001",
+        "RELOS",
+        "IND",
+        "RUS",
+        "RU-SEV",
+        "INS-TABAR",
+        Method.CASH,
+        "port_call",
+        date(2026, 3, 20),
+        [OrderLine(1, "F76", Decimal("250"), unit_price=Amount(Decimal("70000.00"), "RUB"))],
+        {"purpose": "port call"},
+    )
+
+
+def test_an_orders_text_is_written_again_after_any_change_even_to_an_equal_value() -> None:
+    """The text kept from the last order written is only reused for the very same objects:
+    Decimal("250") equals Decimal("250.0") and True equals 1, but each writes otherwise."""
+    o = _priced_order()
+    assert o.document_text() == _fresh(o)
+    changes: list[Callable[[], object]] = [
+        lambda: o.lines.__setitem__(0, replace(o.lines[0], quantity=Decimal("250.0"))),
+        lambda: o.lines.append(OrderLine(2, "WATER", Decimal("1"))),
+        lambda: o.data.__setitem__("purpose", "port call, Severomorsk"),
+        lambda: o.data.__setitem__("delivery_location", "berth 3"),
+        lambda: setattr(o, "revision", True),
+        lambda: setattr(o, "revision", 2),
+        lambda: setattr(o, "required_by", date(2026, 3, 21)),
+        lambda: setattr(o, "method", Method.RIK),
+    ]
+    for change in changes:
+        before = o.document_text()
+        change()
+        assert o.document_text() == _fresh(o) != before
+
+
+def test_an_orders_text_is_not_kept_for_free_data_that_may_change_in_place() -> None:
+    o = _priced_order()
+    listed: list[str] = ["berth 3"]
+    o.data = {"delivery_location": listed}  # type: ignore[dict-item]  # as loaded JSON could be
+    assert o.document_text() == _fresh(o)
+    listed.append("berth 4")
+    assert o.document_text() == _fresh(o)
+
+
+def test_two_orders_of_equal_values_each_sign_the_text_of_their_own() -> None:
+    one, other = _priced_order(), _priced_order()
+    other.lines = [replace(other.lines[0], unit_price=Amount(Decimal("70000.0"), "RUB"))]
+    assert one.document_text() == _fresh(one)
+    assert other.document_text() == _fresh(other) != _fresh(one)

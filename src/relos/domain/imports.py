@@ -424,8 +424,7 @@ def build_order(
     if rehearse:
         order = Rehearsal(**vars(order))
     ordered = midnight(first.ordered_on)
-    order.submit(importer, ordered, agreement, facility, prices)
-    order.accept(importer, ordered, agreement, facility, prices)
+    order.submit_and_accept(importer, ordered, agreement, facility, prices)
     entries: list[Entry] = []
     for day, quantities in receipts_of(rows):
         if day > today:
