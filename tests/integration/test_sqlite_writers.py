@@ -22,7 +22,13 @@ from sqlalchemy.exc import DBAPIError
 from relos.domain.agreements import Party
 from relos.services import audit, auth, idempotency, ordering, reports
 from relos.services.idempotency import Outcome
-from relos.storage.engine import WriterQueue, make_engine, reading_engine, upgrade
+from relos.storage.engine import (
+    CACHE_KIB,
+    WriterQueue,
+    make_engine,
+    reading_engine,
+    upgrade,
+)
 from relos.storage.unit_of_work import SqlUnitOfWork
 from tests.integration.builders import DATA, world
 
@@ -205,6 +211,21 @@ def test_a_request_that_reads_then_writes_switches_no_connection_between_the_two
         engine.dispose()
     assert switches == []
     assert [o.number for o in drafted] == numbers
+
+
+def test_every_connection_to_a_sqlite_file_keeps_a_page_cache_of_cache_kib(
+    tmp_path: Path,
+) -> None:
+    """Readers and writers alike: a write to a large database touches index pages all over it,
+    and SQLite's own 2,000 KiB let them fall out between the rows that need them."""
+    url, _ = _sqlite(tmp_path / "relos.db")
+    engine = make_engine(url)
+    try:
+        for pool in (engine, reading_engine(engine)):
+            with pool.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -CACHE_KIB
+    finally:
+        engine.dispose()
 
 
 # -- whose turn: first come, first served -------------------------------------------------------
