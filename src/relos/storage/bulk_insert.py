@@ -15,7 +15,7 @@ with the same rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -43,16 +43,19 @@ def placeholder(dialect: Dialect) -> str | None:
 def converter(dialect: Dialect, table: Table, column: str) -> Convert:
     """The column type's own conversion of a value for the driver (SQLite: a date becomes ISO
     text, as SQLAlchemy stores it); the identity where there is none or where SQLAlchemy's
-    ordinary path will convert by itself. Each distinct day is converted once (a batch holds
-    few)."""
+    ordinary path will convert by itself. Each distinct day, and each distinct UTC or naive
+    time (an import signs each step at midnight UTC), is converted once (a batch holds few).
+    A time in another zone is converted each time: equal instants in two zones are equal
+    keys, but SQLite stores each zone's own clock time."""
     f = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
     if f is None or placeholder(dialect) is None:
         return _identity
     done: dict[date, Any] = {}
 
     def convert(v: Any) -> Any:
-        if type(v) is not date:  # None, a datetime (equal instants in two zones differ), JSON
-            return f(v)
+        kind = type(v)
+        if kind is not date and not (kind is datetime and (v.tzinfo is None or v.tzinfo is UTC)):
+            return f(v)  # None, JSON, a time in another zone
         out = done.get(v)
         if out is None:
             out = done[v] = f(v)
