@@ -204,6 +204,21 @@ def test_names_in_devanagari_and_cyrillic_round_trip(cli: Cli) -> None:
     assert "Майор Ольга Смирнова" in users
 
 
+def test_names_with_brackets_and_colons_are_listed_as_written(cli: Cli, tmp_path: Path) -> None:
+    # Rich reads "[/B]" as a closing tag (the command failed), "[b]…[/b]" as bold and
+    # ":anchor:" as an emoji: a table shows a name as it was loaded
+    name, native = "Pier [/B] :anchor: [b]2[/b]", "Причал [i]Б[/i]"
+    (tmp_path / "pier.yaml").write_text(
+        f'facilities:\n  - {{code: PIER-B, name: "{name}", native_name: "{native}", party: RUS,'
+        " kind: port, categories: [water], open_under: [RELOS]}\n",
+        encoding="utf-8",
+    )
+    cli.run("load", str(tmp_path / "pier.yaml"))
+    listed = cli.run("facility", "list", "--party", "RUS")
+    (row,) = [line for line in listed.splitlines() if "PIER-B" in line]
+    assert f"│ {name} │ {native} " in row
+
+
 def test_a_command_on_a_database_not_created_says_to_run_init(tmp_path: Path) -> None:
     c = Cli(tmp_path)
     out = c.run("party", "list", code=8)
