@@ -223,3 +223,19 @@ def test_a_command_on_a_database_not_created_says_to_run_init(tmp_path: Path) ->
     c = Cli(tmp_path)
     out = c.run("party", "list", code=8)
     assert "relos init" in out
+
+
+def test_order_list_pages_in_the_database_in_every_format(cli: Cli, tmp_path: Path) -> None:
+    numbers = sorted(draft(cli) for _ in range(3))
+    table = cli.run("order", "list", "--limit", "1", "--offset", "1")
+    assert [n for n in numbers if n in table] == [numbers[1]]
+    listed = cli.json("order", "list", "--limit", "2")
+    assert [o["number"] for o in listed] == numbers[:2]
+    assert listed[0]["lines"][0]["item"] == "9140-00-273-2377"
+    assert cli.json("order", "list", "--offset", "3") == []
+    text = cli.run("order", "list", "--format", "csv", "--offset", "2")
+    assert [row.split(",")[0] for row in text.splitlines()] == ["number", numbers[2]]
+    out = tmp_path / "orders.csv"
+    assert "3 orders written" in cli.run("order", "list", "--csv", str(out))
+    assert [row.split(",")[0] for row in out.read_text().splitlines()] == ["number", *numbers]
+    assert not (tmp_path / "orders.csv.part").exists()

@@ -20,8 +20,10 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 
 from relos.domain.agreements import Party
-from relos.services import audit, auth, idempotency, ordering, reports
+from relos.services import audit, auth, idempotency, ordering, queries, reports, settlement
 from relos.services.idempotency import Outcome
+from relos.services.queries import OrderFilter
+from relos.storage import engine as engine_module
 from relos.storage.engine import (
     CACHE_KIB,
     WriterQueue,
@@ -363,3 +365,49 @@ def _took(fd: int) -> bool:
         return False
     fcntl.flock(fd, fcntl.LOCK_UN)
     return True
+
+
+ADMIN_READS: dict[str, Callable[[SqlUnitOfWork], object]] = {
+    "order list": lambda uow: queries.order_heads(uow, None, OrderFilter.parse()),
+    "order list --json": lambda uow: list(queries.each_order(uow, None, OrderFilter.parse())),
+    "open orders": lambda uow: reports.open_orders(uow, "IND"),
+    "states": lambda uow: reports.orders_by_state(uow, "IND"),
+    "balances": lambda uow: reports.balances(uow, "IND"),
+    "obligations": lambda uow: reports.obligations(uow, date(2026, 6, 30), "IND"),
+    "aging": lambda uow: reports.aging(uow, date(2026, 6, 30), "IND"),
+    "entries": lambda uow: reports.entries(uow, "IND"),
+    "alerts": lambda uow: settlement.alerts(uow, "in_finance", date(2026, 6, 30)),
+    "annual report": lambda uow: settlement.annual_report(uow, "in_finance", "RELOS", 2026),
+    "parties": lambda uow: queries.parties(uow, queries.viewer(uow, "in_finance")),
+}
+
+
+@pytest.mark.parametrize("name", ADMIN_READS)
+def test_a_command_that_only_reads_takes_no_writers_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A report, list or alert run from the command (a unit of work that could write) reads
+    without the writers' turn: at a million lines some take minutes, and a writer waiting for
+    the turn all that time would fail with "database is locked". Here a writer holds the turn
+    throughout, and the read must finish well within the turn's (short) wait."""
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 300)  # the writers' queue's wait
+    url, _ = _sqlite(tmp_path / "relos.db")
+    engine = make_engine(url, busy_timeout_ms=300)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def writer() -> None:
+        uow = SqlUnitOfWork(engine)
+        with uow:
+            holding.set()
+            release.wait(30)
+
+    th = threading.Thread(target=writer)
+    th.start()
+    try:
+        assert holding.wait(10)
+        ADMIN_READS[name](SqlUnitOfWork(engine))  # fails with "database is locked" if it waits
+    finally:
+        release.set()
+        th.join()
+        engine.dispose()

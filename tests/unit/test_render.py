@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 
 import pytest
 from hypothesis import given, settings
@@ -105,3 +105,26 @@ def test_a_cell_is_shown_as_written_never_read_as_markup_or_emoji(rows: int) -> 
 
 def test_a_table_without_rows_says_none() -> None:
     assert drawn("alerts on 2026-11-27 [b]", ["kind"], []) == "alerts on 2026-11-27 [b]: none\n"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(ALPHABET + '"\\', max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text("abДж", max_size=4), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(json_values, max_size=5))
+def test_a_json_array_written_item_by_item_is_the_array_written_whole(
+    items: list[object],
+) -> None:
+    whole, parts = io.StringIO(), io.StringIO()
+    with redirect_stdout(whole):
+        render.emit_json(items)
+    with redirect_stdout(parts):
+        render.emit_json_items(iter(items))
+    assert parts.getvalue() == whole.getvalue()

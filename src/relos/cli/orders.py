@@ -14,6 +14,8 @@ from relos.cli.options import As, Json, actor, parse_date, uow
 from relos.domain.errors import ValidationError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from relos.domain.orders import Order
 
 
@@ -305,19 +307,35 @@ def list_orders(
         direction=direction,
         offset=offset,
     )
-    who = actor(as_)
-    rows = queries.all_orders(uow(), queries.viewer(uow(), who) if as_ else None, f)
-    rows = rows[offset:] if limit is None else rows[offset : offset + limit]
     if format_ not in ("table", "json", "csv"):
         raise ValidationError("format", format_, "one of table, json, csv")
-    if csv_file is not None:
-        csv_file.write_text(queries.orders_csv(rows), encoding="utf-8", newline="")
-        render.ok(f"{len(rows)} orders written to {csv_file}")
-    elif format_ == "csv":
-        sys.stdout.write(queries.orders_csv(rows))
+    who = actor(as_)
+    user = queries.viewer(uow(), who) if as_ else None
+    if csv_file is not None or format_ == "csv":
+        # read a page at a time and written as read (a million orders are never held)
+        orders = queries.each_order(uow(), user, f, limit, offset, signatures=False)
+        if csv_file is None:
+            for part in queries.orders_csv_parts(orders):
+                sys.stdout.write(part)
+            return
+        count = 0
+
+        def counted() -> Iterator[Order]:
+            nonlocal count
+            for o in orders:
+                count += 1
+                yield o
+
+        part_file = csv_file.with_name(csv_file.name + ".part")  # the file whole, or none
+        with part_file.open("w", encoding="utf-8", newline="") as out:
+            for part in queries.orders_csv_parts(counted()):
+                out.write(part)
+        part_file.replace(csv_file)
+        render.ok(f"{count} orders written to {csv_file}")
     elif json or format_ == "json":
-        render.emit_json([_view(o) for o in rows])
+        render.emit_json_items(_view(o) for o in queries.each_order(uow(), user, f, limit, offset))
     else:
+        heads = queries.order_heads(uow(), user, f, limit, offset)
         render.table(
             "orders",
             ["number", "from", "to", "facility", "unit", "method", "state", "required by"],
@@ -332,6 +350,6 @@ def list_orders(
                     o.state,
                     o.required_by,
                 )
-                for o in rows
+                for o in heads
             ],
         )

@@ -59,6 +59,17 @@ def emit_json(value: Any) -> None:
     print(json.dumps(plain(value), ensure_ascii=False, indent=2))
 
 
+def emit_json_items(items: Iterable[Any]) -> None:
+    """A JSON array written an item at a time, the text `emit_json` writes for the list."""
+    write = sys.stdout.write
+    first = True
+    for item in items:
+        text = json.dumps(plain(item), ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        write(("[\n  " if first else ",\n  ") + text)
+        first = False
+    write("[]\n" if first else "\n]\n")
+
+
 def cell(value: Any) -> str:
     if value is None:
         return ""
@@ -112,15 +123,14 @@ def boxed_lines(
     console: a wide table is as wide as its widest cells. Widths are in terminal cells
     (`cell_len`: a Devanagari vowel sign takes none, a CJK character two)."""
     widths = [cell_len(c) for c in columns]
-    split: list[list[list[str]]] = []
+    shown: list[tuple[str, ...]] = []  # each cell's text as shown, lines joined by "\n"
     for row in rows:
-        parts = [_cell_lines(c) for c in row]
-        for i, lines in enumerate(parts):
-            for text in lines:
-                w = cell_len(text)
-                if w > widths[i]:
-                    widths[i] = w
-        split.append(parts)
+        texts = tuple(_shown(c) for c in row)
+        for i, text in enumerate(texts):
+            w = max(map(cell_len, text.split("\n"))) if "\n" in text else cell_len(text)
+            if w > widths[i]:
+                widths[i] = w
+        shown.append(texts)
     if title:
         total = sum(widths) + 3 * len(widths) + 1
         yield title + " " * (total - cell_len(title))
@@ -128,28 +138,30 @@ def boxed_lines(
     head = (_fit(c, w, r) for c, w, r in zip(columns, widths, right, strict=True))
     yield "┃" + "┃".join(head) + "┃"
     yield "┡" + "╇".join("━" * (w + 2) for w in widths) + "┩"
-    for parts in split:
-        height = max(len(lines) for lines in parts)
-        for k in range(height):
-            yield (
-                "│"
-                + "│".join(
-                    _fit(lines[k] if k < len(lines) else "", w, r)
-                    for lines, w, r in zip(parts, widths, right, strict=True)
-                )
-                + "│"
+    for texts in shown:
+        if not any("\n" in text for text in texts):
+            cells = (_fit(t, w, r) for t, w, r in zip(texts, widths, right, strict=True))
+            yield "│" + "│".join(cells) + "│"
+            continue
+        parts = [text.split("\n") for text in texts]
+        for k in range(max(map(len, parts))):
+            cells = (
+                _fit(lines[k] if k < len(lines) else "", w, r)
+                for lines, w, r in zip(parts, widths, right, strict=True)
             )
+            yield "│" + "│".join(cells) + "│"
     yield "└" + "┴".join("─" * (w + 2) for w in widths) + "┘"
 
 
-def _cell_lines(text: str) -> list[str]:
-    """A cell's lines as Rich shows them: control codes (bell, backspace, carriage return...)
+def _shown(text: str) -> str:
+    """A cell's text as Rich shows it: control codes (bell, backspace, carriage return...)
     left out. A tab is expanded to the next multiple of eight (Rich counts it as no width
     when it measures a column, then expands it, and wraps the cell)."""
-    text = strip_control_codes(text)
-    if "\t" in text:
-        text = text.expandtabs(8)
-    return text.split("\n")
+    if not text.isprintable():
+        text = strip_control_codes(text)
+        if "\t" in text:
+            text = "\n".join(line.expandtabs(8) for line in text.split("\n"))
+    return text
 
 
 def _fit(text: str, width: int, right: bool) -> str:

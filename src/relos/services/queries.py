@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -32,7 +32,7 @@ from relos.domain.errors import NotFound, ValidationError
 from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.ledger import Entry
 from relos.domain.order_search import Direction as Direction
-from relos.domain.order_search import OrderSearch, visible_to
+from relos.domain.order_search import OrderHead, OrderSearch, visible_to
 from relos.domain.order_search import SortField as SortField
 from relos.domain.orders import OPEN_STATES, Order, OrderState
 from relos.domain.users import User
@@ -143,23 +143,16 @@ def _counterparts(uow: UnitOfWork, user: User) -> set[str]:
     return {p for a in _agreements(uow, user) for p in a.parties} - {user.party}
 
 
-def _orders(uow: UnitOfWork, user: User | None, f: OrderFilter) -> list[Order]:
-    """Every order `user` may see (None: every order) that matches `f`, sorted: found and
-    sorted in the database, then loaded whole in a few set-based queries."""
-    numbers = [h.number for h in uow.orders.search(f.search(None if user is None else user.party))]
-    return uow.orders.load(numbers)
-
-
 # -- reference data ------------------------------------------------------------------------------
 
 
 def agreements(uow: UnitOfWork, user: User) -> list[Agreement]:
-    with uow:
+    with uow.reading():
         return _agreements(uow, user)
 
 
 def agreement(uow: UnitOfWork, user: User, code: str) -> Agreement:
-    with uow:
+    with uow.reading():
         return _agreement(uow, user, code)
 
 
@@ -171,13 +164,13 @@ def _agreement(uow: UnitOfWork, user: User, code: str) -> Agreement:
 
 
 def parties(uow: UnitOfWork, user: User) -> list[Party]:
-    with uow:
+    with uow.reading():
         seen = _counterparts(uow, user) | {user.party}
         return [p for p in uow.reference.parties() if p.code in seen]
 
 
 def party(uow: UnitOfWork, user: User, code: str) -> Party:
-    with uow:
+    with uow.reading():
         found = uow.reference.find_party(code)
         if found is None or code not in _counterparts(uow, user) | {user.party}:
             raise NotFound("party", code, field="code")
@@ -189,13 +182,13 @@ def _may_see_facility(user: User, f: Facility, shared: set[str]) -> bool:
 
 
 def facilities(uow: UnitOfWork, user: User, party: str | None = None) -> list[Facility]:
-    with uow:
+    with uow.reading():
         shared = {a.code for a in _agreements(uow, user)}
         return [f for f in uow.reference.facilities(party) if _may_see_facility(user, f, shared)]
 
 
 def facility(uow: UnitOfWork, user: User, code: str) -> Facility:
-    with uow:
+    with uow.reading():
         found = uow.reference.find_facility(code)
         shared = {a.code for a in _agreements(uow, user)}
         if found is None or not _may_see_facility(user, found, shared):
@@ -208,13 +201,13 @@ def _units_on_orders(uow: UnitOfWork, user: User) -> set[str]:
 
 
 def units(uow: UnitOfWork, user: User, party: str | None = None) -> list[Unit]:
-    with uow:
+    with uow.reading():
         theirs = _units_on_orders(uow, user)
         return [u for u in uow.reference.units(party) if u.party == user.party or u.code in theirs]
 
 
 def unit(uow: UnitOfWork, user: User, code: str) -> Unit:
-    with uow:
+    with uow.reading():
         found = uow.reference.find_unit(code)
         if found is None or (
             found.party != user.party and found.code not in _units_on_orders(uow, user)
@@ -224,18 +217,18 @@ def unit(uow: UnitOfWork, user: User, code: str) -> Unit:
 
 
 def price_items(uow: UnitOfWork, user: User, supplier: str | None = None) -> list[PriceItem]:
-    with uow:
+    with uow.reading():
         seen = _counterparts(uow, user) | {user.party}
         return [p for p in uow.reference.price_items(supplier) if p.supplier in seen]
 
 
 def users(uow: UnitOfWork, user: User) -> list[User]:
-    with uow:
+    with uow.reading():
         return uow.reference.users(user.party)
 
 
 def user(uow: UnitOfWork, viewer: User, name: str) -> User:
-    with uow:
+    with uow.reading():
         return _user(uow, viewer, name)
 
 
@@ -248,7 +241,7 @@ def _user(uow: UnitOfWork, viewer: User, name: str) -> User:
 
 def viewer(uow: UnitOfWork, name: str | None) -> User:
     """The (active) user whose view a read takes: ``relos order list --as NAME``."""
-    with uow:
+    with uow.reading():
         return acting_user(uow, name, "read")
 
 
@@ -257,14 +250,14 @@ def viewer(uow: UnitOfWork, name: str | None) -> User:
 
 def order(uow: UnitOfWork, user: User, number: str) -> Order:
     """The order, if the user may see it; else *not found*, whether it exists or not."""
-    with uow:
+    with uow.reading():
         return visible_order(uow, user, number)
 
 
 def order_visit(uow: UnitOfWork, number: str) -> str | None:
     """The number of the visit an order supports (None: outside any visit). The caller has
     already checked that the order may be seen."""
-    with uow:
+    with uow.reading():
         return uow.visits.order_visit(number)
 
 
@@ -280,18 +273,48 @@ def orders(uow: UnitOfWork, user: User, f: OrderFilter) -> Page[Order]:
     """One page of the orders the user may see, matching `f`, sorted, with the total. The
     database filters, sorts, pages and counts; only the page's orders are loaded whole."""
     search = f.search(user.party)
-    with uow:
+    with uow.reading():
         total = uow.orders.count(search)
         heads = uow.orders.search(search, f.limit, f.offset)
         items = uow.orders.load([h.number for h in heads])
     return Page(items, total, f.limit, f.offset)
 
 
-def all_orders(uow: UnitOfWork, user: User | None, f: OrderFilter) -> list[Order]:
-    """Every matching order, sorted (exports). `user` None is the node's own administration
-    (``relos order list`` without ``--as``), which sees the whole database."""
-    with uow:
-        return _orders(uow, user, f)
+#: orders read whole at a time by `each_order`
+LIST_PAGE = 1_000
+
+
+def order_heads(
+    uow: UnitOfWork, user: User | None, f: OrderFilter, limit: int | None = None, offset: int = 0
+) -> list[OrderHead]:
+    """The headers of the matching orders `user` may see (None: every order), sorted, from
+    `offset`, at most `limit` (all without): what a list shows, found in the database without
+    reading any order whole."""
+    with uow.reading():
+        return uow.orders.search(
+            f.search(None if user is None else user.party), limit=limit, offset=offset
+        )
+
+
+def each_order(
+    uow: UnitOfWork,
+    user: User | None,
+    f: OrderFilter,
+    limit: int | None = None,
+    offset: int = 0,
+    signatures: bool = True,
+) -> Iterator[Order]:
+    """The orders of `order_heads`, read whole `LIST_PAGE` at a time in one reading
+    transaction (held until the last is read): a listing written as it is read (JSON, CSV)
+    never holds every order. `signatures=False` leaves out their signature trails."""
+    with uow.reading():
+        heads = uow.orders.search(
+            f.search(None if user is None else user.party), limit=limit, offset=offset
+        )
+        numbers = [h.number for h in heads]
+        del heads
+        for k in range(0, len(numbers), LIST_PAGE):
+            yield from uow.orders.load(numbers[k : k + LIST_PAGE], signatures=signatures)
 
 
 CSV_COLUMNS = (
@@ -327,6 +350,11 @@ def _cell(value: object) -> str:
 def orders_csv(found: Iterable[Order]) -> str:
     """Orders as CSV (one row per order, the columns of CSV_COLUMNS), for officers'
     spreadsheets."""
+    return "".join(orders_csv_parts(found))
+
+
+def orders_csv_parts(found: Iterable[Order]) -> Iterator[str]:
+    """The text of `orders_csv` in parts of about 64 KiB, written as the orders come."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
@@ -350,7 +378,11 @@ def orders_csv(found: Iterable[Order]) -> str:
             o.due_on(),
         )
         w.writerow([_cell(v) for v in row])
-    return out.getvalue()
+        if out.tell() >= 65_536:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 # -- the ledger and reports: the user's own party's book -----------------------------------------
@@ -365,13 +397,13 @@ def entries(uow: UnitOfWork, user: User, order: str | None = None) -> list[Entry
 
 
 def open_orders(uow: UnitOfWork, user: User) -> list[reports.OrderRow]:
-    with uow:
+    with uow.reading():
         heads = uow.orders.search(OrderSearch(viewer=user.party, states=OPEN_STATES))
     return [reports.OrderRow.of(h) for h in heads]
 
 
 def orders_by_state(uow: UnitOfWork, user: User) -> dict[str, int]:
-    with uow:
+    with uow.reading():
         counts = uow.orders.state_counts(OrderSearch(viewer=user.party))
     return {s.value: counts.get(s.value, 0) for s in OrderState}
 

@@ -39,7 +39,7 @@ def balances(
     Without `as_of` they come from the kept balance table; with it, from the postings up to and
     including that date. `include_flows=False` keeps only receivables and payables.
     """
-    with uow:
+    with uow.reading():
         if book is not None and uow.reference.find_party(book) is None:
             raise ValidationError("book", book, "no such party")
         raw = uow.ledger.balances(book, as_of)
@@ -81,13 +81,13 @@ class OrderRow:
 def open_orders(uow: UnitOfWork, party: str | None = None) -> list[OrderRow]:
     """Orders not closed, rejected or cancelled (where `party` requests or supplies), by number:
     headers only, found in one query."""
-    with uow:
+    with uow.reading():
         heads = uow.orders.search(OrderSearch(party=party, states=OPEN_STATES))
     return [OrderRow.of(h) for h in heads]
 
 
 def orders_by_state(uow: UnitOfWork, party: str | None = None) -> dict[str, int]:
-    with uow:
+    with uow.reading():
         counts = uow.orders.state_counts(OrderSearch(party=party))
     return {s.value: counts.get(s.value, 0) for s in OrderState}
 
@@ -170,7 +170,7 @@ def obligations(
     summed apart, `OrderRepo.changed_debts`, and merged in)."""
     if limit is not None and limit < 1:
         raise ValidationError("limit", limit, "at least 1")
-    with uow:
+    with uow.reading():
         # an order owes one commodity once: its first three parts place an order's row
         start = None if after is None else (after[0], after[1], after[2])
         owed = uow.orders.open_debts(as_of, party, overdue_only, start, limit)
@@ -245,7 +245,7 @@ def aging(uow: UnitOfWork, as_of: date, party: str | None = None) -> list[AgingR
     then summed in the database (`OrderRepo.aging`), none listed, but for the orders converted
     after `as_of`: what is kept for them is taken off and what they owed then is added, both
     summed in the database too."""
-    with uow:
+    with uow.reading():
         if party is not None and uow.reference.find_party(party) is None:
             raise ValidationError("party", party, "no such party")
         sums = dict(uow.orders.aging(as_of, party))
@@ -273,5 +273,5 @@ def aging(uow: UnitOfWork, as_of: date, party: str | None = None) -> list[AgingR
 
 
 def entries(uow: UnitOfWork, book: str | None = None, order: str | None = None) -> list[Entry]:
-    with uow:
+    with uow.reading():
         return uow.ledger.entries(book, order)

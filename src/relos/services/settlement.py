@@ -156,7 +156,7 @@ def alerts(
     """What needs the actor's action on `as_of`, for its role and party; with the netting
     obligations due soon or overdue, and the lines of the party's latest reconciliation runs
     still open a year after their transaction."""
-    with uow:
+    with uow.reading():
         user = acting_user(uow, actor, "alerts")
         agreements = {a.code: a for a in uow.reference.agreements()}
         found: list[Alert] = []
@@ -197,7 +197,7 @@ def annual_report(
     parties' names (English, own script). Its transactions unreconciled for over a year come
     from the party's reconciliation runs, shown to those who may read them (finance officers,
     auditors, admins); for other roles that list is empty."""
-    with uow:
+    with uow.reading():
         user = acting_user(uow, actor, "annual report")
         a = uow.reference.find_agreement(agreement)
         if a is None or user.party not in a.parties:
