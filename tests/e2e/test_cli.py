@@ -239,3 +239,13 @@ def test_order_list_pages_in_the_database_in_every_format(cli: Cli, tmp_path: Pa
     assert "3 orders written" in cli.run("order", "list", "--csv", str(out))
     assert [row.split(",")[0] for row in out.read_text().splitlines()] == ["number", *numbers]
     assert not (tmp_path / "orders.csv.part").exists()
+
+
+def test_order_list_refuses_a_bad_page_or_file_naming_the_option(cli: Cli, tmp_path: Path) -> None:
+    draft(cli)
+    assert "field limit, value 0" in cli.run("order", "list", "--limit", "0", code=3)
+    assert "field offset, value -1" in cli.run("order", "list", "--json", "--offset", "-1", code=3)
+    missing = tmp_path / "no-such-dir" / "orders.csv"
+    out = cli.run("order", "list", "--csv", str(missing), code=3)
+    assert f"field csv, value {missing}" in out
+    assert "Traceback" not in out

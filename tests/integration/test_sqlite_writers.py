@@ -20,7 +20,17 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 
 from relos.domain.agreements import Party
-from relos.services import audit, auth, idempotency, ordering, queries, reports, settlement
+from relos.domain.errors import Busy
+from relos.services import (
+    audit,
+    auth,
+    idempotency,
+    journal,
+    ordering,
+    queries,
+    reports,
+    settlement,
+)
 from relos.services.idempotency import Outcome
 from relos.services.queries import OrderFilter
 from relos.storage import engine as engine_module
@@ -379,6 +389,10 @@ ADMIN_READS: dict[str, Callable[[SqlUnitOfWork], object]] = {
     "alerts": lambda uow: settlement.alerts(uow, "in_finance", date(2026, 6, 30)),
     "annual report": lambda uow: settlement.annual_report(uow, "in_finance", "RELOS", 2026),
     "parties": lambda uow: queries.parties(uow, queries.viewer(uow, "in_finance")),
+    "export beancount": lambda uow: journal.beancount(uow),
+    "export hledger": lambda uow: journal.hledger(uow, "IND"),
+    "audit verify": lambda uow: audit.check(uow),
+    "audit log": lambda uow: audit.log(uow, limit=5),
 }
 
 
@@ -411,3 +425,32 @@ def test_a_command_that_only_reads_takes_no_writers_turn(
         release.set()
         th.join()
         engine.dispose()
+
+
+def test_a_writer_kept_out_past_its_wait_is_told_the_database_is_busy_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the driver's bare "database is locked" (a traceback from the command): an error of
+    relos's own tree, which the command exits on (10) and the API answers (503)."""
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 200)  # the writers' queue's wait
+    url, token = _sqlite(tmp_path / "relos.db")
+    engine = make_engine(url, busy_timeout_ms=200)
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with SqlUnitOfWork(engine):
+            holding.set()
+            release.wait(30)
+
+    th = threading.Thread(target=holder)
+    th.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(Busy, match="database is busy"):
+            _request(engine, token, "kept-out")
+    finally:
+        release.set()
+        th.join()
+    # nothing was written: the same key drafts the first order of the file
+    assert _request(engine, token, "kept-out").endswith("-000001")
+    engine.dispose()

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relos.domain.errors import (
     AlreadyExists,
+    Busy,
     Conflict,
     Invalid,
     InvalidTransition,
@@ -39,6 +40,7 @@ STATUS: list[tuple[type[RelosError], int]] = [
     (InvalidTransition, 409),
     (TooManyAttempts, 429),
     (NotConfigured, 503),
+    (Busy, 503),
     (PreconditionRequired, 428),
     (ValidationError, 422),
     (Invalid, 422),

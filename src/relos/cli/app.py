@@ -19,6 +19,7 @@ from relos.cli.settlement import settle_app
 from relos.cli.visits import plan_app, visit_app
 from relos.domain.errors import (
     AlreadyExists,
+    Busy,
     Conflict,
     NotConfigured,
     NotFound,
@@ -70,6 +71,7 @@ EXIT_CODES: list[tuple[type[RelosError], int]] = [
     (AlreadyExists, 7),
     (Conflict, 7),
     (NotConfigured, 9),
+    (Busy, 10),
     (RelosError, 6),  # rule violations and any other refusal
 ]
 

@@ -327,10 +327,15 @@ def list_orders(
                 yield o
 
         part_file = csv_file.with_name(csv_file.name + ".part")  # the file whole, or none
-        with part_file.open("w", encoding="utf-8", newline="") as out:
-            for part in queries.orders_csv_parts(counted()):
-                out.write(part)
-        part_file.replace(csv_file)
+        try:
+            with part_file.open("w", encoding="utf-8", newline="") as out:
+                for part in queries.orders_csv_parts(counted()):
+                    out.write(part)
+            part_file.replace(csv_file)
+        except OSError as e:
+            raise ValidationError("csv", str(csv_file), e.strerror or "cannot be written") from None
+        finally:
+            part_file.unlink(missing_ok=True)
         render.ok(f"{count} orders written to {csv_file}")
     elif json or format_ == "json":
         render.emit_json_items(_view(o) for o in queries.each_order(uow(), user, f, limit, offset))

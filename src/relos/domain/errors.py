@@ -112,6 +112,19 @@ class NotConfigured(RelosError):
             self.rule = rule
 
 
+class Busy(RelosError):
+    """Another writer kept the database past this one's wait (a long import, a command that
+    held its transaction): nothing was written, and the same request may be sent again."""
+
+    rule = "busy"
+
+    def __init__(self, waited_s: float) -> None:
+        super().__init__(
+            f"the database is busy: another writer held it past this one's {waited_s:g} s wait;"
+            " nothing was written, try again"
+        )
+
+
 class PermissionDenied(RelosError):
     rule = "permission_denied"
 

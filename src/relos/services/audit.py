@@ -77,7 +77,7 @@ class _Counted:
 
 def check(uow: UnitOfWork) -> ChainCheck:
     """Check the whole chain (streamed: memory stays flat however long the log)."""
-    with uow:
+    with uow.reading():
         counted = _Counted(uow.audit.records())
         problems = chain.verify(counted)
     return ChainCheck(counted.count, counted.head, problems)
@@ -92,7 +92,7 @@ def log(
     uow: UnitOfWork, entity: str | None = None, key: str | None = None, limit: int | None = None
 ) -> list[AuditRecord]:
     """Audit records in order, of one entity (or one record of it); the last `limit` if given."""
-    with uow:
+    with uow.reading():
         found = list(uow.audit.records(entity, key))
     return found[-limit:] if limit else found
 

@@ -127,7 +127,7 @@ class _Book:
 
 
 def _read(uow: UnitOfWork, book: str | None) -> _Book:
-    with uow:
+    with uow.reading():
         entries = uow.ledger.entries(book)
         parties = uow.reference.parties()
     books = sorted({e.book for e in entries} | ({book} if book else set()))

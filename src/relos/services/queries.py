@@ -290,10 +290,18 @@ def order_heads(
     """The headers of the matching orders `user` may see (None: every order), sorted, from
     `offset`, at most `limit` (all without): what a list shows, found in the database without
     reading any order whole."""
+    _check_page(limit, offset)
     with uow.reading():
         return uow.orders.search(
             f.search(None if user is None else user.party), limit=limit, offset=offset
         )
+
+
+def _check_page(limit: int | None, offset: int) -> None:
+    if limit is not None and limit < 1:
+        raise ValidationError("limit", limit, "at least 1 (leave it out for every order)")
+    if offset < 0:
+        raise ValidationError("offset", offset, "must not be negative")
 
 
 def each_order(
@@ -307,6 +315,7 @@ def each_order(
     """The orders of `order_heads`, read whole `LIST_PAGE` at a time in one reading
     transaction (held until the last is read): a listing written as it is read (JSON, CSV)
     never holds every order. `signatures=False` leaves out their signature trails."""
+    _check_page(limit, offset)
     with uow.reading():
         heads = uow.orders.search(
             f.search(None if user is None else user.party), limit=limit, offset=offset

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import queue
+import sqlite3
 import threading
 import time
 import weakref
@@ -15,6 +16,8 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from relos.domain.errors import Busy
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -352,7 +355,12 @@ def _sqlite_engine(url: str, echo: bool, busy_timeout_ms: int, reading: bool) ->
         # straight to the driver: SQLAlchemy's execution path costs more than the statement
         driver = conn.connection.driver_connection
         assert driver is not None  # a connection in use
-        driver.execute("BEGIN" if reading else "BEGIN IMMEDIATE")
+        try:
+            driver.execute("BEGIN" if reading else "BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:  # raised here, it reaches no SQLAlchemy wrapper
+            if getattr(e, "sqlite_errorname", "") == "SQLITE_BUSY":
+                raise Busy(busy_timeout_ms / 1000) from e
+            raise
 
     return engine
 
