@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import fcntl
 import gc
+import io
+import json
 import os
 import threading
 import time
@@ -27,7 +29,9 @@ from relos.services import (
     idempotency,
     journal,
     ordering,
+    people,
     queries,
+    reconciliation,
     reports,
     settlement,
 )
@@ -42,6 +46,7 @@ from relos.storage.engine import (
     upgrade,
 )
 from relos.storage.unit_of_work import SqlUnitOfWork
+from tests.fakes import KEY_PASSPHRASE
 from tests.integration.builders import DATA, world
 
 #: short, so that a writer held up by a lock fails within the test instead of waiting
@@ -453,4 +458,41 @@ def test_a_writer_kept_out_past_its_wait_is_told_the_database_is_busy_and_writes
         th.join()
     # nothing was written: the same key drafts the first order of the file
     assert _request(engine, token, "kept-out").endswith("-000001")
+    engine.dispose()
+
+
+def test_a_statement_is_read_and_signed_without_the_writers_turn_then_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An officer's write goes ahead while the statement is being written (at a million
+    orders that takes minutes); the export's audit record follows, in a short write."""
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 300)  # the writers' queue's wait
+    url, token = _sqlite(tmp_path / "relos.db")
+    engine = make_engine(url, busy_timeout_ms=300)
+    people.add_user(SqlUnitOfWork(engine), None, "in_admin", "IND", "party_admin")
+    reconciliation.create_key(SqlUnitOfWork(engine), "in_admin", "IND", passphrase=KEY_PASSPHRASE)
+    written: list[str] = []
+
+    class Statement(io.StringIO):
+        def write(self, text: str) -> int:
+            if not written:  # the officer's request, while the export reads and signs
+                written.append(_request(engine, token, "during-the-export"))
+            return super().write(text)
+
+    out = Statement()
+    done = reconciliation.export_statement(
+        SqlUnitOfWork(engine),
+        "in_finance",
+        out,
+        agreement="RELOS",
+        party="IND",
+        as_of=date(2026, 4, 30),
+        passphrase=KEY_PASSPHRASE,
+    )
+    assert len(written) == 1
+    assert written[0].endswith("-000001")
+    assert json.loads(out.getvalue())["digest"] == done.digest
+    records = audit.log(SqlUnitOfWork(engine), "statement")
+    assert [(r.action, r.key) for r in records] == [("statement.export", done.digest)]
+    assert audit.verify(SqlUnitOfWork(engine)) == []
     engine.dispose()

@@ -435,9 +435,13 @@ def export_statement(
     counterparty: str | None = None,
     at: datetime | None = None,
 ) -> Exported:
-    """Write `party`'s signed statement to `out`, order by order (memory stays flat)."""
+    """Write `party`'s signed statement to `out`, order by order (memory stays flat), then
+    record it in the audit trail. The statement is read and signed in a transaction that only
+    reads (at a million orders it takes minutes, which the writers' turn would wait out), its
+    record written in a short one after (decision 88): the caller publishes the statement only
+    once this returns."""
     at = at or now()
-    with uow:
+    with uow.reading():
         user = acting_user(uow, actor, "export a statement")
         _require(user, RECONCILERS | {Role.AUDITOR}, party, "export a statement")
         other = _counterparty(uow, agreement, party, counterparty)
@@ -462,6 +466,7 @@ def export_statement(
         }
         with closing(_views(uow, agreement, party, other, as_of)) as views:
             digest, count = write_statement(out, header, (v.document() for v in views), private)
+    with uow:
         audit.record(
             uow,
             user,
