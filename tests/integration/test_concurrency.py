@@ -8,11 +8,12 @@ import time
 from datetime import date
 from decimal import Decimal
 
+import psycopg
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
+from relos.domain.errors import Busy
 from relos.domain.ledger import mirror_mismatches
 from relos.services import netting, ordering
 from relos.storage.engine import make_engine, upgrade
@@ -51,11 +52,12 @@ def test_a_writer_waits_for_the_one_before_it_from_its_first_statement_and_reade
 
 
 @pytest.mark.postgres
-def test_on_postgresql_a_writer_held_up_past_its_busy_timeout_fails_instead_of_waiting_on(
+def test_on_postgresql_a_writer_held_up_past_its_busy_timeout_is_told_busy_not_left_waiting(
     postgres_url: str,
 ) -> None:
-    """As SQLite's busy timeout does: a writer that cannot get its turn in time gets an error,
-    and the same writer gets in once the holder has ended."""
+    """As on SQLite: a writer that cannot get its turn in time gets `Busy` (the entrypoints' exit
+    code 10 and HTTP 503, "try again"), not the driver's lock timeout, which they would explain
+    as a database that cannot be reached; the same writer gets in once the holder has ended."""
     with postgres_database(postgres_url) as url:
         patient = make_engine(url)
         impatient = make_engine(url, busy_timeout_ms=300)
@@ -65,9 +67,10 @@ def test_on_postgresql_a_writer_held_up_past_its_busy_timeout_fails_instead_of_w
             with holder:
                 started = time.monotonic()
                 late = SqlUnitOfWork(impatient)
-                with pytest.raises(OperationalError, match="lock timeout"), late:
+                with pytest.raises(Busy, match=r"0\.3 s wait; nothing was written") as told, late:
                     pass
                 waited = time.monotonic() - started
+                assert isinstance(told.value.__cause__, psycopg.errors.LockNotAvailable)
                 pool = impatient.pool
                 assert isinstance(pool, QueuePool)
                 assert pool.checkedout() == 0  # nothing kept of the failed turn

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 
 from relos.domain.errors import Busy
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: PostgreSQL's SQLSTATE for a lock not granted within `lock_timeout` (lock_not_available)
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def normalise_url(url: str) -> str:
@@ -362,7 +365,25 @@ def _sqlite_engine(url: str, echo: bool, busy_timeout_ms: int, reading: bool) ->
                 raise Busy(busy_timeout_ms / 1000) from e
             raise
 
+    _lock_waits_raise_busy(engine, busy_timeout_ms)
     return engine
+
+
+def _lock_waits_raise_busy(engine: Engine, busy_timeout_ms: int) -> None:
+    """A statement kept waiting for a lock past the busy timeout raises `Busy` (nothing was
+    written, try again) instead of the driver's error, which the entrypoints would otherwise
+    explain as a database that cannot be reached: SQLite's SQLITE_BUSY, PostgreSQL's
+    lock_not_available (`SET lock_timeout`). A BEGIN on SQLite reaches no such hook: `_begin`
+    translates its own."""
+
+    @event.listens_for(engine, "handle_error")
+    def _translate(context: ExceptionContext) -> None:
+        error = context.original_exception
+        if (
+            getattr(error, "sqlite_errorname", None) == "SQLITE_BUSY"
+            or getattr(error, "sqlstate", None) == LOCK_NOT_AVAILABLE
+        ):
+            raise Busy(busy_timeout_ms / 1000) from error
 
 
 def make_engine(url: str, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
@@ -391,6 +412,7 @@ def make_engine(url: str, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOU
         cursor.close()
         dbapi_connection.commit()  # a session setting: kept past the pool's rollbacks
 
+    _lock_waits_raise_busy(engine, busy_timeout_ms)
     return engine
 
 
