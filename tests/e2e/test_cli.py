@@ -241,6 +241,17 @@ def test_order_list_pages_in_the_database_in_every_format(cli: Cli, tmp_path: Pa
     assert not (tmp_path / "orders.csv.part").exists()
 
 
+def test_report_open_pages_by_number_and_refuses_a_bad_page(cli: Cli) -> None:
+    numbers = sorted(draft(cli) for _ in range(3))
+    listed = cli.json("report", "open", "--limit", "2", "--offset", "1")
+    assert [r["number"] for r in listed] == numbers[1:3]
+    table = cli.run("report", "open", "--limit", "1")
+    assert [n for n in numbers if n in table] == numbers[:1]
+    assert cli.json("report", "open", "--offset", "3") == []
+    assert "field limit, value 0" in cli.run("report", "open", "--limit", "0", code=3)
+    assert "field offset, value -2" in cli.run("report", "open", "--offset", "-2", code=3)
+
+
 def test_order_list_refuses_a_bad_page_or_file_naming_the_option(cli: Cli, tmp_path: Path) -> None:
     draft(cli)
     assert "field limit, value 0" in cli.run("order", "list", "--limit", "0", code=3)

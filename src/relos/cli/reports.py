@@ -54,11 +54,16 @@ def balances(
 
 
 @report_app.command("open")
-def open_orders(party: Party = None, json: Json = False) -> None:
-    """Orders not yet closed, rejected or cancelled."""
+def open_orders(
+    party: Party = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many (default all).")] = None,
+    offset: Annotated[int, typer.Option(help="Skip this many.")] = 0,
+    json: Json = False,
+) -> None:
+    """Orders not yet closed, rejected or cancelled, by number."""
     from relos.services import reports
 
-    rows = reports.open_orders(uow(), party)
+    rows = reports.open_orders(uow(), party, limit, offset)
     if json:
         render.emit_json(rows)
         return

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.text import Text
 
 if TYPE_CHECKING:
     from relos.domain.visits import Visit
@@ -391,8 +392,14 @@ def _table(p: dict[str, Any]) -> None:
     )
     unpriced = p.get("unpriced_stops") or []
     render.out.print(
-        f"fuel bought at the stops: {p['cost']} {p['cost_currency']}"
-        + (f" (without {', '.join(unpriced)}: give --rate for their currency)" if unpriced else "")
+        Text(
+            f"fuel bought at the stops: {p['cost']} {p['cost_currency']}"
+            + (
+                f" (without {', '.join(unpriced)}: give --rate for their currency)"
+                if unpriced
+                else ""
+            )
+        )
     )
     for note in p["notes"]:
-        render.out.print(f"note: {note}")
+        render.out.print(Text(f"note: {note}"))  # as written: notes name facilities

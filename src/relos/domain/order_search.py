@@ -19,6 +19,7 @@ from datetime import date
 from enum import StrEnum
 
 from relos.domain.agreements import Method
+from relos.domain.errors import ValidationError
 from relos.domain.orders import Order, OrderState
 
 
@@ -35,6 +36,14 @@ class Direction(StrEnum):
 
 
 LIFE = list(OrderState)  # states in the order of an order's life
+
+
+def check_page(limit: int | None, offset: int) -> None:
+    """A page of a listing: at most `limit` rows (None: every one) after skipping `offset`."""
+    if limit is not None and limit < 1:
+        raise ValidationError("limit", limit, "at least 1 (leave it out for every order)")
+    if offset < 0:
+        raise ValidationError("offset", offset, "must not be negative")
 
 
 def visible_to(party: str, o: Order) -> bool:

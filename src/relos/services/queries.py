@@ -32,7 +32,7 @@ from relos.domain.errors import NotFound, ValidationError
 from relos.domain.facilities import Facility, PriceItem, Unit
 from relos.domain.ledger import Entry
 from relos.domain.order_search import Direction as Direction
-from relos.domain.order_search import OrderHead, OrderSearch, visible_to
+from relos.domain.order_search import OrderHead, OrderSearch, check_page, visible_to
 from relos.domain.order_search import SortField as SortField
 from relos.domain.orders import OPEN_STATES, Order, OrderState
 from relos.domain.users import User
@@ -290,18 +290,11 @@ def order_heads(
     """The headers of the matching orders `user` may see (None: every order), sorted, from
     `offset`, at most `limit` (all without): what a list shows, found in the database without
     reading any order whole."""
-    _check_page(limit, offset)
+    check_page(limit, offset)
     with uow.reading():
         return uow.orders.search(
             f.search(None if user is None else user.party), limit=limit, offset=offset
         )
-
-
-def _check_page(limit: int | None, offset: int) -> None:
-    if limit is not None and limit < 1:
-        raise ValidationError("limit", limit, "at least 1 (leave it out for every order)")
-    if offset < 0:
-        raise ValidationError("offset", offset, "must not be negative")
 
 
 def each_order(
@@ -315,7 +308,7 @@ def each_order(
     """The orders of `order_heads`, read whole `LIST_PAGE` at a time in one reading
     transaction (held until the last is read): a listing written as it is read (JSON, CSV)
     never holds every order. `signatures=False` leaves out their signature trails."""
-    _check_page(limit, offset)
+    check_page(limit, offset)
     with uow.reading():
         heads = uow.orders.search(
             f.search(None if user is None else user.party), limit=limit, offset=offset

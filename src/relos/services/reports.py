@@ -12,7 +12,7 @@ from relos.domain.errors import ValidationError
 from relos.domain.ledger import Entry
 from relos.domain.money import quantize
 from relos.domain.netting import NettingDebt
-from relos.domain.order_search import OrderHead, OrderSearch
+from relos.domain.order_search import OrderHead, OrderSearch, check_page
 from relos.domain.orders import OPEN_STATES, OrderState
 from relos.services.unit_of_work import UnitOfWork
 
@@ -78,11 +78,16 @@ class OrderRow:
         )
 
 
-def open_orders(uow: UnitOfWork, party: str | None = None) -> list[OrderRow]:
-    """Orders not closed, rejected or cancelled (where `party` requests or supplies), by number:
-    headers only, found in one query."""
+def open_orders(
+    uow: UnitOfWork, party: str | None = None, limit: int | None = None, offset: int = 0
+) -> list[OrderRow]:
+    """Orders not closed, rejected or cancelled (where `party` requests or supplies), by number,
+    from `offset`, at most `limit` (every one without): headers only, found in one query."""
+    check_page(limit, offset)
     with uow.reading():
-        heads = uow.orders.search(OrderSearch(party=party, states=OPEN_STATES))
+        heads = uow.orders.search(
+            OrderSearch(party=party, states=OPEN_STATES), limit=limit, offset=offset
+        )
     return [OrderRow.of(h) for h in heads]
 
 
