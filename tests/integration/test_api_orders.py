@@ -8,9 +8,10 @@ import io
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from relos.storage import tables as t
+from relos.storage.audit_tables import audit_log
 from tests.integration.api_client import Api, make_api, order_body
 from tests.integration.builders import snapshot
 
@@ -197,3 +198,28 @@ def test_list_filters_sorts_pages_and_exports_the_same_orders_as_csv(api: Api) -
     assert [row["number"] for row in rows] == numbers
     assert {row["state"] for row in rows} == {"draft"}
     assert api.count(t.orders) == 6
+
+
+def test_an_audit_record_names_the_http_request_that_made_the_change(api: Api) -> None:
+    """The X-Request-ID a response carries (the client's, or one the server gave it) is the
+    request id of the audit records of that request's changes: a log line or a client's
+    trace leads to the records."""
+    given = api.client.post(
+        "/orders",
+        json=order_body(),
+        headers=api.headers("in_order", **{"Idempotency-Key": "k-1", "X-Request-ID": "trace-42"}),
+    )
+    fresh = api.write("in_order", "/orders", order_body())
+    assert given.status_code == fresh.status_code == 201
+    with api.engine.connect() as conn:
+        ids = dict(
+            conn.execute(
+                select(audit_log.c.entity_key, audit_log.c.request_id).where(
+                    audit_log.c.action == "order.draft"
+                )
+            ).all()
+        )
+    assert ids == {
+        given.json()["number"]: "trace-42",
+        fresh.json()["number"]: fresh.headers["X-Request-ID"],
+    }

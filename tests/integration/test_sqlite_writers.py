@@ -11,8 +11,9 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
@@ -401,45 +402,9 @@ ADMIN_READS: dict[str, Callable[[SqlUnitOfWork], object]] = {
 }
 
 
-@pytest.mark.parametrize("name", ADMIN_READS)
-def test_a_command_that_only_reads_takes_no_writers_turn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
-) -> None:
-    """A report, list or alert run from the command (a unit of work that could write) reads
-    without the writers' turn: at a million lines some take minutes, and a writer waiting for
-    the turn all that time would fail with "database is locked". Here a writer holds the turn
-    throughout, and the read must finish well within the turn's (short) wait."""
-    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 300)  # the writers' queue's wait
-    url, _ = _sqlite(tmp_path / "relos.db")
-    engine = make_engine(url, busy_timeout_ms=300)
-    holding = threading.Event()
-    release = threading.Event()
-
-    def writer() -> None:
-        uow = SqlUnitOfWork(engine)
-        with uow:
-            holding.set()
-            release.wait(30)
-
-    th = threading.Thread(target=writer)
-    th.start()
-    try:
-        assert holding.wait(10)
-        ADMIN_READS[name](SqlUnitOfWork(engine))  # fails with "database is locked" if it waits
-    finally:
-        release.set()
-        th.join()
-        engine.dispose()
-
-
-def test_a_writer_kept_out_past_its_wait_is_told_the_database_is_busy_and_writes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Not the driver's bare "database is locked" (a traceback from the command): an error of
-    relos's own tree, which the command exits on (10) and the API answers (503)."""
-    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 200)  # the writers' queue's wait
-    url, token = _sqlite(tmp_path / "relos.db")
-    engine = make_engine(url, busy_timeout_ms=200)
+@contextmanager
+def _turn_held(engine: Engine) -> Iterator[None]:
+    """Another thread holds the writers' turn (an open writing transaction) throughout."""
     holding, release = threading.Event(), threading.Event()
 
     def holder() -> None:
@@ -451,11 +416,40 @@ def test_a_writer_kept_out_past_its_wait_is_told_the_database_is_busy_and_writes
     th.start()
     try:
         assert holding.wait(10)
-        with pytest.raises(Busy, match="database is busy"):
-            _request(engine, token, "kept-out")
+        yield
     finally:
         release.set()
         th.join()
+
+
+@pytest.mark.parametrize("name", ADMIN_READS)
+def test_a_command_that_only_reads_takes_no_writers_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A report, list or alert run from the command (a unit of work that could write) reads
+    without the writers' turn: at a million lines some take minutes, and a writer waiting for
+    the turn all that time would fail with "database is locked". Here a writer holds the turn
+    throughout, and the read must finish well within the turn's (short) wait."""
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 300)  # the writers' queue's wait
+    url, _ = _sqlite(tmp_path / "relos.db")
+    engine = make_engine(url, busy_timeout_ms=300)
+    try:
+        with _turn_held(engine):
+            ADMIN_READS[name](SqlUnitOfWork(engine))  # "database is locked" if it waits
+    finally:
+        engine.dispose()
+
+
+def test_a_writer_kept_out_past_its_wait_is_told_the_database_is_busy_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the driver's bare "database is locked" (a traceback from the command): an error of
+    relos's own tree, which the command exits on (10) and the API answers (503)."""
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 200)  # the writers' queue's wait
+    url, token = _sqlite(tmp_path / "relos.db")
+    engine = make_engine(url, busy_timeout_ms=200)
+    with _turn_held(engine), pytest.raises(Busy, match="database is busy"):
+        _request(engine, token, "kept-out")
     # nothing was written: the same key drafts the first order of the file
     assert _request(engine, token, "kept-out").endswith("-000001")
     engine.dispose()

@@ -20,15 +20,26 @@ def settings(request: Request) -> Settings:
 READING_METHODS = frozenset({"GET", "HEAD"})
 
 
+def request_id(request: Request) -> str | None:
+    """The request's X-Request-ID (the client's, or the one the app gave it: `RequestIdAndSize`),
+    which the audit records of its changes carry."""
+    given: str | None = request.scope.get("state", {}).get("request_id")
+    return given
+
+
 async def unit_of_work(request: Request) -> UnitOfWork:
     """Made on the event loop (``async``, no I/O: the connection is opened by the use case), so
     that FastAPI does not hand it to a worker thread and back."""
-    return database.unit_of_work(settings(request), read_only=request.method in READING_METHODS)
+    return database.unit_of_work(
+        settings(request),
+        read_only=request.method in READING_METHODS,
+        request_id=request_id(request),
+    )
 
 
 async def writing_unit_of_work(request: Request) -> UnitOfWork:
     """For the rare GET that records something (a signed export is audited)."""
-    return database.unit_of_work(settings(request))
+    return database.unit_of_work(settings(request), request_id=request_id(request))
 
 
 Uow = Annotated[UnitOfWork, Depends(unit_of_work)]

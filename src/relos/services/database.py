@@ -36,10 +36,13 @@ def engine_for(settings: Settings) -> Engine:
     return _ENGINES[url]
 
 
-def unit_of_work(settings: Settings, read_only: bool = False) -> SqlUnitOfWork:
+def unit_of_work(
+    settings: Settings, read_only: bool = False, request_id: str | None = None
+) -> SqlUnitOfWork:
     """A unit of work on the settings' database; `read_only`: every transaction of it only reads
-    (an HTTP GET)."""
-    return SqlUnitOfWork(engine_for(settings), read_only=read_only)
+    (an HTTP GET); `request_id`: what its audit records name as their request (an HTTP
+    request's X-Request-ID; without it each transaction gets a new id)."""
+    return SqlUnitOfWork(engine_for(settings), request_id=request_id, read_only=read_only)
 
 
 def upgrade(settings: Settings, revision: str = "head") -> DatabaseStatus:
