@@ -673,9 +673,15 @@ class FakeAuditRepo(_Repo):
         log.append(record)
         return record
 
-    def records(self, entity: str | None = None, key: str | None = None) -> Iterator[AuditRecord]:
+    def records(
+        self, entity: str | None = None, key: str | None = None, request: str | None = None
+    ) -> Iterator[AuditRecord]:
         for r in list(self._s.audit):
-            if (entity is None or r.entity == entity) and (key is None or r.key == key):
+            if (
+                (entity is None or r.entity == entity)
+                and (key is None or r.key == key)
+                and (request is None or r.request_id == request)
+            ):
                 yield r
 
 

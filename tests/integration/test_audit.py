@@ -96,6 +96,9 @@ def test_each_outermost_unit_of_work_gets_its_own_request_id(engine: Engine) -> 
     ids = [r.request_id for r in audit.log(SqlUnitOfWork(engine), "user")]
     assert len(ids) == len(set(ids)) == 8
     assert all(len(i) == 32 for i in ids)
+    # each is found by its id (an HTTP request's X-Request-ID, in the access log)
+    found = audit.log(SqlUnitOfWork(engine), request=ids[3])
+    assert [(r.entity, r.request_id) for r in found] == [("user", ids[3])]
 
 
 def test_a_refused_action_writes_no_audit_record(populated: Engine) -> None:

@@ -259,6 +259,17 @@ def test_an_order_step_is_recorded_with_who_party_request_before_and_after(
     assert audit.verify(uow) == []
 
 
+def test_the_log_of_one_request_lists_only_that_requests_records(
+    uow: FakeUnitOfWork,
+) -> None:
+    number = _order(uow)
+    ordering.submit(uow, "ind-oo", number, AT)
+    draft, submit = audit.log(uow, "order", number)
+    assert audit.log(uow, request=submit.request_id) == [submit]
+    assert audit.log(uow, "order", number, request=draft.request_id) == [draft]
+    assert audit.log(uow, request="no-such-request") == []
+
+
 def test_a_refused_action_writes_no_audit_record(uow: FakeUnitOfWork) -> None:
     number = _order(uow)
     before = len(audit.log(uow))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from fastapi import FastAPI
@@ -9,7 +10,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relos import __version__
-from relos.api import errors, security
+from relos.api import access_log, errors, security
 from relos.api.routes import ROUTERS
 from relos.config import Settings
 
@@ -19,9 +20,10 @@ LARGE_BODIES = {("POST", "/reconciliation/runs")}
 
 
 class RequestIdAndSize:
-    """Every response carries an ``X-Request-ID`` (the client's, or a new one); a body larger than
-    its limit is refused (413) before it is read. Plain ASGI: Starlette's ``BaseHTTPMiddleware``
-    runs each request through an extra task and stream, which cost more than the check itself."""
+    """Every response carries an ``X-Request-ID`` (the client's, or a new one), and every request
+    gets a line in the access log (`access_log`); a body larger than its limit is refused (413)
+    before it is read. Plain ASGI: Starlette's ``BaseHTTPMiddleware`` runs each request through
+    an extra task and stream, which cost more than the check itself."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -35,8 +37,13 @@ class RequestIdAndSize:
         request_id = (headers.get("x-request-id") or uuid.uuid4().hex)[:64]
         scope.setdefault("state", {})["request_id"] = request_id
 
+        started = time.perf_counter()
+        status = 500  # if no response starts, the server answers 500
+
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 MutableHeaders(scope=message).append("X-Request-ID", request_id)
             await send(message)
 
@@ -44,17 +51,20 @@ class RequestIdAndSize:
         limit = MAX_BODY
         if (scope["method"], scope["path"]) in LARGE_BODIES:
             limit = self.settings.statement_max_bytes
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            refused = errors.problem(
-                413,
-                "PayloadTooLarge",
-                f"bodies are limited to {limit} bytes",
-                rule="payload_too_large",
-                field="body",
-            )
-            await refused(scope, receive, send_with_id)
-            return
-        await self.app(scope, receive, send_with_id)
+        try:
+            if length is not None and (not length.isdigit() or int(length) > limit):
+                refused = errors.problem(
+                    413,
+                    "PayloadTooLarge",
+                    f"bodies are limited to {limit} bytes",
+                    rule="payload_too_large",
+                    field="body",
+                )
+                await refused(scope, receive, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.line(scope, status, time.perf_counter() - started, request_id)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -47,12 +47,16 @@ def log(
     ] = None,
     key: Annotated[str | None, typer.Option(help="Only this record, e.g. an order number.")] = None,
     last: Annotated[int | None, typer.Option(help="Only the last N records.", min=1)] = None,
+    request: Annotated[
+        str | None,
+        typer.Option(help="Only this request's records (its X-Request-ID, in the access log)."),
+    ] = None,
     json: Json = False,
 ) -> None:
     """List audit records in order: who did what to which record, when, in which request."""
     from relos.services import audit
 
-    records = audit.log(uow(), entity, key, last)
+    records = audit.log(uow(), entity, key, last, request)
     if json:
         render.emit_json(records)
         return

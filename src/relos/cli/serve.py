@@ -65,6 +65,7 @@ def serve(
             raise ValidationError("tls", str(path), "no such file")
     import uvicorn
 
+    from relos.api import access_log
     from relos.api.app import create_app
 
     config = settings().model_copy(
@@ -80,6 +81,9 @@ def serve(
         "proxy_headers": behind_proxy,
         "forwarded_allow_ips": "*" if behind_proxy else None,
         "log_level": "info",
+        # relos's own access log, with each request's id (api/access_log.py), not uvicorn's
+        "access_log": False,
+        "log_config": access_log.logging_config(),
     }
     if workers == 1:
         uvicorn.run(create_app(config), **common)

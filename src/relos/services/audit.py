@@ -89,11 +89,16 @@ def verify(uow: UnitOfWork) -> list[AuditProblem]:
 
 
 def log(
-    uow: UnitOfWork, entity: str | None = None, key: str | None = None, limit: int | None = None
+    uow: UnitOfWork,
+    entity: str | None = None,
+    key: str | None = None,
+    limit: int | None = None,
+    request: str | None = None,
 ) -> list[AuditRecord]:
-    """Audit records in order, of one entity (or one record of it); the last `limit` if given."""
+    """Audit records in order, of one entity (or one record of it), of one request (an HTTP
+    request's X-Request-ID); the last `limit` if given."""
     with uow.reading():
-        found = list(uow.audit.records(entity, key))
+        found = list(uow.audit.records(entity, key, request))
     return found[-limit:] if limit else found
 
 

@@ -160,7 +160,7 @@ class AuditRepo(Protocol):
         at: datetime,
     ) -> AuditRecord: ...
     def records(
-        self, entity: str | None = None, key: str | None = None
+        self, entity: str | None = None, key: str | None = None, request: str | None = None
     ) -> Iterator[AuditRecord]: ...
 
 

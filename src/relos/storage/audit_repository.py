@@ -113,13 +113,18 @@ class AuditRepository:
         )
         return record
 
-    def records(self, entity: str | None = None, key: str | None = None) -> Iterator[AuditRecord]:
-        """Records in seq order (of one entity, or one record of it), read `batch` at a time."""
+    def records(
+        self, entity: str | None = None, key: str | None = None, request: str | None = None
+    ) -> Iterator[AuditRecord]:
+        """Records in seq order (of one entity, or one record of it; of one request), read
+        `batch` at a time."""
         query = select(audit_log).order_by(audit_log.c.seq).limit(self.batch)
         if entity is not None:
             query = query.where(audit_log.c.entity == entity)
         if key is not None:
             query = query.where(audit_log.c.entity_key == key)
+        if request is not None:
+            query = query.where(audit_log.c.request_id == request)
         after: int | None = None
         while True:
             page = query if after is None else query.where(audit_log.c.seq > after)
