@@ -18,6 +18,13 @@ def test_every_response_carries_the_clients_request_id_or_a_new_one() -> None:
     assert given.headers["X-Request-ID"] == "trace-42"
     fresh = client.get("/openapi.json")
     assert len(fresh.headers["X-Request-ID"]) == 32
+    # not a terminal's escape sequence into the log and the audit trail: a new id instead
+    odd = client.get("/openapi.json", headers={"X-Request-ID": "\x1b[31mred"})
+    assert len(odd.headers["X-Request-ID"]) == 32
+    assert (
+        client.get("/openapi.json", headers={"X-Request-ID": "x" * 80}).headers["X-Request-ID"]
+        == "x" * 64
+    )
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read_and_still_carries_the_id() -> None:

@@ -34,7 +34,10 @@ class RequestIdAndSize:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        request_id = (headers.get("x-request-id") or uuid.uuid4().hex)[:64]
+        given = headers.get("x-request-id", "")[:64]
+        # the client's id names the request in the audit trail and the log: printable text only
+        printable = given != "" and given.isascii() and given.isprintable()
+        request_id = given if printable else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
 
         started = time.perf_counter()
