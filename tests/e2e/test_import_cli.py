@@ -121,6 +121,21 @@ def test_the_import_runs_on_the_workers_and_in_the_spill_directory_the_officer_s
     assert list((tmp_path / "spill").iterdir()) == []
 
 
+def _in_group(group: int) -> list[int]:
+    """The processes of a process group (from /proc: the group is the fifth field of a
+    process's stat, the first after its parenthesised name)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # ended meanwhile
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[2]) == group:
+                found.append(int(entry.name))
+    return found
+
+
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
@@ -159,8 +174,13 @@ def test_ctrl_c_while_an_import_is_checked_stops_it_its_workers_with_it_and_writ
         # ignored (a background job, nohup): a process that starts ignoring it keeps ignoring it
         preexec_fn=_default_sigint,
     )
-    time.sleep(4)  # started, digested the file, checking (60,000 lines take 15 s or more)
-    assert importing.poll() is None, importing.communicate()
+    # checking: its two workers live only while the file is checked (60,000 lines take 2.5 s
+    # on a fast machine, 15 s on a slow one), and the write starts after they are gone
+    deadline = time.monotonic() + 60
+    while len(_in_group(importing.pid)) < 3 and time.monotonic() < deadline:
+        assert importing.poll() is None, importing.communicate()
+        time.sleep(0.02)
+    assert len(_in_group(importing.pid)) == 3, "the check's two workers never started"
     os.killpg(importing.pid, signal.SIGINT)
     _, err = importing.communicate(timeout=60)
     assert importing.returncode == 130, err
