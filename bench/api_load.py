@@ -165,6 +165,25 @@ def _locust(
     }
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children so far, from /proc: the server's
+    supervisor and its worker processes. 0 where /proc cannot say (not Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    pending = [pid]
+    while pending:
+        p = pending.pop()
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:  # ended meanwhile, or no /proc
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        pending += [int(c) for c in children]
+    return total
+
+
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The run of median throughput (its own latencies with it), with every run's req/s
     beside it; the first failed run's error if one failed."""
@@ -234,7 +253,13 @@ def measure_one(
         runs: dict[str, list[dict[str, Any]]] = {"writes": [], "reads": []}
         for _ in range(rounds):
             for scenario, seen in runs.items():
-                seen.append(_locust(port, token, scenario, users, seconds, work))
+                before = _cpu_seconds(server.pid)
+                run = _locust(port, token, scenario, users, seconds, work)
+                if run.get("requests"):
+                    # what a request costs the server, whatever the load generator took
+                    spent = _cpu_seconds(server.pid) - before
+                    run["server_cpu_ms"] = 1000 * spent / run["requests"]
+                seen.append(run)
         return {
             "server": f"relos serve --workers {workers} (uvicorn, {workers} worker processes)",
             "rounds": rounds,

@@ -107,6 +107,12 @@ def _plots(results: dict[str, Any], figures: Path) -> dict[str, str]:
     return made
 
 
+def _cpu(run: dict[str, Any]) -> str:
+    """The server's CPU time per request of a run (runs measured before it was kept: blank)."""
+    ms = run.get("server_cpu_ms")
+    return "" if ms is None else f"{ms:.2f}"
+
+
 def _rounds(api: dict[str, Any]) -> int:
     """How many times each load of section 4 ran (once, for results from before rounds)."""
     return max((r.get("rounds", 1) for r in api.values() if isinstance(r, dict)), default=1)
@@ -507,19 +513,19 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
             if not isinstance(r, dict):
                 continue
             if "error" in r:
-                table.append(f"| {engine} | | failed: {r['error']} | | | | | | |")
+                table.append(f"| {engine} | | failed: {r['error']} | | | | | | | |")
                 continue
             for kind in ("writes", "reads"):
                 k = r.get(kind, {})
                 if "error" in k:
-                    table.append(f"| {engine} | {kind} | failed: {k['error']} | | | | | | |")
+                    table.append(f"| {engine} | {kind} | failed: {k['error']} | | | | | | | |")
                 elif k:
                     runs = " · ".join(f"{x:,.0f}" for x in k.get("runs_rps", [k["rps"]]))
                     p99s = " · ".join(f"{x:.0f}" for x in k.get("runs_p99_ms", [k["p99_ms"]]))
                     table.append(
                         f"| {engine} | {kind} | {k['users']} | {_n(k['requests'])} | "
                         f"{k['rps']:,.0f} | {k['p50_ms']:.0f} / {k['p99_ms']:.0f} | "
-                        f"{runs} | {p99s} | {k['failures']} |"
+                        f"{runs} | {p99s} | {_cpu(k)} | {k['failures']} |"
                     )
         for engine in ("sqlite", "postgresql"):
             r = api.get(engine)
@@ -541,12 +547,16 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
                 "the reads run after the writes, on the books they filled. Each load runs",
                 f"{_rounds(api)} times in turn (writes, reads, writes, ...), "
                 f"{_seconds(api)} s each; one run varies by",
-                "about ±10 % on this shared machine, so the table shows the run of median",
-                "throughput (its requests and latencies) and every run's req/s and p99 beside it.",
+                "about ±10 % on this shared machine (and the section by up to ±30 % from one",
+                "hour to the next), so the table shows the run of median throughput (its",
+                "requests and latencies) and every run's req/s and p99 beside it.",
+                "Server CPU is the CPU time the server's processes spent in that run, per",
+                "request: what a request costs relos, apart from the load generator's share of",
+                "the cores.",
                 "",
                 "| database | load | users | requests | req/s | p50 / p99 ms | runs' req/s "
-                "| runs' p99 ms | failures |",
-                "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+                "| runs' p99 ms | server CPU ms/request | failures |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
                 *table,
                 "",
             ]

@@ -447,9 +447,11 @@ def section_api(ctx: Context) -> dict[str, Any]:
                 k = r.get(kind)
                 if isinstance(k, dict) and "rps" in k:
                     runs = ", ".join(f"{x:,.0f}" for x in k.get("runs_rps", []))
+                    cpu = k.get("server_cpu_ms")
                     print(
                         f"  {engine} {kind}: {k['rps']:,.0f} req/s, p50 {k['p50_ms']:.0f} ms, "
                         f"p99 {k['p99_ms']:.0f} ms, {k['failures']} failures (runs: {runs} req/s)"
+                        + ("" if cpu is None else f"; server CPU {cpu:.2f} ms a request")
                     )
     return result
 
