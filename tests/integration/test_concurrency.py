@@ -83,6 +83,38 @@ def test_on_postgresql_a_writer_held_up_past_its_busy_timeout_is_told_busy_not_l
             patient.dispose()
 
 
+@pytest.mark.postgres
+def test_on_postgresql_a_row_lock_waited_for_past_the_busy_timeout_is_busy_too(
+    postgres_url: str,
+) -> None:
+    """The statements a write runs on the driver's own cursor (an order's row locked for an
+    action) are told busy as the ones through SQLAlchemy are, not left as the driver's error."""
+    with postgres_database(postgres_url) as url:
+        patient = make_engine(url)
+        impatient = make_engine(url, busy_timeout_ms=300)
+        try:
+            upgrade(patient)
+            setup = SqlUnitOfWork(patient)
+            world(setup)
+            number = placed(setup, "IND", "cash", [("F76", "400")])
+            # another session (not relos's writers' turn) holds the order's row
+            with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as other:
+                other.execute("SELECT number FROM orders WHERE number = %s FOR UPDATE", [number])
+                with pytest.raises(Busy, match=r"0\.3 s wait") as told:
+                    ordering.receive(
+                        SqlUnitOfWork(impatient),
+                        "in_receive",
+                        number,
+                        [(1, "50")],
+                        date(2026, 3, 2),
+                        at(date(2026, 3, 2), 12),
+                    )
+                assert isinstance(told.value.__cause__, psycopg.errors.LockNotAvailable)
+        finally:
+            impatient.dispose()
+            patient.dispose()
+
+
 def test_concurrent_partial_receipts_on_one_order_are_both_kept(engine: Engine) -> None:
     setup = SqlUnitOfWork(engine)
     world(setup)

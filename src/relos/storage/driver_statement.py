@@ -23,6 +23,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.selectable import ReturnsRows
 
+from relos.storage.engine import lock_wait
+
 Process = Callable[[Any], Any] | None
 
 
@@ -63,7 +65,8 @@ def run_on_driver(
 ) -> list[tuple[Any, ...]]:
     """`sql` run (`many`: once per row of `params`) on the driver's own cursor, in the
     connection's transaction; the rows it returns. A driver error is raised as SQLAlchemy's,
-    as its own path would raise it (an `IntegrityError` stays one)."""
+    as its own path would raise it (an `IntegrityError` stays one; a lock waited for too long
+    is `Busy`, as `engine.lock_wait` says)."""
     dialect = conn.dialect
     driver = conn.connection.driver_connection
     assert driver is not None  # a connection in use
@@ -76,6 +79,9 @@ def run_on_driver(
         rows: list[tuple[Any, ...]] = cursor.fetchall() if cursor.description else []
         return rows
     except dialect.loaded_dbapi.Error as e:
+        busy = lock_wait(conn.engine, e)
+        if busy is not None:
+            raise busy from e
         raise DBAPIError.instance(sql, params, e, dialect.loaded_dbapi.Error) from e
     finally:
         cursor.close()

@@ -361,29 +361,42 @@ def _sqlite_engine(url: str, echo: bool, busy_timeout_ms: int, reading: bool) ->
         try:
             driver.execute("BEGIN" if reading else "BEGIN IMMEDIATE")
         except sqlite3.OperationalError as e:  # raised here, it reaches no SQLAlchemy wrapper
-            if getattr(e, "sqlite_errorname", "") == "SQLITE_BUSY":
-                raise Busy(busy_timeout_ms / 1000) from e
+            busy = lock_wait(conn.engine, e)
+            if busy is not None:
+                raise busy from e
             raise
 
     _lock_waits_raise_busy(engine, busy_timeout_ms)
     return engine
 
 
+#: each engine's busy timeout (ms), for the `Busy` its lock waits raise
+_BUSY_TIMEOUTS: WeakKeyDictionary[Engine, int] = WeakKeyDictionary()
+
+
+def lock_wait(engine: Engine, error: BaseException) -> Busy | None:
+    """`Busy` (nothing was written, try again) for a driver error of a lock waited for past the
+    engine's busy timeout, SQLite's SQLITE_BUSY or PostgreSQL's lock_not_available (`SET
+    lock_timeout`); None for any other error. The entrypoints would explain the driver's error
+    as a database that cannot be reached. Every path a statement takes asks it: SQLAlchemy's
+    (`handle_error`), the driver's own cursor (`driver_statement.run_on_driver`) and SQLite's
+    BEGIN (`_begin`)."""
+    if (
+        getattr(error, "sqlite_errorname", None) == "SQLITE_BUSY"
+        or getattr(error, "sqlstate", None) == LOCK_NOT_AVAILABLE
+    ):
+        return Busy(_BUSY_TIMEOUTS.get(engine, BUSY_TIMEOUT_MS) / 1000)
+    return None
+
+
 def _lock_waits_raise_busy(engine: Engine, busy_timeout_ms: int) -> None:
-    """A statement kept waiting for a lock past the busy timeout raises `Busy` (nothing was
-    written, try again) instead of the driver's error, which the entrypoints would otherwise
-    explain as a database that cannot be reached: SQLite's SQLITE_BUSY, PostgreSQL's
-    lock_not_available (`SET lock_timeout`). A BEGIN on SQLite reaches no such hook: `_begin`
-    translates its own."""
+    _BUSY_TIMEOUTS[engine] = busy_timeout_ms
 
     @event.listens_for(engine, "handle_error")
     def _translate(context: ExceptionContext) -> None:
-        error = context.original_exception
-        if (
-            getattr(error, "sqlite_errorname", None) == "SQLITE_BUSY"
-            or getattr(error, "sqlstate", None) == LOCK_NOT_AVAILABLE
-        ):
-            raise Busy(busy_timeout_ms / 1000) from error
+        busy = lock_wait(engine, context.original_exception)
+        if busy is not None:
+            raise busy from context.original_exception
 
 
 def make_engine(url: str, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
