@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from relos import __version__
 from relos.api import access_log, errors, security
 from relos.api.routes import ROUTERS
+from relos.api.write_turn import WriteTurn
 from relos.config import Settings
 
 MAX_BODY = 1 << 20  # 1 MiB: no legitimate request is larger ...
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     attempts = max(1, security.LOGIN_ATTEMPTS // app.state.settings.serve_workers)
     app.state.login_limiter = security.LoginLimiter(attempts=attempts)
     errors.install(app)
+    # inside the access log and the size check: a refused body takes no turn, a wait is timed
+    app.add_middleware(WriteTurn, max_body=MAX_BODY, streamed=LARGE_BODIES)
     app.add_middleware(RequestIdAndSize, settings=app.state.settings)
     # The routes become the application's own: a router included with `include_router` is
     # matched, from FastAPI 0.16x, through a context object per route on every request (twice
