@@ -76,7 +76,7 @@ def run(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
 def test_a_second_write_waits_until_the_first_has_its_response() -> None:
     async def scenario() -> None:
         app = Recorder()
-        turn = WriteTurn(app, max_body=1024)
+        turn = WriteTurn(app, max_body=1024, wait_s=5)
         first = asyncio.create_task(turn(scope("POST", "a"), client([b"{}"]), sink))
         second = asyncio.create_task(turn(scope("POST", "b"), client([b"{}"]), sink))
         await settle()
@@ -94,11 +94,11 @@ def test_a_second_write_waits_until_the_first_has_its_response() -> None:
 def test_reads_never_wait_for_a_write() -> None:
     async def scenario() -> None:
         app = Recorder()
-        turn = WriteTurn(app, max_body=1024)
+        turn = WriteTurn(app, max_body=1024, wait_s=5)
         write = asyncio.create_task(turn(scope("POST", "w"), client([b"{}"]), sink))
         read = asyncio.create_task(turn(scope("GET", "r"), client([b""]), sink))
         await settle()
-        assert app.events == [("enter", "w"), ("enter", "r")]
+        assert sorted(app.events) == [("enter", "r"), ("enter", "w")]
         app.gate("r").set()
         await read
         assert ("started", "r") in app.events
@@ -111,7 +111,7 @@ def test_reads_never_wait_for_a_write() -> None:
 def test_a_write_whose_body_is_still_coming_holds_no_other_write_up() -> None:
     async def scenario() -> None:
         app = Recorder()
-        turn = WriteTurn(app, max_body=1024)
+        turn = WriteTurn(app, max_body=1024, wait_s=5)
         slow_client = asyncio.Event()
         slow = asyncio.create_task(
             turn(scope("POST", "slow"), client([b'{"a":', b"1}"], slow_client), sink)
@@ -134,7 +134,7 @@ def test_a_write_whose_body_is_still_coming_holds_no_other_write_up() -> None:
 def test_a_body_over_the_limit_and_a_streamed_route_take_no_turn() -> None:
     async def scenario() -> None:
         app = Recorder()
-        turn = WriteTurn(app, max_body=4, streamed={("POST", "statement")})
+        turn = WriteTurn(app, max_body=4, wait_s=5, streamed={("POST", "statement")})
         held = asyncio.create_task(turn(scope("POST", "held"), client([b"{}"]), sink))
         big = asyncio.create_task(turn(scope("POST", "big"), client([b"123", b"456"]), sink))
         streamed = asyncio.create_task(
@@ -156,7 +156,7 @@ def test_a_write_that_fails_gives_its_turn_back() -> None:
         raise RuntimeError("the application failed")
 
     async def scenario() -> None:
-        turn = WriteTurn(failing, max_body=1024)
+        turn = WriteTurn(failing, max_body=1024, wait_s=5)
         for _ in range(3):  # with the turn kept, the second would wait for ever
             with pytest.raises(RuntimeError, match="the application failed"):
                 await asyncio.wait_for(turn(scope("POST", "x"), client([b"{}"]), sink), 1)
@@ -166,7 +166,7 @@ def test_a_write_that_fails_gives_its_turn_back() -> None:
 
 def test_writes_of_two_event_loops_take_turns_each_in_their_own() -> None:
     app = Recorder()
-    turn = WriteTurn(app, max_body=1024)
+    turn = WriteTurn(app, max_body=1024, wait_s=5)
 
     async def two_writes(first: str, second: str) -> None:
         tasks = [
@@ -184,3 +184,28 @@ def test_writes_of_two_event_loops_take_turns_each_in_their_own() -> None:
     assert [e for e in app.events if e[0] == "started"] == [
         ("started", n) for n in ("a", "b", "c", "d")
     ]
+
+
+def test_a_write_kept_waiting_past_the_writers_wait_is_told_busy_and_not_acted_on() -> None:
+    async def scenario() -> None:
+        app = Recorder()
+        turn = WriteTurn(app, max_body=1024, wait_s=0.05)
+        sent: list[Message] = []
+
+        async def collect(message: Message) -> None:
+            sent.append(message)
+
+        holder = asyncio.create_task(turn(scope("POST", "holder"), client([b"{}"]), sink))
+        await settle()
+        await asyncio.wait_for(turn(scope("POST", "late"), client([b"{}"]), collect), 5)
+        assert app.events == [("enter", "holder")]
+        assert sent[0]["status"] == 503
+        assert b'"rule":"busy"' in sent[1]["body"]
+        app.gate("holder").set()
+        await holder
+        # the turn is whole again: the next write goes in at once
+        app.gate("next").set()
+        await turn(scope("POST", "next"), client([b"{}"]), sink)
+        assert app.events[-1] == ("started", "next")
+
+    run(scenario)

@@ -14,6 +14,7 @@ from relos.api import access_log, errors, security
 from relos.api.routes import ROUTERS
 from relos.api.write_turn import WriteTurn
 from relos.config import Settings
+from relos.services import database
 
 MAX_BODY = 1 << 20  # 1 MiB: no legitimate request is larger ...
 #: ... but a counterpart's statement (read streamed; RELOS_STATEMENT_MAX_BYTES)
@@ -86,7 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_limiter = security.LoginLimiter(attempts=attempts)
     errors.install(app)
     # inside the access log and the size check: a refused body takes no turn, a wait is timed
-    app.add_middleware(WriteTurn, max_body=MAX_BODY, streamed=LARGE_BODIES)
+    app.add_middleware(
+        WriteTurn, max_body=MAX_BODY, wait_s=database.WRITER_WAIT_S, streamed=LARGE_BODIES
+    )
     app.add_middleware(RequestIdAndSize, settings=app.state.settings)
     # The routes become the application's own: a router included with `include_router` is
     # matched, from FastAPI 0.16x, through a context object per route on every request (twice

@@ -23,12 +23,17 @@ from collections.abc import Collection
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from relos.api import errors
+from relos.domain.errors import Busy
+
 #: methods that do not write: they never wait for the turn
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class WriteTurn:
-    """At most `at_once` write requests of this process are acted on at once (ASGI middleware).
+    """At most `at_once` write requests of this process are acted on at once (ASGI middleware);
+    one kept waiting longer than `wait_s` is answered 503 `busy`, untouched, as a writer kept out
+    of the database that long is.
 
     `streamed` names the (method, path) pairs whose bodies are read as a stream, not received
     whole first: they bypass the turn. A body larger than `max_body` is not buffered here
@@ -38,11 +43,13 @@ class WriteTurn:
         self,
         app: ASGIApp,
         max_body: int,
+        wait_s: float,
         streamed: Collection[tuple[str, str]] = (),
         at_once: int = 1,
     ) -> None:
         self.app = app
         self.max_body = max_body
+        self.wait_s = wait_s
         self.streamed = frozenset(streamed)
         self.at_once = at_once
         #: the turns of each event loop (one per worker process; a test client may run several)
@@ -68,7 +75,11 @@ class WriteTurn:
         turns = self._turns.get(loop)
         if turns is None:
             turns = self._turns[loop] = asyncio.Semaphore(self.at_once)
-        await turns.acquire()
+        try:
+            await asyncio.wait_for(turns.acquire(), self.wait_s)
+        except TimeoutError:  # as a writer kept out of the database past its wait
+            await errors.relos_problem(Busy(self.wait_s))(scope, replay, send)
+            return
         held = True
 
         async def send_and_give_back(message: Message) -> None:

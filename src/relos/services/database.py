@@ -26,6 +26,9 @@ class DatabaseStatus:
 #: errors of a missing or unreachable database, which entrypoints explain to the user
 DATABASE_ERRORS = (OperationalError, ProgrammingError)
 
+#: how long a writer waits for its turn before it is told the database is busy, in seconds
+WRITER_WAIT_S = storage_engine.BUSY_TIMEOUT_MS / 1000
+
 _ENGINES: dict[str, Engine] = {}
 
 
