@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     #: how many worker processes serve the API (`relos serve --workers` sets it for them); each
     #: counts failed logins on its own, so each allows its share of the attempts
     serve_workers: int = Field(default=1, ge=1)
+    #: how many requests' database work a worker of `relos serve` runs at once, each on a
+    #: thread of its own (`--threads` sets it for the workers); the others wait their turn on
+    #: the worker's event loop. The database's pools keep one connection more than this
+    serve_threads: int = Field(default=4, ge=1, le=64)
     #: how many processes build the batches of `relos import orders` while it checks the file
     #: (`--workers` overrides it); 1 builds them in the command's own process
     import_workers: int = Field(default_factory=available_cores, ge=1)

@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -236,3 +237,41 @@ def test_concurrent_payments_of_one_netting_obligation_never_pay_more_than_owed(
 
 def trilateral_name(party: str, role: str) -> str:
     return f"{party.lower()}_{role}"
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_the_pools_keep_a_connection_open_for_each_thread_of_a_worker_and_one_more(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A thread that found every kept connection taken opened one and closed it after use: on
+    PostgreSQL a new server process per request beyond the pool (decision 91)."""
+    from relos.config import Settings
+    from relos.services import database
+    from relos.storage.engine import reading_engine
+
+    def kept_after(engine: Engine, at_once: int) -> int:
+        held = [engine.connect() for _ in range(at_once)]
+        for conn in held:
+            conn.close()
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)
+        return pool.checkedin()
+
+    def check(url: str) -> None:
+        engine = database.engine_for(Settings(database_url=url, serve_threads=6))
+        try:
+            upgrade(engine)
+            assert kept_after(engine, 7) == 7
+            assert kept_after(engine, 9) == 7  # beyond the pool: opened, used, closed
+            if backend == "sqlite":
+                assert kept_after(reading_engine(engine), 7) == 7
+        finally:
+            engine.dispose()
+
+    if backend == "sqlite":
+        check(f"sqlite:///{tmp_path / 'relos.db'}")
+    else:
+        with postgres_database(request.getfixturevalue("postgres_url")) as url:
+            check(url)

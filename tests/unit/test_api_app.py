@@ -67,3 +67,17 @@ def test_every_route_is_the_applications_own_so_a_request_is_matched_once() -> N
     client = TestClient(app)
     assert client.get("/orders").status_code == 401  # routed, then refused without a token
     assert client.get("/no-such-path").status_code == 404
+
+
+def test_a_worker_works_on_at_most_its_threads_of_requests_at_once() -> None:
+    """Decision 91: FastAPI's threads are capped at `serve_threads` when the worker starts."""
+    import anyio.to_thread
+
+    async def threads() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    for cap in (1, 3):
+        with TestClient(create_app(SETTINGS.model_copy(update={"serve_threads": cap}))) as c:
+            assert c.portal is not None
+            assert c.portal.call(threads) == cap
+            assert c.get("/openapi.json").status_code == 200

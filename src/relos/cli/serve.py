@@ -52,6 +52,15 @@ def serve(
             "all workers take turns; failed logins are limited for the whole server.",
         ),
     ] = 1,
+    threads: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Requests a worker works on at once, each on a thread (the others wait their "
+            "turn); a worker acts on one write at a time whatever this is.",
+        ),
+    ] = 4,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs)."""
     if (tls_cert is None) != (tls_key is None):
@@ -69,7 +78,11 @@ def serve(
     from relos.api.app import create_app
 
     config = settings().model_copy(
-        update={"cookie_secure": tls or behind_proxy, "serve_workers": workers}
+        update={
+            "cookie_secure": tls or behind_proxy,
+            "serve_workers": workers,
+            "serve_threads": threads,
+        }
     )
     scheme = "https" if tls else "http"
     render.ok(f"serving {scheme}://{host}:{port}/docs ({workers} worker{'s' * (workers > 1)})")
@@ -92,6 +105,7 @@ def serve(
     # through their environment, which `Settings` (config.py) reads there.
     os.environ["RELOS_COOKIE_SECURE"] = "true" if config.cookie_secure else "false"
     os.environ["RELOS_SERVE_WORKERS"] = str(workers)
+    os.environ["RELOS_SERVE_THREADS"] = str(threads)
     uvicorn.run(
         "relos.api.app:create_app_from_environment",
         factory=True,

@@ -35,7 +35,9 @@ _ENGINES: dict[str, Engine] = {}
 def engine_for(settings: Settings) -> Engine:
     url = settings.database_url
     if url not in _ENGINES:
-        _ENGINES[url] = storage_engine.make_engine(url, echo=settings.echo_sql)
+        _ENGINES[url] = storage_engine.make_engine(
+            url, echo=settings.echo_sql, pool_size=settings.serve_threads + 1
+        )
     return _ENGINES[url]
 
 

@@ -48,6 +48,10 @@ READ_ONLY = "relos_read_only"
 #: lines. 8 MiB did as well as 256 MiB there (decision 82); a connection fills it only as it
 #: reads, so a pool of idle connections costs little.
 CACHE_KIB = 8192
+#: connections a pool keeps open (SQLAlchemy's default); a thread that finds them all taken
+#: opens one more and closes it when done, which on PostgreSQL is a new server process each
+#: time: the API's pools keep one more than the threads a worker runs (`Settings.serve_threads`)
+POOL_SIZE = 5
 
 
 class _Turns:
@@ -320,8 +324,14 @@ def reading_engine(engine: Engine) -> Engine:
     return _READERS.get(engine, engine)
 
 
-def _sqlite_engine(url: str, echo: bool, busy_timeout_ms: int, reading: bool) -> Engine:
-    engine = create_engine(url, echo=echo)
+def _sqlite_engine(
+    url: str, echo: bool, busy_timeout_ms: int, reading: bool, pool_size: int
+) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":  # a file's pool queues its connections
+        engine = create_engine(url, echo=echo, pool_size=pool_size)
+    else:  # one connection per thread, or the one in-memory database: no queue to size
+        engine = create_engine(url, echo=echo)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, record: Any) -> None:
@@ -399,14 +409,21 @@ def _lock_waits_raise_busy(engine: Engine, busy_timeout_ms: int) -> None:
             raise busy from context.original_exception
 
 
-def make_engine(url: str, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
+def make_engine(
+    url: str,
+    echo: bool = False,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    pool_size: int = POOL_SIZE,
+) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(url, echo, busy_timeout_ms, reading=False)
+        engine = _sqlite_engine(url, echo, busy_timeout_ms, reading=False, pool_size=pool_size)
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            reader = _READERS[engine] = _sqlite_engine(url, echo, busy_timeout_ms, reading=True)
+            reader = _READERS[engine] = _sqlite_engine(
+                url, echo, busy_timeout_ms, reading=True, pool_size=pool_size
+            )
 
             @event.listens_for(engine, "engine_disposed")
             def _dispose_reader(disposed: Engine) -> None:
@@ -414,7 +431,7 @@ def make_engine(url: str, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOU
                 reader.dispose()
 
         return engine
-    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size)
 
     @event.listens_for(engine, "connect")
     def _lock_timeout(dbapi_connection: Any, record: Any) -> None:
