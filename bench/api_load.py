@@ -35,6 +35,9 @@ LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 ORDERING_OFFICER = "Cdr Arjun Mehta"  # IND's ordering officer in the demo's users
 #: server worker processes: one per core of the 2-core bench machine
 WORKERS = 2
+#: requests each worker works on at once (`relos serve --threads`, its default); each worker
+#: acts on one write at a time whatever this is (decisions 90 and 91)
+THREADS = 4
 #: each load runs this many times (writes, reads, writes, ...): one run of 10 s varies by about
 #: ±10 % on this shared machine, so the median run is reported, the others beside it
 ROUNDS = 3
@@ -239,6 +242,8 @@ def measure_one(
             str(port),
             "--workers",
             str(workers),
+            "--threads",
+            str(THREADS),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -261,7 +266,8 @@ def measure_one(
                     run["server_cpu_ms"] = 1000 * spent / run["requests"]
                 seen.append(run)
         return {
-            "server": f"relos serve --workers {workers} (uvicorn, {workers} worker processes)",
+            "server": f"relos serve --workers {workers} --threads {THREADS} (uvicorn, {workers} "
+            f"worker processes, each working on {THREADS} requests at once, one write at a time)",
             "rounds": rounds,
             "writes": median_run(runs["writes"]),
             "reads": median_run(runs["reads"]),
