@@ -275,25 +275,3 @@ def test_the_pools_keep_a_connection_open_for_each_thread_of_a_worker_and_one_mo
     else:
         with postgres_database(request.getfixturevalue("postgres_url")) as url:
             check(url)
-
-
-@pytest.mark.postgres
-def test_on_postgresql_reading_transactions_keep_what_the_driver_prepared(
-    postgres_url: str,
-) -> None:
-    """Decision 92: a READ ONLY transaction ends with COMMIT; at a ROLLBACK psycopg forgets
-    every statement it prepared on the connection (DEALLOCATE ALL), so each request's look-up
-    of its caller threw away what the writes before it had prepared."""
-    with postgres_database(postgres_url) as url:
-        engine = make_engine(url)
-        try:
-            upgrade(engine)
-            uow = SqlUnitOfWork(engine)
-            for _ in range(8):  # psycopg prepares a statement at its fifth execution
-                with uow.reading():
-                    assert uow.reference.find_user("nobody") is None
-            with engine.connect() as conn:  # the pool's one connection, the same again
-                prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements")
-                assert prepared.scalar_one() >= 1
-        finally:
-            engine.dispose()

@@ -50,8 +50,6 @@ class SqlUnitOfWork:
         self._conn: Connection | None = None
         self._depth = 0
         self._failed = False
-        #: the open transaction is PostgreSQL's READ ONLY: ending it well, it is committed
-        self._read_only_pg = False
 
     def __enter__(self) -> SqlUnitOfWork:
         self._depth += 1
@@ -63,7 +61,6 @@ class SqlUnitOfWork:
         self._reading_next = False
         if not reading:
             self._take_write_turn()
-        self._read_only_pg = reading and self.engine.dialect.name == "postgresql"
         try:
             self._conn = (reading_engine(self.engine) if reading else self.engine).connect()
             if reading:
@@ -109,14 +106,7 @@ class SqlUnitOfWork:
         assert self._conn is not None
         try:
             if self._conn.in_transaction():
-                if self._read_only_pg and exc_type is None:
-                    # A READ ONLY transaction changed nothing: COMMIT ends it as ROLLBACK would,
-                    # but psycopg forgets every statement it prepared on the connection at each
-                    # ROLLBACK (one more round trip, DEALLOCATE ALL, and each statement parsed
-                    # and planned again by the server afterwards); decision 92.
-                    self._conn.commit()
-                else:
-                    self._conn.rollback()
+                self._conn.rollback()
         finally:
             self._conn.close()
             self._conn = None
