@@ -31,8 +31,8 @@ READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class WriteTurn:
-    """At most `at_once` write requests of this process are acted on at once (ASGI middleware);
-    one kept waiting longer than `wait_s` is answered 503 `busy`, untouched, as a writer kept out
+    """One write request of this process is acted on at a time (ASGI middleware); one kept
+    waiting longer than `wait_s` is answered 503 `busy`, untouched, as a writer kept out
     of the database that long is.
 
     `streamed` names the (method, path) pairs whose bodies are read as a stream, not received
@@ -45,15 +45,13 @@ class WriteTurn:
         max_body: int,
         wait_s: float,
         streamed: Collection[tuple[str, str]] = (),
-        at_once: int = 1,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.wait_s = wait_s
         self.streamed = frozenset(streamed)
-        self.at_once = at_once
         #: the turns of each event loop (one per worker process; a test client may run several)
-        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -74,7 +72,7 @@ class WriteTurn:
         loop = asyncio.get_running_loop()
         turns = self._turns.get(loop)
         if turns is None:
-            turns = self._turns[loop] = asyncio.Semaphore(self.at_once)
+            turns = self._turns[loop] = asyncio.Lock()
         try:
             await asyncio.wait_for(turns.acquire(), self.wait_s)
         except TimeoutError:  # as a writer kept out of the database past its wait
