@@ -287,6 +287,7 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
         f"{m.get('postgresql') or 'no PostgreSQL'}",
         f"- relos at commit {m.get('relos_commit')} for the latest section run (each section "
         "names its own)",
+        *([f"- {m['bytecode']}"] if m.get("bytecode") else []),
         "- The machine is shared: other processes ran beside the harness, so figures are a floor",
         "  rather than a ceiling.",
         *([] if plots else ["- No plots: matplotlib is not installed (`make bench` installs it)."]),
