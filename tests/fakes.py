@@ -71,6 +71,9 @@ class FakeState:
     rates: dict[tuple[date, str, str, str], Rate] = field(default_factory=dict)
     statements: dict[str, Statement] = field(default_factory=dict)
     import_jobs: dict[int, ImportJob] = field(default_factory=dict)  # replaced, not mutated
+    #: the rows an unfinished import job had written each time the planner's statistics were
+    #: brought up to date
+    statistics_refreshed: list[int] = field(default_factory=list)
     order_references: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def copy(self) -> FakeState:
@@ -830,6 +833,10 @@ class FakeImportRepo(_Repo):
 
     def checkpoint(self) -> None:
         pass
+
+    def refresh_statistics(self) -> None:  # no planner in memory: when it was asked for
+        jobs = self._s.import_jobs.values()
+        self._s.statistics_refreshed += [j.rows_done for j in jobs if not j.finished]
 
     def reserve_numbers(self, prefix: str, count: int) -> int:
         first = self._s.sequences.get(prefix, 0) + 1

@@ -297,6 +297,16 @@ def test_an_interrupted_import_resumes_after_its_last_committed_batch(tmp_path: 
     assert books(uow) == books(by_hand)
 
 
+def test_the_planners_statistics_are_refreshed_after_the_first_commit_then_as_rows_double(
+    tmp_path: Path,
+) -> None:
+    """Each order its own transaction: 2, 2, 1, 1, 2 and 1 rows, so written 2, 4, 5, 6, 8."""
+    uow = seeded_uow()
+    summary = run(uow, write_csv(tmp_path / "o.csv", rows_of(ORDERS)), batch=1, commit_rows=1)
+    assert summary.batches == len(ORDERS)
+    assert uow.committed.statistics_refreshed == [2, 4, 8]
+
+
 def test_batches_sharing_a_transaction_are_rolled_back_together(tmp_path: Path) -> None:
     """Batches are committed together until a transaction holds `commit_rows` rows: a failure
     in the second batch of a shared transaction loses the first one too, and the job resumes

@@ -8,8 +8,9 @@ statement carries thousands of rows; the bulk paths (the ledger's `append`, the 
 stores them) and give the driver plain tuples (`insert_rows`), on its own cursor. A use case's
 few rows (an order's lines, the audit record, an idempotency key's response) go the same way
 (`insert_values`): SQLAlchemy's execution path costs about 40 µs a statement more than the
-driver's. Engines or drivers other than SQLite's and psycopg's take SQLAlchemy's ordinary path
-with the same rows.
+driver's. On PostgreSQL, many plain rows go as one ``COPY .. FROM STDIN`` (psycopg's
+`Cursor.copy`): an executemany is one INSERT per row for the server to parse and run. Engines
+or drivers other than SQLite's and psycopg's take SQLAlchemy's ordinary path with the same rows.
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Dialect, Table, and_, insert, update
 
-from relos.storage.driver_statement import run_on_driver
+from relos.storage.driver_statement import copy_on_driver, run_on_driver
 
 #: rows as the driver takes them, one tuple each
 Rows = list[tuple[Any, ...]]
 
 Convert = Callable[[Any], Any]
+
+#: rows from which a plain insert on PostgreSQL (psycopg) is sent as one ``COPY .. FROM STDIN``
+#: rather than an executemany, which the server runs as one INSERT per row
+COPY_FROM_ROWS = 32
 
 
 def _identity(value: Any) -> Any:
@@ -72,9 +77,10 @@ def insert_rows(
     add_on_conflict: Sequence[str] = (),
 ) -> None:
     """One executemany of an INSERT of `rows` (tuples in the order of `names`, values already
-    converted by `converter`). With `add_on_conflict` (a key), a row whose key exists adds its
-    amount_minor to the stored row's (INSERT .. ON CONFLICT DO UPDATE, written alike on SQLite
-    and PostgreSQL)."""
+    converted by `converter`); on PostgreSQL through psycopg, `COPY_FROM_ROWS` rows or more
+    go as one ``COPY .. FROM STDIN`` instead. With `add_on_conflict` (a key), a row whose key
+    exists adds its amount_minor to the stored row's (INSERT .. ON CONFLICT DO UPDATE, written
+    alike on SQLite and PostgreSQL; an executemany on both)."""
     if not rows:
         return
     mark = placeholder(conn.dialect)
@@ -83,16 +89,22 @@ def insert_rows(
         return
     quote = conn.dialect.identifier_preparer.quote
     tname = quote(table.name)
-    sql = (
-        f"INSERT INTO {tname} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join([mark] * len(names))})"
-    )
+    columns = ", ".join(quote(n) for n in names)
+    if not add_on_conflict and len(rows) >= COPY_FROM_ROWS and copies(conn.dialect):
+        copy_on_driver(conn, f"COPY {tname} ({columns}) FROM STDIN", rows)
+        return
+    sql = f"INSERT INTO {tname} ({columns}) VALUES ({', '.join([mark] * len(names))})"
     if add_on_conflict:
         sql += (
             f" ON CONFLICT ({', '.join(quote(n) for n in add_on_conflict)}) DO UPDATE"
             f" SET amount_minor = {tname}.amount_minor + excluded.amount_minor"
         )
     run_on_driver(conn, sql, rows, many=True)
+
+
+def copies(dialect: Dialect) -> bool:
+    """Whether `insert_rows` sends many plain rows as ``COPY`` (PostgreSQL through psycopg 3)."""
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
 
 
 _CONVERTERS: WeakKeyDictionary[Dialect, dict[tuple[str, str], Convert]] = WeakKeyDictionary()

@@ -87,6 +87,27 @@ def run_on_driver(
         cursor.close()
 
 
+def copy_on_driver(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """`rows` sent through ``COPY .. FROM STDIN`` (`sql`) on psycopg's own cursor, in the
+    connection's transaction, each value adapted as psycopg adapts a parameter; a driver error
+    raised as `run_on_driver` raises it."""
+    dialect = conn.dialect
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a connection in use
+    cursor = driver.cursor()
+    try:
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except dialect.loaded_dbapi.Error as e:
+        busy = lock_wait(conn.engine, e)
+        if busy is not None:
+            raise busy from e
+        raise DBAPIError.instance(sql, None, e, dialect.loaded_dbapi.Error) from e
+    finally:
+        cursor.close()
+
+
 def columns(statement: ClauseElement) -> list[Any]:
     """The columns a statement returns (a SELECT's, an INSERT's RETURNING), in order."""
     return list(statement.exported_columns) if isinstance(statement, ReturnsRows) else []
