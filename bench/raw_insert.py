@@ -9,8 +9,8 @@ rule checked, no Python object built, every index and constraint of the schema i
 How: the database before the import (reference data and users only) is copied; every row the
 import added (rowid above the baseline's; in a WITHOUT ROWID table, any row the baseline does not
 hold) is read from the imported database in chunks and inserted into the copy. Only the
-inserts and the commit are timed, not the reads. (SQLite only for now: the import section
-imports into SQLite; a PostgreSQL import would be compared with COPY.)
+inserts and the commit are timed, not the reads. On PostgreSQL (`postgresql_limit`) the same
+rows go with COPY into a database holding the baseline.
 
 Run: ``python bench/raw_insert.py BASELINE.db IMPORTED.db``.
 """
@@ -106,6 +106,39 @@ def sqlite_limit(imported: Path, baseline: Path, work: Path) -> dict[str, Any]:
     return {
         "engine": "sqlite",
         "method": "executemany",
+        "rows": rows,
+        "tables": counts,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds if seconds else None,
+    }
+
+
+def postgresql_limit(imported: Path, baseline: Path, url: str) -> dict[str, Any]:
+    """Copy the import's rows with COPY into the PostgreSQL database at `url`, which holds what
+    `baseline` holds (bench/pg_books.py), in one transaction, every index, constraint and
+    foreign-key trigger in place; time the copies and the commit. The values go as SQLite keeps
+    them (dates as ISO text, JSON as text, booleans as 0/1), the text COPY parses."""
+    import psycopg
+
+    counts: dict[str, int] = {}
+    seconds = 0.0
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as pg:
+        pg.execute("SET TIME ZONE 'UTC'")
+        for table, columns, chunk in new_rows(imported, baseline):
+            names = ", ".join(f'"{c}"' for c in columns)
+            t0 = time.perf_counter()
+            with pg.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as out:
+                for row in chunk:
+                    out.write_row(row)
+            seconds += time.perf_counter() - t0
+            counts[table] = counts.get(table, 0) + len(chunk)
+        t0 = time.perf_counter()
+        pg.commit()
+        seconds += time.perf_counter() - t0
+    rows = sum(counts.values())
+    return {
+        "engine": "postgresql",
+        "method": "copy",
         "rows": rows,
         "tables": counts,
         "seconds": seconds,

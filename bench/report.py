@@ -267,6 +267,36 @@ def _when(section: dict[str, Any]) -> str:
     )
 
 
+def _import_postgresql(pg: dict[str, Any] | None) -> list[str]:
+    """Section 1's PostgreSQL table: the same files imported there, against COPY."""
+    if pg is None:
+        return []
+    if "not_measured" in pg:
+        return [f"PostgreSQL: not measured ({pg['not_measured']}).", ""]
+    out = [
+        "The same files imported into PostgreSQL (a throwaway server on loopback, its default",
+        "settings), each into a database holding the same reference data and users (the",
+        "SQLite baseline copied there, bench/pg_books.py); the raw limit is the rows of the",
+        "SQLite import copied with `COPY` into another such database, in one transaction, every",
+        "index, constraint and foreign-key trigger in place.",
+        "",
+        "| N lines | import s | lines/s | peak MB | with workers MB | raw rows | raw COPY s "
+        "| raw lines/s | import / raw |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in pg.get("rows", []):
+        if "error" in r:
+            out.append(f"| {_n(r['lines'])} | failed: {r['error']} | | | | | | | |")
+            continue
+        raw = r["raw"]
+        out.append(
+            f"| {_n(r['lines'])} | {r['seconds']:.2f} | {_n(r['lines_per_s'])} | "
+            f"{r['peak_mb']:.0f} | {_mb(r.get('tree_peak_mb'))} | {_n(raw['rows'])} | "
+            f"{raw['seconds']:.2f} | {_n(r['raw_lines_per_s'])} | {r['raw_ratio']:.1%} |"
+        )
+    return [*out, ""]
+
+
 def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, float]) -> None:
     plots = _plots(results, figures)
     m = results.get("machine", {})
@@ -341,6 +371,7 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
                     "their import figures are that run's.",
                     "",
                 ]
+            out += _import_postgresql(imp.get("postgresql"))
             tables = rows[-1].get("raw", {}).get("tables") if "raw" in rows[-1] else None
             if tables:
                 out += [

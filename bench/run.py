@@ -214,7 +214,49 @@ def section_import(ctx: Context) -> dict[str, Any]:
             f"ratio {got['raw_ratio']:.1%}"
         )
         rows.append(got)
-    return {"engine": "sqlite", "sizes": ctx.sizes, "rows": rows}
+    out: dict[str, Any] = {"engine": "sqlite", "sizes": ctx.sizes, "rows": rows}
+    if ctx.args.no_postgresql:
+        out["postgresql"] = {"not_measured": "--no-postgresql"}
+    else:
+        out["postgresql"] = import_postgresql(ctx, [r for r in rows if "error" not in r])
+    return out
+
+
+def import_postgresql(ctx: Context, imported: list[dict[str, Any]]) -> dict[str, Any]:
+    """The same files imported into PostgreSQL databases holding the same reference data and
+    users (the SQLite baseline, copied: bench/pg_books.py), and the raw limit there: the rows
+    of the SQLite import copied with COPY into another such database."""
+    import pg_books
+
+    rows = []
+    with world.postgresql() as server:
+        for got in imported:
+            n = got["lines"]
+            print(f"  postgresql import {n:>9,} lines: ", end="", flush=True)
+            url, _ = pg_books.copy(ctx.baseline(), server)
+            csv_path = ctx.work / f"orders-{n}.csv"
+            r = world.relos(["import", "orders", str(csv_path), "--as", IMPORTER, "--json"], url)
+            row: dict[str, Any] = {"lines": n, "orders": got["orders"]}
+            if r.code != 0:
+                row["error"] = f"relos import exited {r.code}: {(r.err or r.out).strip()[-500:]}"
+                print(row["error"])
+                rows.append(row)
+                continue
+            row.update(seconds=r.seconds, lines_per_s=n / r.seconds, peak_mb=r.peak_mb)
+            row["tree_peak_mb"] = r.tree_peak_mb
+            raw_url, _ = pg_books.copy(ctx.baseline(), server)
+            raw = raw_insert.postgresql_limit(Path(got["db"]), ctx.baseline(), raw_url)
+            row["raw"] = raw
+            row["raw_lines_per_s"] = n / raw["seconds"]
+            row["raw_ratio"] = row["lines_per_s"] / row["raw_lines_per_s"]
+            print(
+                f"{row['seconds']:.2f} s, {row['lines_per_s']:,.0f} lines/s, peak "
+                f"{row['peak_mb']:.0f} MB; raw COPY of the same {raw['rows']:,} rows: "
+                f"{raw['seconds']:.2f} s ({row['raw_lines_per_s']:,.0f} lines/s); "
+                f"ratio {row['raw_ratio']:.1%}"
+            )
+            rows.append(row)
+    return {"engine": "postgresql", "rows": rows}
 
 
 # 2. balances -------------------------------------------------------------------------------
