@@ -12,7 +12,8 @@ SQLAlchemy's ordinary path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
@@ -60,24 +61,17 @@ class _Prepared:
         return out
 
 
-def run_on_driver(
-    conn: Connection, sql: str, params: Any, many: bool = False
-) -> list[tuple[Any, ...]]:
-    """`sql` run (`many`: once per row of `params`) on the driver's own cursor, in the
-    connection's transaction; the rows it returns. A driver error is raised as SQLAlchemy's,
-    as its own path would raise it (an `IntegrityError` stays one; a lock waited for too long
-    is `Busy`, as `engine.lock_wait` says)."""
+@contextmanager
+def _driver_cursor(conn: Connection, sql: str, params: Any) -> Iterator[Any]:
+    """The driver's own cursor on the connection, closed after use; a driver error raised in
+    the block is raised as SQLAlchemy's, as its own path would raise it (an `IntegrityError`
+    stays one; a lock waited for too long is `Busy`, as `engine.lock_wait` says)."""
     dialect = conn.dialect
     driver = conn.connection.driver_connection
     assert driver is not None  # a connection in use
     cursor = driver.cursor()
     try:
-        if many:
-            cursor.executemany(sql, params)
-            return []
-        cursor.execute(sql, params)
-        rows: list[tuple[Any, ...]] = cursor.fetchall() if cursor.description else []
-        return rows
+        yield cursor
     except dialect.loaded_dbapi.Error as e:
         busy = lock_wait(conn.engine, e)
         if busy is not None:
@@ -87,25 +81,27 @@ def run_on_driver(
         cursor.close()
 
 
+def run_on_driver(
+    conn: Connection, sql: str, params: Any, many: bool = False
+) -> list[tuple[Any, ...]]:
+    """`sql` run (`many`: once per row of `params`) on the driver's own cursor, in the
+    connection's transaction; the rows it returns. Errors as `_driver_cursor` raises them."""
+    with _driver_cursor(conn, sql, params) as cursor:
+        if many:
+            cursor.executemany(sql, params)
+            return []
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall() if cursor.description else []
+        return rows
+
+
 def copy_on_driver(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
     """`rows` sent through ``COPY .. FROM STDIN`` (`sql`) on psycopg's own cursor, in the
-    connection's transaction, each value adapted as psycopg adapts a parameter; a driver error
-    raised as `run_on_driver` raises it."""
-    dialect = conn.dialect
-    driver = conn.connection.driver_connection
-    assert driver is not None  # a connection in use
-    cursor = driver.cursor()
-    try:
-        with cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-    except dialect.loaded_dbapi.Error as e:
-        busy = lock_wait(conn.engine, e)
-        if busy is not None:
-            raise busy from e
-        raise DBAPIError.instance(sql, None, e, dialect.loaded_dbapi.Error) from e
-    finally:
-        cursor.close()
+    connection's transaction, each value adapted as psycopg adapts a parameter. Errors as
+    `_driver_cursor` raises them (without the rows in the message)."""
+    with _driver_cursor(conn, sql, None) as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def columns(statement: ClauseElement) -> list[Any]:
