@@ -36,7 +36,7 @@ from relos.storage.repositories import (
 #: rows per IN (...) lookup: well under SQLite's and PostgreSQL's bound-parameter limits
 LOOKUP_CHUNK = 500
 #: the tables `refresh_statistics` analyzes
-ANALYZED = ("ledger_entries", "order_references")
+ANALYZED = (t.ledger_entries, it.order_references)
 #: the children's columns `add_orders` writes, in the order of its tuples (as `OrderRepository`)
 INVOICE_COLUMNS = (
     "number",
@@ -164,7 +164,8 @@ class ImportRepository:
         for one matching about every row and scans every entry of the book for each batch.
         Elsewhere nothing (SQLite's planner prefers an index without statistics)."""
         if self.conn.dialect.name == "postgresql":
-            self.conn.exec_driver_sql(f"ANALYZE {', '.join(ANALYZED)}")
+            quote = self.conn.dialect.identifier_preparer.quote
+            self.conn.exec_driver_sql(f"ANALYZE {', '.join(quote(a.name) for a in ANALYZED)}")
 
     def checkpoint(self) -> None:
         """On SQLite, copy what the write-ahead log holds into the database file, as far as no
