@@ -100,6 +100,10 @@ class Context:
             self._baseline = path
         return self._baseline
 
+    def csv_path(self, n: int, mix: str = "all") -> Path:
+        """Where the generated file of N lines of a mix is (made by `imported`)."""
+        return self.work / (f"orders-{n}.csv" if mix == "all" else f"{mix}-{n}.csv")
+
     def imported(self, n: int, mix: str = "all") -> dict[str, Any]:
         """Generate N lines of a mix (`MIXES`) and import them into a fresh copy of the
         baseline (once per run)."""
@@ -111,7 +115,7 @@ class Context:
         if self.args.keep is not None and kept.exists():  # an earlier run's import, kept
             self.imports[key] = {**json.loads(kept.read_text(encoding="utf-8")), "reused": True}
             return self.imports[key]
-        csv_path = self.work / (f"orders-{n}.csv" if mix == "all" else f"{stem}.csv")
+        csv_path = self.csv_path(n, mix)
         agreements, max_lines = MIXES[mix]
         t0 = time.perf_counter()
         stats = dataset.generate(csv_path, n, self.args.seed, agreements, max_lines)
@@ -234,7 +238,7 @@ def import_postgresql(ctx: Context, imported: list[dict[str, Any]]) -> dict[str,
             n = got["lines"]
             print(f"  postgresql import {n:>9,} lines: ", end="", flush=True)
             url, _ = pg_books.copy(ctx.baseline(), server)
-            csv_path = ctx.work / f"orders-{n}.csv"
+            csv_path = ctx.csv_path(n)
             r = world.relos(["import", "orders", str(csv_path), "--as", IMPORTER, "--json"], url)
             row: dict[str, Any] = {"lines": n, "orders": got["orders"]}
             if r.code != 0:
