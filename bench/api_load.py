@@ -1,4 +1,4 @@
-"""The HTTP API under concurrent load: locust (headless) against a real `relos serve` on loopback.
+"""The HTTP API under concurrent load: wrk against a real `relos serve` on loopback.
 
 For each database (SQLite in WAL mode; PostgreSQL, a throwaway server started here), a fresh
 database is prepared (reference data and users, bench/world.py), an API token is created with
@@ -6,24 +6,28 @@ database is prepared (reference data and users, bench/world.py), an API token is
 --workers 2` (one uvicorn worker process per core) is started on 127.0.0.1. Then, one after the
 other, for a fixed time each, `ROUNDS` times in turn (the median run is reported):
 
-- writes: every locust user drafts new orders (``POST /orders``, a new Idempotency-Key each);
-- reads: every locust user reads the balances (``GET /ledger/balances``) of the book the
+- writes: every connection drafts new orders (``POST /orders``, a new Idempotency-Key each);
+- reads: every connection reads the balances (``GET /ledger/balances``) of the book the
   writes filled.
 
-Locust runs in its own process on the same 2-core machine as the server (it takes CPU from it;
-the figures are what this one machine does, load generator included). All traffic stays on
-127.0.0.1; every run is bounded by its duration and stops by itself.
+The load generator is wrk (Debian's, installed here with apt-get when missing; its script is
+bench/load.lua): one thread keeping `connections` connections busy, each sending its next
+request as soon as the last is answered. It runs on the same 2-core machine as the server and
+takes CPU from it, but little: its CPU per request is measured and shown beside the server's
+(decision 94 says why wrk and not locust). All traffic stays on 127.0.0.1; every run is bounded
+by its duration and stops by itself.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -31,26 +35,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import world
 
-LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+SCRIPT = Path(__file__).resolve().parent / "load.lua"
 ORDERING_OFFICER = "Cdr Arjun Mehta"  # IND's ordering officer in the demo's users
 #: server worker processes: one per core of the 2-core bench machine
 WORKERS = 2
 #: requests each worker works on at once (`relos serve --threads`, its default); each worker
 #: acts on one write at a time whatever this is (decisions 90 and 91)
 THREADS = 4
-#: each load runs this many times (writes, reads, writes, ...): one run of 10 s varies by about
-#: ±10 % on this shared machine, so the median run is reported, the others beside it
-ROUNDS = 3
+#: each load runs this many times (writes, reads, writes, ...): one run of 10 s on this shared
+#: machine may be half as fast as the one before (2026-11-28: 500 to 1,300 writes/s on SQLite
+#: within two minutes), so the median run is reported, the others beside it
+ROUNDS = 5
 
 
-def ensure_locust() -> str | None:
-    """Install locust into the venv if missing; a reason when it cannot be had."""
-    if world.run([world.PYTHON, "-c", "import locust"]).code == 0:
-        return None
-    done = subprocess.run(
-        [world.PYTHON, "-m", "pip", "install", "-q", "locust"], capture_output=True, text=True
-    )
-    return None if done.returncode == 0 else f"pip install locust failed: {done.stderr[-300:]}"
+def ensure_wrk() -> str | None:
+    """Install Debian's wrk if missing; a reason when it cannot be had."""
+    problems = world.apt_install({"wrk": "wrk"})
+    return problems[0] if problems else None
 
 
 def _wait_up(port: int, seconds: float = 90) -> bool:
@@ -65,7 +66,7 @@ def _wait_up(port: int, seconds: float = 90) -> bool:
     return False
 
 
-#: the order every write drafts (IND's frigate at Vladivostok), sent to locust as BENCH_ORDER
+#: the order every write drafts (IND's frigate at Vladivostok), sent to wrk as BENCH_ORDER
 ORDER: dict[str, Any] = {
     "agreement": "RELOS",
     "supplying": "RUS",
@@ -90,8 +91,7 @@ def _warm_up(port: int, token: str, rounds: int) -> str | None:
     """Writes and reads before the clock starts (first calls compile and import), `rounds` of
     each so that every worker process is likely to have had its first requests.
 
-    Plain urllib: importing locust here would monkey-patch this process (gevent), whose
-    child-process handling the harness relies on."""
+    Plain urllib, one request at a time."""
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     for i in range(rounds):
@@ -109,62 +109,51 @@ def _warm_up(port: int, token: str, rounds: int) -> str | None:
     return None
 
 
-def _locust(
-    port: int, token: str, scenario: str, users: int, seconds: int, work: Path
-) -> dict[str, Any]:
-    prefix = work / f"locust-{scenario}"
-    env_extra = {
+def _children_cpu_seconds() -> float:
+    """CPU time (user + system) of this process's waited-for children so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _wrk(port: int, token: str, scenario: str, connections: int, seconds: int) -> dict[str, Any]:
+    """One run of one load; its figures as wrk's script (bench/load.lua) prints them."""
+    env = {
+        **os.environ,
         "BENCH_TOKEN": token,
         "BENCH_SCENARIO": scenario,
         "BENCH_ORDER": json.dumps(ORDER),
+        "BENCH_RUN": f"bench-{uuid.uuid4().hex[:12]}",
     }
-    cmd = [
-        str(world.BIN / "locust"),
-        "-f",
-        str(LOCUSTFILE),
-        "--headless",
-        "--only-summary",
-        "-u",
-        str(users),
-        "-r",
-        str(users),
-        "-t",
-        f"{seconds}s",
-        "--stop-timeout",
-        "5",
-        "--host",
-        f"http://127.0.0.1:{port}",
-        "--csv",
-        str(prefix),
-        "--loglevel",
-        "WARNING",
-    ]
-    env = {**os.environ, **env_extra}
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=seconds + 60)
-    stats = prefix.with_name(prefix.name + "_stats.csv")
-    if not stats.exists():
-        return {"error": f"locust wrote no stats (exit {done.returncode}): {done.stderr[-300:]}"}
-    with stats.open() as f:
-        rows = {r["Name"]: r for r in csv.DictReader(f)}
-    agg = rows.get("Aggregated")
-    if agg is None:
-        return {"error": "no aggregated row in locust stats"}
-    failures = work / f"locust-{scenario}_failures.csv"
-    first_failure = ""
-    if failures.exists():
-        with failures.open() as f:
-            for r in csv.DictReader(f):
-                first_failure = f"{r.get('Error', '')}"[:200]
-                break
+    cmd = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "60s"]
+    before = _children_cpu_seconds()
+    done = subprocess.run(
+        [*cmd, "-s", str(SCRIPT), f"http://127.0.0.1:{port}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=seconds + 60,
+    )
+    spent = _children_cpu_seconds() - before
+    said: dict[str, str] = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("bench "):
+            name, _, value = line.removeprefix("bench ").partition(" ")
+            said[name] = value.strip()
+    if done.returncode != 0 or "requests" not in said:
+        return {"error": f"wrk failed (exit {done.returncode}): {done.stderr.strip()[-300:]}"}
+    requests = int(said["requests"])
+    if requests == 0:
+        return {"error": f"wrk got no answer in {seconds} s: {done.stderr.strip()[-300:]}"}
     return {
-        "users": users,
+        "connections": connections,
         "seconds": seconds,
-        "requests": int(agg["Request Count"]),
-        "failures": int(agg["Failure Count"]),
-        "rps": float(agg["Requests/s"]),
-        "p50_ms": float(agg["50%"]),
-        "p99_ms": float(agg["99%"]),
-        "first_failure": first_failure,
+        "requests": requests,
+        "failures": int(said["failures"]) + int(said["socket_errors"]),
+        "rps": requests / (int(said["microseconds"]) / 1e6),
+        "p50_ms": int(said["p50_us"]) / 1000,
+        "p99_ms": int(said["p99_us"]) / 1000,
+        "first_failure": said.get("first_failure", "").strip(),
+        "load_cpu_ms": 1000 * spent / requests,
     }
 
 
@@ -204,7 +193,7 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def measure_one(
     url: str,
     work: Path,
-    users: int,
+    connections: int,
     seconds: int,
     workers: int = WORKERS,
     rounds: int = ROUNDS,
@@ -259,7 +248,7 @@ def measure_one(
         for _ in range(rounds):
             for scenario, seen in runs.items():
                 before = _cpu_seconds(server.pid)
-                run = _locust(port, token, scenario, users, seconds, work)
+                run = _wrk(port, token, scenario, connections, seconds)
                 if run.get("requests"):
                     # what a request costs the server, whatever the load generator took
                     spent = _cpu_seconds(server.pid) - before
@@ -283,22 +272,22 @@ def measure_one(
 
 
 def measure(
-    work: Path, users: int = 20, seconds: int = 10, postgresql: bool = True
+    work: Path, connections: int = 20, seconds: int = 10, postgresql: bool = True
 ) -> dict[str, Any]:
-    problem = ensure_locust()
+    problem = ensure_wrk()
     if problem:
         return {"not_measured": problem}
     out: dict[str, Any] = {}
     (work / "sqlite").mkdir(exist_ok=True)
     out["sqlite"] = measure_one(
-        world.sqlite_url(work / "sqlite" / "api.db"), work / "sqlite", users, seconds
+        world.sqlite_url(work / "sqlite" / "api.db"), work / "sqlite", connections, seconds
     )
     if postgresql:
         (work / "postgresql").mkdir(exist_ok=True)
         try:
             with world.postgresql() as server:
                 out["postgresql"] = measure_one(
-                    world.new_database(server), work / "postgresql", users, seconds
+                    world.new_database(server), work / "postgresql", connections, seconds
                 )
         except (RuntimeError, subprocess.CalledProcessError) as e:
             out["postgresql"] = {"error": f"PostgreSQL could not be started: {e}"}

@@ -31,25 +31,7 @@ import world
 
 def ensure_tools() -> list[str]:
     """Install what is missing; returns what could not be had (each with the reason)."""
-    problems: list[str] = []
-    missing = [
-        p for p, cmd in (("hledger", "hledger"), ("ledger", "ledger")) if not shutil.which(cmd)
-    ]
-    if missing:
-        done = subprocess.run(
-            ["apt-get", "install", "-y", "-qq", *missing],
-            capture_output=True,
-            text=True,
-            env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        )
-        if done.returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True)
-            done = subprocess.run(
-                ["apt-get", "install", "-y", "-qq", *missing], capture_output=True, text=True
-            )
-        for p in missing:
-            if not shutil.which(p):
-                problems.append(f"{p}: apt-get install failed: {done.stderr.strip()[-200:]}")
+    problems = world.apt_install({"hledger": "hledger", "ledger": "ledger"})
     if world.run([world.PYTHON, "-c", "import beancount.loader"]).code != 0:
         done = subprocess.run(
             [world.PYTHON, "-m", "pip", "install", "-q", "beancount"],

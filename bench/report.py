@@ -107,10 +107,17 @@ def _plots(results: dict[str, Any], figures: Path) -> dict[str, str]:
     return made
 
 
-def _cpu(run: dict[str, Any]) -> str:
-    """The server's CPU time per request of a run (runs measured before it was kept: blank)."""
-    ms = run.get("server_cpu_ms")
+def _cpu(run: dict[str, Any], key: str = "server_cpu_ms") -> str:
+    """CPU time per request of a run, the server's or the load generator's (`load_cpu_ms`);
+    blank for runs measured before it was kept."""
+    ms = run.get(key)
     return "" if ms is None else f"{ms:.2f}"
+
+
+def _connections(run: dict[str, Any]) -> Any:
+    """How many requests the load generator kept going at once (locust's users, in results
+    from before wrk)."""
+    return run.get("connections", run.get("users"))
 
 
 def _rounds(api: dict[str, Any]) -> int:
@@ -236,7 +243,7 @@ def _targets(results: dict[str, Any], targets: dict[str, float]) -> list[str]:
     row(
         "API writes p99 < 50 ms (SQLite WAL)",
         p99,
-        f"{p99:.0f} ms at {w.get('users')} concurrent users" if p99 is not None else "not measured",
+        f"{p99:.0f} ms at {_connections(w)} connections" if p99 is not None else "not measured",
         targets["api_p99_ms"],
         higher=False,
     )
@@ -545,19 +552,20 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
             if not isinstance(r, dict):
                 continue
             if "error" in r:
-                table.append(f"| {engine} | | failed: {r['error']} | | | | | | | |")
+                table.append(f"| {engine} | | failed: {r['error']} | | | | | | | | |")
                 continue
             for kind in ("writes", "reads"):
                 k = r.get(kind, {})
                 if "error" in k:
-                    table.append(f"| {engine} | {kind} | failed: {k['error']} | | | | | | | |")
+                    table.append(f"| {engine} | {kind} | failed: {k['error']} | | | | | | | | |")
                 elif k:
                     runs = " · ".join(f"{x:,.0f}" for x in k.get("runs_rps", [k["rps"]]))
                     p99s = " · ".join(f"{x:.0f}" for x in k.get("runs_p99_ms", [k["p99_ms"]]))
                     table.append(
-                        f"| {engine} | {kind} | {k['users']} | {_n(k['requests'])} | "
+                        f"| {engine} | {kind} | {_connections(k)} | {_n(k['requests'])} | "
                         f"{k['rps']:,.0f} | {k['p50_ms']:.0f} / {k['p99_ms']:.0f} | "
-                        f"{runs} | {p99s} | {_cpu(k)} | {k['failures']} |"
+                        f"{runs} | {p99s} | {_cpu(k)} | {_cpu(k, 'load_cpu_ms')} | "
+                        f"{k['failures']} |"
                     )
         for engine in ("sqlite", "postgresql"):
             r = api.get(engine)
@@ -572,23 +580,22 @@ def write(results: dict[str, Any], doc: Path, figures: Path, targets: dict[str, 
                 "relos serve (uvicorn)",
             )
             out += [
-                "locust (headless, FastHttpUser, no wait between requests) against",
-                f"`{served}` on 127.0.0.1, both on this machine's cores. writes: "
-                "`POST /orders` (a new order, its own Idempotency-Key); reads: "
-                "`GET /ledger/balances`. A fresh database per engine (reference data and users);",
-                "the reads run after the writes, on the books they filled. Each load runs",
+                "wrk (Debian's; one thread keeping each connection busy, the next request sent",
+                f"as soon as the last is answered) against `{served}` on 127.0.0.1, both on this",
+                "machine's cores. writes: `POST /orders` (a new order, its own Idempotency-Key);",
+                "reads: `GET /ledger/balances`. A fresh database per engine (reference data and",
+                "users); the reads run after the writes, on the books they filled. Each load runs",
                 f"{_rounds(api)} times in turn (writes, reads, writes, ...), "
-                f"{_seconds(api)} s each; one run varies by",
-                "about ±10 % on this shared machine (and the section by up to ±30 % from one",
-                "hour to the next), so the table shows the run of median throughput (its",
+                f"{_seconds(api)} s each; on this shared machine one run may be half as fast",
+                "as the one before it, so the table shows the run of median throughput (its",
                 "requests and latencies) and every run's req/s and p99 beside it.",
                 "Server CPU is the CPU time the server's processes spent in that run, per",
-                "request: what a request costs relos, apart from the load generator's share of",
-                "the cores.",
+                "request: what a request costs relos; load CPU is what wrk spent per request,",
+                "the share of the two cores the load generator took (decision 94).",
                 "",
-                "| database | load | users | requests | req/s | p50 / p99 ms | runs' req/s "
-                "| runs' p99 ms | server CPU ms/request | failures |",
-                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+                "| database | load | connections | requests | req/s | p50 / p99 ms | runs' req/s "
+                "| runs' p99 ms | server CPU ms/request | load CPU ms/request | failures |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
                 *table,
                 "",
             ]

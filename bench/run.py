@@ -10,7 +10,7 @@ Sections (each runnable alone with ``--only``):
    SQLite and on PostgreSQL (the same books copied there, bench/pg_books.py).
 3. ``peers``: the same books in Beancount, hledger and ledger-cli (bench/peers.py): each tool's
    load-and-balance time against relos's import-and-balance and balance-only times.
-4. ``api``: order creation and balance reads under locust over loopback, SQLite and PostgreSQL
+4. ``api``: order creation and balance reads under wrk over loopback, SQLite and PostgreSQL
    (bench/api_load.py): throughput, p50 and p99 latency.
 5. ``scale``: the voyage planner (bench/planner.py) and reconciliation of a signed statement of
    ``--statement-lines`` lines (1M): books of as many RELOS orders between India and Russia, one
@@ -484,7 +484,7 @@ def section_api(ctx: Context) -> dict[str, Any]:
     work.mkdir(exist_ok=True)
     result = api_load.measure(
         work,
-        users=ctx.args.api_users,
+        connections=ctx.args.api_connections,
         seconds=ctx.args.api_seconds,
         postgresql=not ctx.args.no_postgresql,
     )
@@ -499,6 +499,7 @@ def section_api(ctx: Context) -> dict[str, Any]:
                         f"  {engine} {kind}: {k['rps']:,.0f} req/s, p50 {k['p50_ms']:.0f} ms, "
                         f"p99 {k['p99_ms']:.0f} ms, {k['failures']} failures (runs: {runs} req/s)"
                         + ("" if cpu is None else f"; server CPU {cpu:.2f} ms a request")
+                        + f", wrk {k['load_cpu_ms']:.2f} ms"
                     )
     return result
 
@@ -709,7 +710,12 @@ def main() -> None:
         default=5000,
         help="section 2: orders of the largest books paid after the past date (0: none)",
     )
-    p.add_argument("--api-users", type=int, default=20)
+    p.add_argument(
+        "--api-connections",
+        type=int,
+        default=20,
+        help="requests wrk keeps going at once (section 4)",
+    )
     p.add_argument("--api-seconds", type=int, default=10, help="each run of each load (section 4)")
     p.add_argument("--no-postgresql", action="store_true", help="SQLite only")
     p.add_argument(

@@ -172,6 +172,26 @@ def has_command(*words: str) -> bool:
     return run([RELOS, *words, "--help"]).code == 0
 
 
+def apt_install(commands: dict[str, str]) -> list[str]:
+    """Install with apt-get the Debian packages whose command (value) is missing (key: package);
+    returns what could not be had, each with the reason. The package lists are fetched again
+    only when the first attempt fails (they may be missing or stale on a fresh machine)."""
+    missing = [package for package, cmd in commands.items() if not shutil.which(cmd)]
+    if not missing:
+        return []
+    env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    install = ["apt-get", "install", "-y", "-qq", *missing]
+    done = subprocess.run(install, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env)
+        done = subprocess.run(install, capture_output=True, text=True, env=env)
+    return [
+        f"{package}: apt-get install failed: {done.stderr.strip()[-200:]}"
+        for package in missing
+        if not shutil.which(commands[package])
+    ]
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
