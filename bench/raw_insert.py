@@ -102,15 +102,7 @@ def sqlite_limit(imported: Path, baseline: Path, work: Path) -> dict[str, Any]:
         seconds += time.perf_counter() - t0
     finally:
         db.close()
-    rows = sum(counts.values())
-    return {
-        "engine": "sqlite",
-        "method": "executemany",
-        "rows": rows,
-        "tables": counts,
-        "seconds": seconds,
-        "rows_per_s": rows / seconds if seconds else None,
-    }
+    return _limit("sqlite", "executemany", counts, seconds)
 
 
 def postgresql_limit(imported: Path, baseline: Path, url: str) -> dict[str, Any]:
@@ -135,15 +127,7 @@ def postgresql_limit(imported: Path, baseline: Path, url: str) -> dict[str, Any]
         t0 = time.perf_counter()
         pg.commit()
         seconds += time.perf_counter() - t0
-    rows = sum(counts.values())
-    return {
-        "engine": "postgresql",
-        "method": "copy",
-        "rows": rows,
-        "tables": counts,
-        "seconds": seconds,
-        "rows_per_s": rows / seconds if seconds else None,
-    }
+    return _limit("postgresql", "copy", counts, seconds)
 
 
 def main() -> None:
@@ -157,3 +141,16 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _limit(engine: str, method: str, counts: dict[str, int], seconds: float) -> dict[str, Any]:
+    """What a raw insert did: its rows in all and per table, and the time they took."""
+    rows = sum(counts.values())
+    return {
+        "engine": engine,
+        "method": method,
+        "rows": rows,
+        "tables": counts,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds if seconds else None,
+    }

@@ -207,9 +207,7 @@ def section_import(ctx: Context) -> dict[str, Any]:
             rows.append(got)
             continue
         raw = raw_insert.sqlite_limit(Path(got["db"]), ctx.baseline(), ctx.work)
-        got["raw"] = raw
-        got["raw_lines_per_s"] = n / raw["seconds"]
-        got["raw_ratio"] = got["lines_per_s"] / got["raw_lines_per_s"]
+        _against_raw(got, raw)
         print(
             f"{got['seconds']:.2f} s, {got['lines_per_s']:,.0f} lines/s, "
             f"peak {got['peak_mb']:.0f} MB ({got.get('tree_peak_mb', 0):.0f} MB with its"
@@ -224,6 +222,13 @@ def section_import(ctx: Context) -> dict[str, Any]:
     else:
         out["postgresql"] = import_postgresql(ctx, [r for r in rows if "error" not in r])
     return out
+
+
+def _against_raw(row: dict[str, Any], raw: dict[str, Any]) -> None:
+    """Add to an import's figures the raw insert of its rows and the ratio of the two."""
+    row["raw"] = raw
+    row["raw_lines_per_s"] = row["lines"] / raw["seconds"]
+    row["raw_ratio"] = row["lines_per_s"] / row["raw_lines_per_s"]
 
 
 def import_postgresql(ctx: Context, imported: list[dict[str, Any]]) -> dict[str, Any]:
@@ -250,9 +255,7 @@ def import_postgresql(ctx: Context, imported: list[dict[str, Any]]) -> dict[str,
             row["tree_peak_mb"] = r.tree_peak_mb
             raw_url, _ = pg_books.copy(ctx.baseline(), server)
             raw = raw_insert.postgresql_limit(Path(got["db"]), ctx.baseline(), raw_url)
-            row["raw"] = raw
-            row["raw_lines_per_s"] = n / raw["seconds"]
-            row["raw_ratio"] = row["lines_per_s"] / row["raw_lines_per_s"]
+            _against_raw(row, raw)
             print(
                 f"{row['seconds']:.2f} s, {row['lines_per_s']:,.0f} lines/s, peak "
                 f"{row['peak_mb']:.0f} MB; raw COPY of the same {raw['rows']:,} rows: "
